@@ -1,0 +1,1 @@
+"""propdesk backbone shared by every service: contracts and infrastructure, built once."""

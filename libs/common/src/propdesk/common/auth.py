@@ -1,0 +1,158 @@
+"""Auth: JWT bearer verification (HS256 in dev; RS256/EdDSA public key or JWKS URL in production),
+a principal with roles and estate scope (and, for residents, their unit ids)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+
+import jwt
+from fastapi import Depends, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import ColumnElement, false, true
+
+from propdesk.common.errors import Forbidden, Unauthorized
+from propdesk.common.i18n import Text
+from propdesk.common.settings import CommonSettings
+
+
+class Role(StrEnum):
+    resident = "resident"
+    receptionist = "receptionist"
+    dispatcher = "dispatcher"
+    technician = "technician"
+    duty_officer = "duty_officer"
+    finance = "finance"
+    manager = "manager"
+    admin = "admin"
+
+
+STAFF_ROLES = frozenset(Role) - {Role.resident}
+
+
+class Principal(BaseModel):
+    sub: str
+    name: str | None = None
+    roles: frozenset[Role]
+    estates: frozenset[uuid.UUID] = Field(default_factory=frozenset)
+    units: frozenset[uuid.UUID] = Field(default_factory=frozenset)
+    all_estates: bool = False  # platform admins
+
+    def has(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_resident_only(self) -> bool:
+        return self.roles == {Role.resident}
+
+    def can_see_estate(self, estate_id: uuid.UUID) -> bool:
+        return self.all_estates or estate_id in self.estates
+
+    def require_estate(self, estate_id: uuid.UUID) -> None:
+        if not self.can_see_estate(estate_id):
+            raise Forbidden(Text("无权访问该小区的数据", "No access to this estate"))
+
+    def require_unit(self, unit_id: uuid.UUID) -> None:
+        if self.is_resident_only and unit_id not in self.units:
+            raise Forbidden(Text("只能访问本人房屋的记录", "You can only access your own units"))
+
+
+def estate_filter(principal: Principal, column: ColumnElement) -> ColumnElement[bool]:
+    """WHERE clause limiting rows to the principal's estates."""
+    if principal.all_estates:
+        return true()
+    return column.in_(list(principal.estates)) if principal.estates else false()
+
+
+def unit_filter(principal: Principal, unit_column: ColumnElement) -> ColumnElement[bool]:
+    """WHERE clause so a resident only ever sees their own units' records; staff are not narrowed."""
+    if not principal.is_resident_only:
+        return true()
+    return unit_column.in_(list(principal.units)) if principal.units else false()
+
+
+def issue_token(
+    secret: str,
+    *,
+    sub: str,
+    roles: Iterable[str],
+    estates: Iterable[uuid.UUID | str] = (),
+    units: Iterable[uuid.UUID | str] = (),
+    name: str | None = None,
+    all_estates: bool = False,
+    ttl: dt.timedelta = dt.timedelta(hours=12),
+    issuer: str = "propdesk",
+) -> str:
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+        "sub": sub,
+        "iss": issuer,
+        "iat": now,
+        "exp": now + ttl,
+        "roles": sorted(str(r) for r in roles),
+        "estates": [str(e) for e in estates],
+        "units": [str(u) for u in units],
+        "all_estates": all_estates,
+    }
+    if name:
+        claims["name"] = name
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class TokenVerifier:
+    def __init__(self, settings: CommonSettings) -> None:
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+
+    async def verify(self, token: str) -> Principal:
+        try:
+            if self._jwks is not None:
+                key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
+                algorithms = ["RS256", "EdDSA", "ES256"]
+            elif self.settings.jwt_public_key:
+                key, algorithms = self.settings.jwt_public_key, ["RS256", "EdDSA", "ES256"]
+            else:
+                key, algorithms = self.settings.jwt_secret.get_secret_value(), ["HS256"]
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=algorithms,
+                issuer=self.settings.jwt_issuer,
+                options={"require": ["sub", "exp"]},
+            )
+            return Principal(
+                sub=claims["sub"],
+                name=claims.get("name"),
+                roles=frozenset(Role(r) for r in claims.get("roles", [])),
+                estates=frozenset(uuid.UUID(e) for e in claims.get("estates", [])),
+                units=frozenset(uuid.UUID(u) for u in claims.get("units", [])),
+                all_estates=bool(claims.get("all_estates", False)),
+            )
+        except (jwt.PyJWTError, ValueError, KeyError) as exc:
+            raise Unauthorized(Text("令牌无效或已过期", f"Invalid or expired token: {exc}")) from exc
+
+
+async def get_principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized(Text("缺少 Bearer 令牌", "Missing bearer token"))
+    principal = await request.app.state.runtime.verifier.verify(token)
+    request.state.principal = principal
+    return principal
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """Dependency: the caller must hold one of `roles` (admin always passes)."""
+
+    async def dependency(principal: Principal = Depends(get_principal)) -> Principal:
+        if not principal.has(*roles, Role.admin):
+            raise Forbidden(
+                Text(f"需要以下角色之一:{', '.join(roles)}", f"Requires one of the roles: {', '.join(roles)}")
+            )
+        return principal
+
+    return dependency

@@ -1,0 +1,285 @@
+"""Idempotent consumers: durable pull consumers, explicit ack, batch fetch.
+
+A fetched batch is handled in one transaction with a savepoint per event: the event's inbox row
+(consumer, event id) and its effect commit together, so a redelivered event changes nothing. Acks go
+out after commit. A failed event is nak'ed with backoff; after `max_deliver` attempts it is written to
+the dead-letter table with its error (replayable) and terminated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import structlog
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from propdesk.common import faults
+from propdesk.common.db import PlatformTables, unit_of_work
+from propdesk.common.errors import Conflict, NotFound
+from propdesk.common.events import (
+    CATALOG,
+    Actor,
+    Envelope,
+    EventContext,
+    EventPayload,
+    bind_context,
+    reset_context,
+    stream_name,
+)
+from propdesk.common.logging import get_logger
+
+log = get_logger("propdesk.consumer")
+
+Handler = Callable[[AsyncSession, EventPayload, Envelope], Awaitable[None]]
+
+
+@dataclass
+class Subscription:
+    """The events of one producer that a service handles: event type -> handler."""
+
+    producer: str
+    handlers: dict[str, Handler] = field(default_factory=dict)
+
+    def on(self, event_type: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            self.handlers[event_type] = fn
+            return fn
+
+        return register
+
+
+@dataclass
+class ConsumerStats:
+    handled: int = 0
+    duplicates: int = 0
+    redeliveries: int = 0
+    failures: int = 0
+    dead_lettered: int = 0
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        service: str,
+        subscription: Subscription,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        tables: PlatformTables,
+        js: JetStreamContext,
+        namespace: str,
+        batch: int = 100,
+        max_deliver: int = 5,
+        backoff_seconds: float = 0.5,
+        fetch_timeout: float = 1.0,
+    ) -> None:
+        self.service = service
+        self.subscription = subscription
+        self.sessionmaker = sessionmaker
+        self.tables = tables
+        self.js = js
+        self.namespace = namespace
+        self.batch = batch
+        self.max_deliver = max_deliver
+        self.backoff_seconds = backoff_seconds
+        self.fetch_timeout = fetch_timeout
+        self.stats = ConsumerStats()
+        self._psub = None
+
+    @property
+    def stream(self) -> str:
+        return stream_name(self.subscription.producer, self.namespace)
+
+    @property
+    def durable(self) -> str:
+        return self.service
+
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=30.0,
+            max_deliver=-1,  # we count deliveries ourselves and dead-letter into Postgres
+            max_ack_pending=10_000,
+            filter_subjects=[f"{self.namespace}.{t}" for t in sorted(self.subscription.handlers)],
+        )
+
+    async def ensure(self) -> None:
+        await self.js.add_consumer(self.stream, self.config())
+        self._psub = await self.js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
+
+    async def lag(self) -> int:
+        try:
+            info = await self.js.consumer_info(self.stream, self.durable)
+        except NotFoundError:
+            return 0
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                if self._psub is None:
+                    await self.ensure()
+                await self.poll_once()
+            except Exception as exc:
+                log.warning(
+                    "consumer.poll_failed", consumer=self.service, stream=self.stream, error=repr(exc)
+                )
+                self._psub = None
+                await asyncio.sleep(0.5)
+
+    async def poll_once(self) -> int:
+        try:
+            msgs = await self._psub.fetch(self.batch, timeout=self.fetch_timeout)
+        except NatsTimeout:
+            return 0
+        await self.handle_batch(msgs)
+        return len(msgs)
+
+    async def handle_batch(self, msgs: list) -> None:
+        failed: list[tuple[object, Envelope | None, BaseException]] = []
+        done: list[object] = []
+        try:
+            await self._handle_in_transaction(msgs, done, failed)
+        except Exception:
+            for msg in msgs:  # nothing committed: let the server redeliver soon
+                await msg.nak(delay=self.backoff_seconds)
+            raise
+        faults.hit("consumer.after_commit")
+        for msg in done:
+            await msg.ack()
+        for msg, envelope, exc in failed:
+            await self._fail(msg, envelope, exc)
+
+    async def _handle_in_transaction(self, msgs: list, done: list, failed: list) -> None:
+        async with unit_of_work(self.sessionmaker) as session:
+            for msg in msgs:
+                envelope: Envelope | None = None
+                try:
+                    envelope = Envelope.model_validate_json(msg.data)
+                    async with session.begin_nested():
+                        await self._apply(session, envelope, subject=msg.subject)
+                    done.append(msg)
+                except Exception as exc:
+                    failed.append((msg, envelope, exc))
+                if msg.metadata.num_delivered > 1:
+                    self.stats.redeliveries += 1
+            faults.hit("consumer.before_commit")
+
+    async def _apply(self, session: AsyncSession, envelope: Envelope, *, subject: str) -> bool:
+        """Insert the inbox row, then apply the handler; False when this event was already applied."""
+        inserted = await session.execute(
+            pg_insert(self.tables.inbox)
+            .values(consumer=self.service, event_id=envelope.id, subject=subject)
+            .on_conflict_do_nothing()
+            .returning(self.tables.inbox.c.event_id)
+        )
+        if inserted.first() is None:
+            self.stats.duplicates += 1
+            return False
+        handler = self.subscription.handlers.get(envelope.type)
+        if handler is not None:
+            payload = CATALOG.get(envelope.type, envelope.version).model.model_validate(envelope.payload)
+            token = bind_context(
+                EventContext(
+                    correlation_id=envelope.correlation_id,
+                    causation_id=str(envelope.id),
+                    actor=Actor(kind="service", id=self.service),
+                )
+            )
+            try:
+                with structlog.contextvars.bound_contextvars(
+                    correlation_id=envelope.correlation_id,
+                    event_id=str(envelope.id),
+                    event_type=envelope.type,
+                ):
+                    await handler(session, payload, envelope)
+            finally:
+                reset_context(token)
+        self.stats.handled += 1
+        return True
+
+    async def _fail(self, msg, envelope: Envelope | None, exc: BaseException) -> None:
+        attempts = msg.metadata.num_delivered
+        self.stats.failures += 1
+        log.warning(
+            "consumer.handler_failed",
+            consumer=self.service,
+            subject=msg.subject,
+            attempts=attempts,
+            error=repr(exc),
+        )
+        if attempts < self.max_deliver and envelope is not None:
+            await msg.nak(delay=self.backoff_seconds * 2 ** (attempts - 1))
+            return
+        try:
+            raw = envelope.model_dump(mode="json") if envelope else {"raw": msg.data.decode(errors="replace")}
+        except Exception:
+            raw = {"raw": repr(msg.data)}
+        async with unit_of_work(self.sessionmaker) as session:
+            await session.execute(
+                insert(self.tables.dead_letter).values(
+                    source="consumer",
+                    consumer=self.service,
+                    event_id=envelope.id if envelope else None,
+                    subject=msg.subject,
+                    envelope=raw,
+                    error="".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000],
+                    attempts=attempts,
+                )
+            )
+        self.stats.dead_lettered += 1
+        await msg.term()
+        log.error("consumer.dead_lettered", consumer=self.service, subject=msg.subject, attempts=attempts)
+
+
+async def replay_dead_letter(
+    *,
+    dead_letter_id: uuid.UUID,
+    consumers: list[EventConsumer],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    tables: PlatformTables,
+) -> dict:
+    """Apply a dead-lettered event again, through the same inbox as live delivery (so at most once)."""
+    dl = tables.dead_letter
+    async with unit_of_work(sessionmaker) as session:
+        row = (
+            (await session.execute(select(dl).where(dl.c.id == dead_letter_id).with_for_update()))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            raise NotFound(f"dead letter {dead_letter_id} not found")
+        if row["replayed_at"] is not None:
+            raise Conflict(f"dead letter {dead_letter_id} was already replayed")
+        envelope = Envelope.model_validate(row["envelope"])
+        consumer = next((c for c in consumers if envelope.type in c.subscription.handlers), None)
+        if consumer is None:
+            raise Conflict(f"no handler for {envelope.type} in this service")
+        try:
+            async with session.begin_nested():
+                applied = await consumer._apply(session, envelope, subject=row["subject"])
+        except Exception as exc:
+            raise Conflict(f"replay failed again: {exc!r}") from exc
+        await session.execute(
+            update(dl).where(dl.c.id == dead_letter_id).values(replayed_at=dt.datetime.now(dt.UTC))
+        )
+    return {"id": str(dead_letter_id), "event_id": str(envelope.id), "applied": applied}
+
+
+def dead_letter_row(row) -> dict:
+    data = dict(row)
+    data["envelope"] = json.loads(json.dumps(data["envelope"], default=str))
+    return data

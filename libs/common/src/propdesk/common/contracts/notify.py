@@ -1,0 +1,17 @@
+"""Events produced by notify."""
+
+from __future__ import annotations
+
+import uuid
+
+from propdesk.common.events import EventPayload, event
+
+
+@event(
+    "notify.estate.provisioned",
+    summary="notify has its projection of a newly registered estate and set up its default notification settings (quiet hours 22:00-07:00 estate time).",
+)
+class EstateProvisioned(EventPayload):
+    estate_id: uuid.UUID
+    service: str = "notify"
+    detail: dict[str, str | int | bool] = {}

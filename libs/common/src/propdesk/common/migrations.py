@@ -1,0 +1,85 @@
+"""Alembic, one schema per service: each service's `migrations/` holds its own history and its own
+version table inside its schema. `platform_v1` creates the backbone tables (outbox, inbox,
+dead_letter, timer, idempotency_key) and the NOTIFY triggers that wake the relay and timer worker.
+A change to `db.platform_tables()` must come with a new `platform_vN` helper, never an edit of v1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, pool, text
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+from propdesk.common.db import asyncpg_url, platform_tables
+
+
+def platform_v1(op, schema: str) -> None:
+    install_platform_v1(op.get_bind(), schema)
+
+
+def install_platform_v1(bind, schema: str) -> None:
+    """The v1 backbone tables and triggers on a sync connection (alembic's bind, or run_sync)."""
+    platform_tables(schema).metadata.create_all(bind)
+    for table, channel in (("outbox", f"{schema}_outbox"), ("timer", f"{schema}_timer")):
+        bind.exec_driver_sql(
+            f"""
+            CREATE OR REPLACE FUNCTION "{schema}".notify_{table}() RETURNS trigger AS $$
+            BEGIN PERFORM pg_notify('{channel}', ''); RETURN NULL; END
+            $$ LANGUAGE plpgsql
+            """
+        )
+        events = "INSERT" if table == "outbox" else "INSERT OR UPDATE"
+        bind.exec_driver_sql(
+            f'CREATE TRIGGER {table}_notify AFTER {events} ON "{schema}".{table} '
+            f'FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".notify_{table}()'
+        )
+
+
+def run_env(target_metadata: MetaData, schema: str) -> None:
+    """Body of every service's migrations/env.py (online mode, asyncpg)."""
+    config = context.config
+    url = config.get_main_option("sqlalchemy.url")
+
+    def do_run(connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            version_table_schema=schema,
+            include_schemas=True,
+            include_name=lambda name, type_, _parent: type_ != "schema" or name == schema,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = async_engine_from_config(
+            {"sqlalchemy.url": asyncpg_url(url)}, prefix="sqlalchemy.", poolclass=pool.NullPool
+        )
+        async with engine.connect() as connection:
+            await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+            await connection.commit()
+            await connection.run_sync(do_run)
+            await connection.commit()
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+def alembic_config(migrations_dir: Path, database_url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir))
+    cfg.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
+    """Run in a thread when called from async code: env.py runs its own event loop."""
+    command.upgrade(alembic_config(migrations_dir, database_url), revision)
+
+
+async def upgrade_async(migrations_dir: Path, database_url: str, revision: str = "head") -> None:
+    await asyncio.to_thread(upgrade, migrations_dir, database_url, revision)

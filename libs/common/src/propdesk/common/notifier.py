@@ -1,0 +1,52 @@
+"""LISTEN/NOTIFY wake-ups for the relay and the timer worker. Polling stays the fallback: a lost
+LISTEN connection only makes them slower, never wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+
+from propdesk.common.db import libpq_url
+from propdesk.common.logging import get_logger
+
+log = get_logger("propdesk.notifier")
+
+
+class Notifier:
+    def __init__(self, database_url: str, channels: list[str]) -> None:
+        self._dsn = libpq_url(database_url)
+        self._events = {channel: asyncio.Event() for channel in channels}
+        self._conn: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        try:
+            conn = await asyncpg.connect(self._dsn)
+            for channel in self._events:
+                await conn.add_listener(channel, self._on_notify)
+            self._conn = conn
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("notifier.listen_failed", error=str(exc))
+
+    def _on_notify(self, _conn: object, _pid: int, channel: str, _payload: str) -> None:
+        event = self._events.get(channel)
+        if event is not None:
+            event.set()
+
+    def wake(self, channel: str) -> None:
+        self._events[channel].set()
+
+    async def wait(self, channel: str, timeout: float) -> None:
+        """Return when notified on `channel` or after `timeout` seconds, whichever first."""
+        event = self._events[channel]
+        if self._conn is None or self._conn.is_closed():
+            self._conn = None
+            await self.start()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout)
+        event.clear()
+
+    async def close(self) -> None:
+        if self._conn is not None and not self._conn.is_closed():
+            await self._conn.close()

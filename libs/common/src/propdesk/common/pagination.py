@@ -1,0 +1,66 @@
+"""Cursor pagination over a (sort key, id) pair: stable under inserts, no OFFSET scans."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import Select, and_, or_
+
+from propdesk.common.errors import InvalidInput
+from propdesk.common.i18n import Text
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class PageParams(BaseModel):
+    limit: int = 50
+    cursor: str | None = None
+
+
+def page_params(
+    limit: int = Query(50, ge=1, le=500, description="page size"),
+    cursor: str | None = Query(None, description="opaque cursor from the previous page's next_cursor"),
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+def encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(values, list):
+            raise ValueError
+        return values
+    except ValueError as exc:
+        raise InvalidInput(Text("分页游标无效", "Invalid pagination cursor")) from exc
+
+
+def paginate(stmt: Select, params: PageParams, *, key, tiebreak, descending: bool = True) -> Select:
+    """Order by (key, tiebreak) and continue after the cursor. Fetches limit + 1 rows."""
+    if params.cursor:
+        k, t = decode_cursor(params.cursor)
+        if descending:
+            stmt = stmt.where(or_(key < k, and_(key == k, tiebreak < t)))
+        else:
+            stmt = stmt.where(or_(key > k, and_(key == k, tiebreak > t)))
+    order = (key.desc(), tiebreak.desc()) if descending else (key.asc(), tiebreak.asc())
+    return stmt.order_by(*order).limit(params.limit + 1)
+
+
+def page_of(rows: list[Any], params: PageParams, *, cursor_of) -> tuple[list[Any], str | None]:
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        return rows, encode_cursor(cursor_of(rows[-1]))
+    return rows, None

@@ -1,0 +1,96 @@
+"""Test helpers: run a service in-process against the test servers, wait on conditions, mint tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from propdesk.common.auth import issue_token
+from propdesk.common.runtime import ServiceDefinition
+from propdesk.common.settings import DEV_JWT_SECRET
+from propdesk.common.web import create_service_app
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PlatformEnv:
+    """One test's slice of the real servers: its own database and its own NATS namespace."""
+
+    database_url: str
+    nats_url: str
+    namespace: str
+
+    def settings(self, definition: ServiceDefinition, **overrides: Any):
+        return definition.settings_cls.for_service(
+            definition.name,
+            **{
+                "dev": True,
+                "database_url": self.database_url,
+                "nats_url": self.nats_url,
+                "namespace": self.namespace,
+                "relay_poll_seconds": 0.2,
+                "timer_poll_seconds": 0.2,
+                "consumer_backoff_seconds": 0.05,
+                "port": definition.port,
+                **overrides,
+            },
+        )
+
+
+async def wait_until(
+    probe: Callable[[], Awaitable[T]],
+    *,
+    timeout: float = 15.0,
+    interval: float = 0.05,
+    message: str = "condition",
+) -> T:
+    """Poll `probe` until it returns something truthy; fail after `timeout` seconds. No fixed sleeps."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = await probe()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}; last value: {last!r}")
+
+
+def token(
+    roles: list[str] | str,
+    *,
+    estates: list[uuid.UUID] = (),
+    units: list[uuid.UUID] = (),
+    sub: str | None = None,
+    all_estates: bool = False,
+) -> dict[str, str]:
+    roles = [roles] if isinstance(roles, str) else roles
+    jwt = issue_token(
+        DEV_JWT_SECRET,
+        sub=sub or f"test-{roles[0]}",
+        roles=roles,
+        estates=estates,
+        units=units,
+        all_estates=all_estates,
+    )
+    return {"Authorization": f"Bearer {jwt}"}
+
+
+@asynccontextmanager
+async def running_service(
+    definition: ServiceDefinition, env: PlatformEnv, **overrides: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the service's whole lifespan (DB, NATS, relay, consumers, timers) and give an HTTP client."""
+    app = create_service_app(definition, env.settings(definition, **overrides))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url=f"http://{definition.name}") as client:
+            client.app = app  # type: ignore[attr-defined]
+            yield client

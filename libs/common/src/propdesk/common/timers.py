@@ -1,0 +1,231 @@
+"""Durable timers: a due-time table and a worker (SKIP LOCKED, replica-safe, survives restarts) for
+SLA clocks, escalations, dunning and scheduled notices.
+
+`schedule()` writes in the caller's transaction, so a timer exists only if the change that wanted it
+committed. The worker fires a due timer in its own transaction and deletes it there: the handler's
+effects (and any events it records) commit together with the timer's removal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import traceback
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from propdesk.common.db import PlatformTables, platform_of, unit_of_work
+from propdesk.common.events import Actor, EventContext, bind_context, current_context, reset_context
+from propdesk.common.logging import get_logger
+from propdesk.common.notifier import Notifier
+from propdesk.common.timeutil import utcnow
+
+log = get_logger("propdesk.timers")
+
+
+@dataclass(frozen=True)
+class Timer:
+    id: uuid.UUID
+    kind: str
+    key: str | None
+    due_at: dt.datetime
+    payload: dict[str, Any]
+    attempts: int
+
+
+TimerHandler = Callable[[AsyncSession, Timer], Awaitable[None]]
+
+
+async def schedule(
+    session: AsyncSession,
+    *,
+    kind: str,
+    due_at: dt.datetime,
+    payload: dict[str, Any] | None = None,
+    key: str | None = None,
+) -> None:
+    """Schedule (or, with the same `key`, move) a timer in the caller's transaction."""
+    if due_at.tzinfo is None:
+        raise ValueError("due_at must be timezone-aware")
+    table = platform_of(session).timer
+    values = {
+        "kind": kind,
+        "key": key,
+        "due_at": due_at,
+        "payload": payload or {},
+        "correlation_id": current_context().correlation_id,
+    }
+    stmt = pg_insert(table).values(**values)
+    if key is not None:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.key],
+            set_={
+                "kind": kind,
+                "due_at": due_at,
+                "payload": values["payload"],
+                "attempts": 0,
+                "last_error": None,
+            },
+        )
+    await session.execute(stmt)
+
+
+async def cancel(session: AsyncSession, key: str) -> bool:
+    table = platform_of(session).timer
+    result = await session.execute(delete(table).where(table.c.key == key))
+    return result.rowcount > 0
+
+
+class TimerWorker:
+    def __init__(
+        self,
+        *,
+        service: str,
+        handlers: dict[str, TimerHandler],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        tables: PlatformTables,
+        batch: int = 200,
+        poll_seconds: float = 1.0,
+        max_attempts: int = 5,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.service = service
+        self.handlers = handlers
+        self.sessionmaker = sessionmaker
+        self.tables = tables
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.max_attempts = max_attempts
+        self.notifier = notifier
+        self.fired = 0
+        self.lateness: list[float] = []  # seconds between due_at and firing, recent window (for metrics)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                fired = await self.fire_due()
+            except Exception as exc:
+                log.warning("timers.pass_failed", service=self.service, error=repr(exc))
+                fired = 0
+                await asyncio.sleep(0.5)
+            if fired == 0 and not stop.is_set():
+                await self._idle()
+
+    async def _idle(self) -> None:
+        timeout = self.poll_seconds
+        async with self.sessionmaker() as session:
+            next_due = (await session.execute(select(func.min(self.tables.timer.c.due_at)))).scalar()
+        if next_due is not None:
+            timeout = max(0.0, min(timeout, (next_due - utcnow()).total_seconds()))
+        if timeout <= 0:
+            return
+        if self.notifier is not None:
+            await self.notifier.wait(self.tables.timer_channel, timeout)
+        else:
+            await asyncio.sleep(timeout)
+
+    async def fire_due(self) -> int:
+        """Fire every due timer (in batches). Returns how many fired."""
+        table = self.tables.timer
+        fired = 0
+        async with unit_of_work(self.sessionmaker) as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(table)
+                        .where(table.c.due_at <= func.now())
+                        .order_by(table.c.due_at)
+                        .limit(self.batch)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .mappings()
+                .all()
+            )
+            failures: list[tuple[dict, BaseException]] = []
+            for row in rows:
+                timer = Timer(
+                    row["id"], row["kind"], row["key"], row["due_at"], row["payload"], row["attempts"]
+                )
+                try:
+                    async with session.begin_nested():
+                        await self._fire(session, timer, row["correlation_id"])
+                        await session.execute(delete(table).where(table.c.id == timer.id))
+                    fired += 1
+                    self.lateness.append((utcnow() - timer.due_at).total_seconds())
+                except Exception as exc:
+                    failures.append((dict(row), exc))
+            for row, exc in failures:
+                await self._failed(session, row, exc)
+        self.fired += fired
+        del self.lateness[:-1000]
+        return fired
+
+    async def _fire(self, session: AsyncSession, timer: Timer, correlation_id: str | None) -> None:
+        handler = self.handlers.get(timer.kind)
+        if handler is None:
+            raise LookupError(f"no timer handler for kind {timer.kind!r}")
+        token = bind_context(
+            EventContext(
+                correlation_id=correlation_id or str(timer.id),
+                causation_id=f"timer:{timer.id}",
+                actor=Actor(kind="system", id=f"timer:{timer.kind}"),
+            )
+        )
+        try:
+            with structlog.contextvars.bound_contextvars(timer_id=str(timer.id), timer_kind=timer.kind):
+                await handler(session, timer)
+        finally:
+            reset_context(token)
+
+    async def _failed(self, session: AsyncSession, row: dict, exc: BaseException) -> None:
+        table, dl = self.tables.timer, self.tables.dead_letter
+        attempts = row["attempts"] + 1
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:4000]
+        log.warning(
+            "timers.fire_failed", kind=row["kind"], timer_id=str(row["id"]), attempts=attempts, error=error
+        )
+        if attempts >= self.max_attempts:
+            await session.execute(
+                insert(dl).values(
+                    source="timer",
+                    consumer=self.service,
+                    event_id=None,
+                    subject=f"timer:{row['kind']}",
+                    envelope={
+                        "timer_id": str(row["id"]),
+                        "kind": row["kind"],
+                        "key": row["key"],
+                        "due_at": row["due_at"].isoformat(),
+                        "payload": row["payload"],
+                    },
+                    error=error,
+                    attempts=attempts,
+                )
+            )
+            await session.execute(delete(table).where(table.c.id == row["id"]))
+            return
+        retry_at = utcnow() + dt.timedelta(seconds=min(300, 2**attempts))
+        await session.execute(
+            update(table)
+            .where(table.c.id == row["id"])
+            .values(attempts=attempts, last_error=error, due_at=retry_at)
+        )
+
+    async def lag_seconds(self) -> float:
+        async with self.sessionmaker() as session:
+            oldest = (
+                await session.execute(
+                    select(func.min(self.tables.timer.c.due_at)).where(
+                        self.tables.timer.c.due_at <= func.now()
+                    )
+                )
+            ).scalar()
+        return 0.0 if oldest is None else max(0.0, (utcnow() - oldest).total_seconds())

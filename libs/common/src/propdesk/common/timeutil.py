@@ -1,0 +1,66 @@
+"""Time: stored in UTC; shown in the estate's zone (default Asia/Shanghai); a Chinese business calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@lru_cache(maxsize=64)
+def zone(name: str = DEFAULT_TZ) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def to_local(moment: dt.datetime, tz: str = DEFAULT_TZ) -> dt.datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: store and pass aware UTC datetimes")
+    return moment.astimezone(zone(tz))
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Working days per the State Council's holiday schedule (chinese-calendar), with adjusted
+    working weekends (调休). Working hours are a single span per day, estate-local."""
+
+    tz: str = DEFAULT_TZ
+    day_start: dt.time = dt.time(9, 0)
+    day_end: dt.time = dt.time(18, 0)
+
+    def is_working_day(self, day: dt.date) -> bool:
+        try:
+            return chinese_calendar.is_workday(day)
+        except NotImplementedError:  # beyond the library's published years: weekdays
+            return day.weekday() < 5
+
+    def add_working_days(self, start: dt.date, days: int) -> dt.date:
+        current, left = start, days
+        while left > 0:
+            current += dt.timedelta(days=1)
+            if self.is_working_day(current):
+                left -= 1
+        return current
+
+    def add_business_time(self, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
+        """The moment `duration` of working time after `start` (aware), returned in UTC."""
+        local = to_local(start, self.tz)
+        remaining = duration
+        while True:
+            day = local.date()
+            opens = dt.datetime.combine(day, self.day_start, zone(self.tz))
+            closes = dt.datetime.combine(day, self.day_end, zone(self.tz))
+            if self.is_working_day(day) and local < closes:
+                begin = max(local, opens)
+                if begin + remaining <= closes:
+                    return (begin + remaining).astimezone(dt.UTC)
+                remaining -= closes - begin
+            local = dt.datetime.combine(day + dt.timedelta(days=1), self.day_start, zone(self.tz))

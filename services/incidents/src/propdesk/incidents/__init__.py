@@ -1,0 +1,1 @@
+"""incidents: Emergency playbooks, incidents, timers and escalations, broadcasts, incident reports, drills."""

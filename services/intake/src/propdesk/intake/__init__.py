@@ -1,0 +1,1 @@
+"""intake: the front desk and the registry every other service projects from."""

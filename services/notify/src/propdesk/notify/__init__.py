@@ -1,0 +1,1 @@
+"""notify: Templates in zh-CN and en, channels with fallback, preferences and quiet hours, delivery tracking, broadcasts, digests."""

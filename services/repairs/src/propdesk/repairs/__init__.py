@@ -1,0 +1,1 @@
+"""repairs: Work orders, multi-milestone SLA clocks, technicians, dispatch, preventive maintenance."""
