@@ -17,11 +17,16 @@ ADMIN = token("admin", all_estates=True)
 
 async def test_estate_onboarding_round_trip(platform_env):
     async with contextlib.AsyncExitStack() as stack:
-        clients = {d.name: await stack.enter_async_context(running_service(d, platform_env))
-                   for d in (INTAKE, REPAIRS, BILLING, INCIDENTS, NOTIFY)}
+        clients = {
+            d.name: await stack.enter_async_context(running_service(d, platform_env))
+            for d in (INTAKE, REPAIRS, BILLING, INCIDENTS, NOTIFY)
+        }
         intake = clients["intake"]
-        created = await intake.post("/v1/estates", json={"code": "YMS", "name": "阳明山庄", "name_en": "Yangming Villas"},
-                                    headers=ADMIN)
+        created = await intake.post(
+            "/v1/estates",
+            json={"code": "YMS", "name": "阳明山庄", "name_en": "Yangming Villas"},
+            headers=ADMIN,
+        )
         assert created.status_code == 201, created.text
         estate = created.json()
         assert estate["onboarding_complete"] is False
@@ -33,4 +38,6 @@ async def test_estate_onboarding_round_trip(platform_env):
         done = await wait_until(onboarded, timeout=20, message="all four services to provision the estate")
         assert done["provisioned_by"] == ["billing", "incidents", "notify", "repairs"]
         targets = await clients["repairs"].get(f"/v1/estates/{estate['id']}/sla-targets", headers=ADMIN)
-        assert {(t["urgency"], t["milestone"]): t["target_minutes"] for t in targets.json()}[("emergency", "arrive")] == 30
+        assert {(t["urgency"], t["milestone"]): t["target_minutes"] for t in targets.json()}[
+            ("emergency", "arrive")
+        ] == 30

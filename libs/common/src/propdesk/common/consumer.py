@@ -143,7 +143,7 @@ class EventConsumer:
     async def poll_once(self) -> int:
         try:
             msgs = await self._psub.fetch(self.batch, timeout=self.fetch_timeout)
-        except NatsTimeout:
+        except (NatsTimeout, TimeoutError):  # nothing to fetch within the timeout
             return 0
         await self.handle_batch(msgs)
         return len(msgs)

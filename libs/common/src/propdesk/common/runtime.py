@@ -130,15 +130,16 @@ class Runtime:
         self._stop.set()
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        if self.notifier is not None:
-            await self.notifier.close()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=5)
+        with contextlib.suppress(Exception):
+            if self.notifier is not None:
+                await asyncio.wait_for(self.notifier.close(), 3)
         if self.nc is not None and not self.nc.is_closed:
             with contextlib.suppress(Exception):
-                await self.nc.drain()
-        await self.engine.dispose()
+                await asyncio.wait_for(self.nc.close(), 3)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.engine.dispose(), 5)
         log.info("service.stopped", service=self.definition.name)
 
     async def readiness(self) -> dict[str, bool]:
