@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, false, true
 
 from propdesk.common.errors import Forbidden, Unauthorized
+from propdesk.common.events import Actor, bind_context, current_context
 from propdesk.common.i18n import Text
 from propdesk.common.settings import CommonSettings
 
@@ -142,6 +143,9 @@ async def get_principal(request: Request) -> Principal:
         raise Unauthorized(Text("缺少 Bearer 令牌", "Missing bearer token"))
     principal = await request.app.state.runtime.verifier.verify(token)
     request.state.principal = principal
+    ctx = current_context()  # events recorded by this request name the caller as their actor
+    role = sorted(principal.roles)[0] if principal.roles else None
+    bind_context(ctx.model_copy(update={"actor": Actor(kind="user", id=principal.sub, role=role)}))
     return principal
 
 

@@ -83,6 +83,7 @@ class EventConsumer:
         max_deliver: int = 5,
         backoff_seconds: float = 0.5,
         fetch_timeout: float = 1.0,
+        ack_wait: float = 30.0,
     ) -> None:
         self.service = service
         self.subscription = subscription
@@ -94,6 +95,7 @@ class EventConsumer:
         self.max_deliver = max_deliver
         self.backoff_seconds = backoff_seconds
         self.fetch_timeout = fetch_timeout
+        self.ack_wait = ack_wait
         self.stats = ConsumerStats()
         self._psub = None
 
@@ -110,7 +112,7 @@ class EventConsumer:
             durable_name=self.durable,
             deliver_policy=DeliverPolicy.ALL,
             ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=30.0,
+            ack_wait=self.ack_wait,
             max_deliver=-1,  # we count deliveries ourselves and dead-letter into Postgres
             max_ack_pending=10_000,
             filter_subjects=[f"{self.namespace}.{t}" for t in sorted(self.subscription.handlers)],

@@ -33,7 +33,8 @@ def negotiate(accept_language: str | None) -> str:
                 quality = float(params.strip()[2:])
             except ValueError:
                 quality = 0.0
-        ranked.append((-quality, index, tag.strip().lower()))
+        if quality > 0:  # q=0 means "not acceptable"
+            ranked.append((-quality, index, tag.strip().lower()))
     for _, _, tag in sorted(ranked):
         if tag.startswith("zh"):
             return "zh-CN"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from typing import Any, Generic, TypeVar
 
@@ -47,10 +48,27 @@ def decode_cursor(cursor: str) -> list[Any]:
         raise InvalidInput(Text("分页游标无效", "Invalid pagination cursor")) from exc
 
 
+def _coerce(value: Any, column) -> Any:
+    """Turn a cursor value back into the column's Python type (asyncpg binds typed values only)."""
+    try:
+        python_type = column.type.python_type
+        if python_type is dt.datetime:
+            parsed = dt.datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                raise ValueError("naive timestamp")
+            return parsed
+        return python_type(value)
+    except (ValueError, TypeError, NotImplementedError, AttributeError) as exc:
+        raise InvalidInput(Text("分页游标无效", "Invalid pagination cursor")) from exc
+
+
 def paginate(stmt: Select, params: PageParams, *, key, tiebreak, descending: bool = True) -> Select:
     """Order by (key, tiebreak) and continue after the cursor. Fetches limit + 1 rows."""
     if params.cursor:
-        k, t = decode_cursor(params.cursor)
+        values = decode_cursor(params.cursor)
+        if len(values) != 2:
+            raise InvalidInput(Text("分页游标无效", "Invalid pagination cursor"))
+        k, t = _coerce(values[0], key), _coerce(values[1], tiebreak)
         if descending:
             stmt = stmt.where(or_(key < k, and_(key == k, tiebreak < t)))
         else:

@@ -22,7 +22,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -128,8 +128,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def on_dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
-        log.warning("db.error", error=str(exc.orig)[:300])
-        return problem_response(request, status=503, code="database-unavailable", title=_STATUS_TITLES[503])
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            log.warning("db.unavailable", error=str(exc.orig)[:300])
+            return problem_response(
+                request, status=503, code="database-unavailable", title=_STATUS_TITLES[503]
+            )
+        log.error("db.error", error=str(exc.orig)[:300])
+        return problem_response(request, status=500, code="internal", title=_STATUS_TITLES[500])
 
     @app.exception_handler(Exception)
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -1,0 +1,118 @@
+"""Pure pieces: money, i18n, business calendar, settings, event catalog, demo generator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from propdesk.common import money
+from propdesk.common.demo import generate
+from propdesk.common.events import CATALOG, EventPayload, event, load_catalog
+from propdesk.common.i18n import negotiate
+from propdesk.common.settings import CommonSettings, ServiceSettings
+from propdesk.common.timeutil import BusinessCalendar
+
+
+class TestMoney:
+    def test_round_half_up_to_the_fen(self):
+        assert money.to_fen(Decimal("10.5")) == 11
+        assert money.to_fen(Decimal("10.49")) == 10
+        assert money.to_fen(Decimal("-10.5")) == -11  # half away from zero, the same both ways
+        assert money.multiply(Decimal("2.35") * 100, Decimal("118.37")) == 27817  # 2.35 yuan/m² x 118.37 m²
+
+    def test_yuan_and_format(self):
+        assert money.yuan_to_fen("1234.565") == 123457
+        assert money.format_yuan(123457) == "¥1,234.57"
+        assert money.format_yuan(-5) == "-¥0.05"
+
+    def test_split_never_loses_a_fen(self):
+        parts = money.split_evenly(1000, 3)
+        assert parts == [334, 333, 333] and sum(parts) == 1000
+
+    @pytest.mark.parametrize("bad", ["abc", "NaN", "Infinity"])
+    def test_garbage_is_refused(self, bad):
+        with pytest.raises(ValueError):
+            money.to_fen(bad)
+
+
+class TestI18n:
+    @pytest.mark.parametrize(
+        ("header", "lang"),
+        [
+            (None, "zh-CN"),
+            ("en-US,en;q=0.9", "en"),
+            ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+            ("en;q=0.5, zh;q=0.9", "zh-CN"),
+            ("fr-FR", "zh-CN"),
+            ("de, en;q=0.1", "en"),
+            ("en;q=abc", "zh-CN"),
+        ],
+    )
+    def test_negotiate(self, header, lang):
+        assert negotiate(header) == lang
+
+
+class TestBusinessCalendar:
+    cal = BusinessCalendar()
+
+    def test_national_day_holiday_and_adjusted_working_saturday(self):
+        assert not self.cal.is_working_day(dt.date(2025, 10, 1))  # 国庆节
+        assert self.cal.is_working_day(dt.date(2025, 9, 28))  # Sunday made a working day (调休)
+        assert self.cal.add_working_days(dt.date(2025, 9, 30), 1) == dt.date(2025, 10, 9)
+
+    def test_business_time_skips_nights_and_holidays(self):
+        friday_1700_local = dt.datetime(2025, 9, 26, 9, 0, tzinfo=dt.UTC)  # 17:00 Asia/Shanghai
+        due = self.cal.add_business_time(friday_1700_local, dt.timedelta(hours=3))
+        # 1 h on Friday, then Saturday 27th is a normal weekend, Sunday 28th is a working day: 2 h more
+        assert due == dt.datetime(2025, 9, 28, 3, 0, tzinfo=dt.UTC)  # 11:00 local on the adjusted Sunday
+
+
+class TestSettings:
+    def test_secret_required_outside_dev(self, monkeypatch):
+        monkeypatch.delenv("PROPDESK_JWT_SECRET", raising=False)
+        monkeypatch.setenv("PROPDESK_DEV", "0")
+        with pytest.raises(ValidationError, match="PROPDESK_JWT_SECRET"):
+            CommonSettings()
+        monkeypatch.setenv("PROPDESK_DEV", "1")
+        assert CommonSettings().jwt_secret is not None
+
+    def test_service_section_overrides_common(self, monkeypatch):
+        monkeypatch.setenv("PROPDESK_DEV", "1")
+        monkeypatch.setenv("PROPDESK_CONSUMER_BATCH", "7")
+        monkeypatch.setenv("PROPDESK_REPAIRS_CONSUMER_BATCH", "9")
+        monkeypatch.setenv("PROPDESK_REPAIRS_PORT", "9102")
+        s = ServiceSettings.for_service("repairs")
+        assert (s.consumer_batch, s.port) == (9, 9102)
+        assert ServiceSettings.for_service("billing").consumer_batch == 7
+
+
+class TestCatalog:
+    def test_every_event_is_well_formed(self):
+        specs = list(load_catalog())
+        assert len(specs) >= 6
+        for spec in specs:
+            assert spec.subject().startswith(f"propdesk.{spec.producer}.{spec.aggregate}.")
+            assert spec.summary
+
+    def test_bad_event_type_is_refused(self):
+        with pytest.raises(ValueError, match=r"<service>\.<aggregate>\.<event>"):
+
+            @event("nobody.thing.happened", summary="x")
+            class Bad(EventPayload):
+                pass
+
+        assert all(s.producer != "nobody" for s in CATALOG)
+
+
+class TestDemo:
+    def test_deterministic_and_realistic(self):
+        a, b = generate(), generate()
+        assert a.as_dict() == b.as_dict()
+        assert a.name == "阳明山庄"
+        s = a.summary()
+        assert s["units"] > 200 and s["residents"] > 300 and s["technicians"] >= 6
+        assert all(2 <= len(r.name) <= 4 for r in a.residents)
+        assert any("elevator" in t.skills and t.certificates for t in a.staff if t.role == "technician")
