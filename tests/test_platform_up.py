@@ -1,0 +1,144 @@
+"""`propdesk up` as a newcomer runs it, then `propdesk status --json` as a script reads it.
+
+embedded: what `make up` does (embedded PostgreSQL and NATS from their wheels).
+external: PROPDESK_DATABASE_URL / PROPDESK_NATS_URL pointing at servers started separately: this
+machine's own PostgreSQL (5432) and NATS (4222) when they answer, else a second embedded pair.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open
+
+SERVICES = ["intake", "repairs", "billing", "incidents", "notify"]
+BIN = Path(sys.executable).parent / "propdesk"
+
+
+def run_status(env: dict) -> dict:
+    out = subprocess.run([str(BIN), "status", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    return json.loads(out.stdout)
+
+
+def wait_settled(env: dict, timeout: float = 120) -> dict:
+    """All five ready, nothing in any outbox, no consumer lag, no dead letters."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        last = run_status(env)
+        rows = last["services"]
+        if all(r["ready"] and r["outbox_backlog"] == 0 and r["consumer_lag"] == 0 for r in rows):
+            return last
+        time.sleep(0.5)
+    raise AssertionError(f"platform did not settle: {last}")
+
+
+def platform_env(tmp_path: Path, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROPDESK_")}
+    env.update({"PROPDESK_DEV": "1", "PROPDESK_DATA_DIR": str(tmp_path / "data"), **extra})
+    for name in SERVICES:
+        env[f"PROPDESK_{name.upper()}_PORT"] = str(free_port())
+    return env
+
+
+def up_and_check(env: dict, tmp_path: Path) -> None:
+    log = open(tmp_path / "up.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([str(BIN), "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        status = wait_settled(env)
+        rows = {r["name"]: r for r in status["services"]}
+        assert sorted(rows) == sorted(SERVICES)
+        for name, row in rows.items():
+            assert row["ready"] is True, name
+            assert row["outbox_backlog"] == 0 and row["dead_letters"] == 0, row
+            assert row["url"] == f"http://127.0.0.1:{env[f'PROPDESK_{name.upper()}_PORT']}"
+        seeded = json.loads((Path(env["PROPDESK_DATA_DIR"]) / "demo-seeded").read_text())
+        assert seeded["estate"] == "YMS" and seeded["units"] > 200
+        import httpx
+
+        token = subprocess.run(
+            [str(BIN), "token", "--role", "admin", "--all-estates"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        estates = httpx.get(
+            f"{rows['intake']['url']}/v1/estates", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        [estate] = estates["items"]
+        assert estate["name"] == "阳明山庄" and estate["onboarding_complete"] is True
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            log.close()
+    output = (tmp_path / "up.log").read_text()
+    assert code == 0, output
+    assert "propdesk is up" in output and "stopped." in output
+
+
+def test_make_up_embedded(tmp_path):
+    env = platform_env(
+        tmp_path, PROPDESK_EMBEDDED_PG_PORT=str(free_port()), PROPDESK_EMBEDDED_NATS_PORT=str(free_port())
+    )
+    up_and_check(env, tmp_path)
+    assert not port_open(int(env["PROPDESK_EMBEDDED_PG_PORT"])), "embedded PostgreSQL left running"
+    assert not port_open(int(env["PROPDESK_EMBEDDED_NATS_PORT"])), "embedded NATS left running"
+
+
+@pytest.mark.external
+def test_external_mode(tmp_path):
+    namespace = f"ext{uuid.uuid4().hex[:8]}"
+    stops = []
+    if port_open(5432) and port_open(4222):
+        server, nats_url = "postgresql://postgres@127.0.0.1:5432/postgres", "nats://127.0.0.1:4222"
+    else:
+        pg = EmbeddedPostgres(tmp_path / "pg", port=free_port(), durable=False)
+        nats = EmbeddedNats(tmp_path / "nats", port=free_port())
+        server, nats_url = pg.start(), nats.start()
+        stops += [pg.stop, nats.stop]
+    db = f"propdesk_ext_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{db}"'))
+    try:
+        env = platform_env(
+            tmp_path,
+            PROPDESK_DATABASE_URL=server.rsplit("/", 1)[0] + f"/{db}",
+            PROPDESK_NATS_URL=nats_url,
+            PROPDESK_NAMESPACE=namespace,
+        )
+        up_and_check(env, tmp_path)
+    finally:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+        asyncio.run(_drop_streams(nats_url, namespace))
+        for stop in stops:
+            stop()
+
+
+async def _admin(url: str, sql: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def _drop_streams(url: str, namespace: str) -> None:
+    import nats
+
+    from propdesk.common.bus import delete_streams
+
+    nc = await nats.connect(url)
+    await delete_streams(nc.jetstream(), namespace=namespace)
+    await nc.close()
