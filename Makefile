@@ -6,6 +6,12 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 PYTEST_WORKERS ?= 2
+# uv ships its own CA roots; on machines behind a TLS-inspecting proxy it must use the system bundle.
+ifeq ($(SSL_CERT_FILE),)
+ifneq ($(wildcard /etc/ssl/certs/ca-certificates.crt),)
+export SSL_CERT_FILE := /etc/ssl/certs/ca-certificates.crt
+endif
+endif
 
 .PHONY: help bootstrap up test lint format check-docs docs unit e2e external bench-backbone clean
 
