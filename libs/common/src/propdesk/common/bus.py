@@ -29,7 +29,7 @@ async def connect(url: str, *, name: str) -> NATS:
         log.warning("nats.error", client=name, error=str(exc))
 
     return await nats.connect(
-        url,
+        servers=[u.strip() for u in url.split(",") if u.strip()],  # a cluster: "nats://a:4222,nats://b:4222"
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.25,

@@ -61,13 +61,17 @@ def run_env(target_metadata: MetaData, schema: str) -> None:
         )
         async with engine.connect() as connection:
             # replicas of one service starting together migrate one at a time
-            await connection.execute(text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": f"alembic:{schema}"})
+            await connection.execute(
+                text("SELECT pg_advisory_lock(hashtext(:k))"), {"k": f"alembic:{schema}"}
+            )
             await connection.commit()
             await connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
             await connection.commit()
             await connection.run_sync(do_run)
             await connection.commit()
-            await connection.execute(text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": f"alembic:{schema}"})
+            await connection.execute(
+                text("SELECT pg_advisory_unlock(hashtext(:k))"), {"k": f"alembic:{schema}"}
+            )
             await connection.commit()
         await engine.dispose()
 
