@@ -1,6 +1,6 @@
 """Idempotent consumers: durable pull consumers, explicit ack, batch fetch.
 
-A fetched batch is handled in one transaction with a savepoint per event: the event's inbox row
+A fetched batch is handled in one transaction: each event's inbox row
 (consumer, event id) and its effect commit together, so a redelivered event changes nothing. Acks go
 out after commit. A failed event is nak'ed with backoff; after `max_deliver` attempts it is written to
 the dead-letter table with its error (replayable) and terminated.
@@ -9,6 +9,7 @@ the dead-letter table with its error (replayable) and terminated.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import traceback
@@ -143,54 +144,82 @@ class EventConsumer:
                 await asyncio.sleep(0.5)
 
     async def poll_once(self) -> int:
+        """Wait (up to fetch_timeout) for the first message, then take whatever else is already there.
+
+        nats-py's lingering fetch(n) keeps waiting for the batch to fill until its timeout; asking for
+        one message first and then for the rest without lingering keeps latency low under light load.
+        """
         try:
-            msgs = await self._psub.fetch(self.batch, timeout=self.fetch_timeout)
+            msgs = await self._psub.fetch(1, timeout=self.fetch_timeout)
         except (NatsTimeout, TimeoutError):  # nothing to fetch within the timeout
             return 0
+        if self.batch > 1:
+            with contextlib.suppress(NatsTimeout, TimeoutError):
+                msgs += await self._psub.fetch(self.batch - 1, timeout=0.01)
         await self.handle_batch(msgs)
         return len(msgs)
 
     async def handle_batch(self, msgs: list) -> None:
+        """The happy path is one transaction for the batch. If any handler fails, that transaction rolls
+        back and each event is applied in a transaction of its own, so one bad event costs only itself."""
+        parsed: list[tuple[object, Envelope]] = []
         failed: list[tuple[object, Envelope | None, BaseException]] = []
+        for msg in msgs:
+            if msg.metadata.num_delivered > 1:
+                self.stats.redeliveries += 1
+            try:
+                parsed.append((msg, Envelope.model_validate_json(msg.data)))
+            except Exception as exc:
+                failed.append((msg, None, exc))
         done: list[object] = []
-        try:
-            await self._handle_in_transaction(msgs, done, failed)
-        except Exception:
-            for msg in msgs:  # nothing committed: let the server redeliver soon
-                await msg.nak(delay=self.backoff_seconds)
-            raise
+        if parsed:
+            try:
+                async with unit_of_work(self.sessionmaker) as session:
+                    await self._apply_many(session, parsed)
+                    faults.hit("consumer.before_commit")
+                done = [msg for msg, _ in parsed]
+            except Exception as exc:
+                log.info("consumer.batch_isolating", consumer=self.service, size=len(parsed), error=repr(exc))
+                for msg, envelope in parsed:
+                    try:
+                        async with unit_of_work(self.sessionmaker) as session:
+                            await self._apply(session, envelope, subject=msg.subject)
+                        done.append(msg)
+                    except Exception as one_exc:
+                        failed.append((msg, envelope, one_exc))
         faults.hit("consumer.after_commit")
         for msg in done:
             await msg.ack()
         for msg, envelope, exc in failed:
             await self._fail(msg, envelope, exc)
 
-    async def _handle_in_transaction(self, msgs: list, done: list, failed: list) -> None:
-        async with unit_of_work(self.sessionmaker) as session:
-            for msg in msgs:
-                envelope: Envelope | None = None
-                try:
-                    envelope = Envelope.model_validate_json(msg.data)
-                    async with session.begin_nested():
-                        await self._apply(session, envelope, subject=msg.subject)
-                    done.append(msg)
-                except Exception as exc:
-                    failed.append((msg, envelope, exc))
-                if msg.metadata.num_delivered > 1:
-                    self.stats.redeliveries += 1
-            faults.hit("consumer.before_commit")
+    async def _claim(self, session: AsyncSession, items: list[tuple[str, Envelope]]) -> set[uuid.UUID]:
+        """Insert the inbox rows; return the event ids not seen before (one statement for the batch)."""
+        rows = [{"consumer": self.service, "event_id": env.id, "subject": subject} for subject, env in items]
+        inbox = self.tables.inbox
+        result = await session.execute(
+            pg_insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
+        )
+        return set(result.scalars().all())
+
+    async def _apply_many(self, session: AsyncSession, parsed: list[tuple[object, Envelope]]) -> None:
+        fresh = await self._claim(session, [(msg.subject, env) for msg, env in parsed])
+        for _msg, envelope in parsed:
+            if envelope.id in fresh:
+                fresh.discard(envelope.id)  # the same event twice in one batch is applied once
+                await self._handle(session, envelope)
+            else:
+                self.stats.duplicates += 1
 
     async def _apply(self, session: AsyncSession, envelope: Envelope, *, subject: str) -> bool:
-        """Insert the inbox row, then apply the handler; False when this event was already applied."""
-        inserted = await session.execute(
-            pg_insert(self.tables.inbox)
-            .values(consumer=self.service, event_id=envelope.id, subject=subject)
-            .on_conflict_do_nothing()
-            .returning(self.tables.inbox.c.event_id)
-        )
-        if inserted.first() is None:
+        """Claim one event in the inbox and apply it; False when it was already applied."""
+        if not await self._claim(session, [(subject, envelope)]):
             self.stats.duplicates += 1
             return False
+        await self._handle(session, envelope)
+        return True
+
+    async def _handle(self, session: AsyncSession, envelope: Envelope) -> None:
         handler = self.subscription.handlers.get(envelope.type)
         if handler is not None:
             payload = CATALOG.get(envelope.type, envelope.version).model.model_validate(envelope.payload)
@@ -211,7 +240,6 @@ class EventConsumer:
             finally:
                 reset_context(token)
         self.stats.handled += 1
-        return True
 
     async def _fail(self, msg, envelope: Envelope | None, exc: BaseException) -> None:
         attempts = msg.metadata.num_delivered
