@@ -1,0 +1,74 @@
+"""JWT verification in production mode (asymmetric keys) and the principal's scope helpers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from propdesk.common.auth import Principal, Role, TokenVerifier
+from propdesk.common.errors import Forbidden, Unauthorized
+from propdesk.common.settings import CommonSettings
+
+ESTATE, UNIT = uuid.uuid4(), uuid.uuid4()
+
+
+def claims(**extra) -> dict:
+    now = dt.datetime.now(dt.UTC)
+    return {
+        "sub": "u1",
+        "iss": "propdesk",
+        "iat": now,
+        "exp": now + dt.timedelta(minutes=5),
+        "roles": ["resident"],
+        "estates": [str(ESTATE)],
+        "units": [str(UNIT)],
+        **extra,
+    }
+
+
+def pem(private) -> str:
+    return (
+        private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+@pytest.mark.parametrize("kind", ["RS256", "EdDSA"])
+async def test_production_verifies_asymmetric_tokens_and_refuses_hs256(kind):
+    key = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if kind == "RS256"
+        else ed25519.Ed25519PrivateKey.generate()
+    )
+    verifier = TokenVerifier(CommonSettings(dev=False, jwt_public_key=pem(key)))
+    principal = await verifier.verify(jwt.encode(claims(), key, algorithm=kind))
+    assert principal.roles == {Role.resident} and principal.units == {UNIT}
+    with pytest.raises(Unauthorized):  # a token signed with a shared secret is not accepted
+        await verifier.verify(
+            jwt.encode(claims(), "guessable-secret-of-32-bytes-or-more!", algorithm="HS256")
+        )
+    with pytest.raises(Unauthorized):
+        await verifier.verify(
+            jwt.encode(claims(exp=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)), key, algorithm=kind)
+        )
+    with pytest.raises(Unauthorized):
+        await verifier.verify(jwt.encode(claims(iss="someone-else"), key, algorithm=kind))
+
+
+def test_resident_scope():
+    resident = Principal(
+        sub="r", roles=frozenset({Role.resident}), estates=frozenset({ESTATE}), units=frozenset({UNIT})
+    )
+    resident.require_unit(UNIT)
+    with pytest.raises(Forbidden):
+        resident.require_unit(uuid.uuid4())
+    with pytest.raises(Forbidden):
+        resident.require_estate(uuid.uuid4())
+    staff = Principal(sub="s", roles=frozenset({Role.receptionist}), estates=frozenset({ESTATE}))
+    staff.require_unit(uuid.uuid4())  # staff are scoped by estate, not by unit
