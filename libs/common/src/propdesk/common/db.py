@@ -44,8 +44,16 @@ def make_metadata(schema: str) -> MetaData:
     return MetaData(schema=schema, naming_convention=NAMING_CONVENTION)
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
 def utc_now_column(**kw: object) -> Mapped[dt.datetime]:
-    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False, **kw)
+    """Set in Python (so the value is known after a flush, no lazy reload in async code); the server
+    default covers rows written with plain SQL."""
+    return mapped_column(
+        DateTime(timezone=True), default=_now, server_default=func.now(), nullable=False, **kw
+    )
 
 
 class KeyMixin:
@@ -56,7 +64,7 @@ class KeyMixin:
 
 class TimestampMixin:
     created_at: Mapped[dt.datetime] = utc_now_column()
-    updated_at: Mapped[dt.datetime] = utc_now_column(onupdate=func.now())
+    updated_at: Mapped[dt.datetime] = utc_now_column(onupdate=_now)
 
 
 @dataclass(frozen=True)

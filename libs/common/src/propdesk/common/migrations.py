@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from propdesk.common.db import asyncpg_url, platform_tables
 
+PLATFORM_TABLES = frozenset({"outbox", "inbox", "dead_letter", "timer", "idempotency_key"})
+
 
 def platform_v1(op, schema: str) -> None:
     install_platform_v1(op.get_bind(), schema)
@@ -50,7 +52,9 @@ def run_env(target_metadata: MetaData, schema: str) -> None:
             target_metadata=target_metadata,
             version_table_schema=schema,
             include_schemas=True,
-            include_name=lambda name, type_, _parent: type_ != "schema" or name == schema,
+            include_name=lambda name, type_, _parent: (
+                (type_ != "schema" or name == schema) and not (type_ == "table" and name in PLATFORM_TABLES)
+            ),
         )
         with context.begin_transaction():
             context.run_migrations()

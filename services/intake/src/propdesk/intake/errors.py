@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from propdesk.common.errors import Conflict, NotFound
+from propdesk.common.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from propdesk.common.i18n import Text
 
 
@@ -12,3 +12,53 @@ class EstateNotFound(NotFound):
 class EstateCodeTaken(Conflict):
     code = "estate-code-taken"
     title = Text("小区编码已被使用", "Estate code already in use")
+
+
+class BuildingNotFound(NotFound):
+    code = "building-not-found"
+    title = Text("楼栋不存在", "Building not found")
+
+
+class UnitNotFound(NotFound):
+    code = "unit-not-found"
+    title = Text("房屋不存在", "Unit not found")
+
+
+class ResidentNotFound(NotFound):
+    code = "resident-not-found"
+    title = Text("住户不存在", "Resident not found")
+
+
+class OccupancyNotFound(NotFound):
+    code = "occupancy-not-found"
+    title = Text("入住记录不存在", "Occupancy not found")
+
+
+class StaffNotFound(NotFound):
+    code = "staff-not-found"
+    title = Text("员工不存在", "Staff member not found")
+
+
+class DuplicateCode(Conflict):
+    code = "duplicate-code"
+    title = Text("编号已存在", "This code or number already exists in the estate")
+
+
+class WrongEstate(InvalidInput):
+    code = "wrong-estate"
+    title = Text("所引用的记录不属于该小区", "The referenced record belongs to another estate")
+
+
+class OccupancyEnded(IllegalTransition):
+    code = "occupancy-already-ended"
+    title = Text("该入住记录已结束", "This occupancy has already ended")
+
+
+class AlreadyOccupying(Conflict):
+    code = "already-occupying"
+    title = Text("该住户已以此身份入住该房屋", "The resident already holds this role in the unit")
+
+
+class ImportRejected(InvalidInput):
+    code = "import-rejected"
+    title = Text("导入文件有错误,未写入任何数据", "The file has errors; nothing was imported")

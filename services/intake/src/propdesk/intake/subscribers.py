@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.common.consumer import Subscription
 from propdesk.common.contracts import billing, incidents, notify, repairs
 from propdesk.common.events import Envelope
-from propdesk.intake import service
+from propdesk.intake.service import estates as service
 
 
 async def on_estate_provisioned(session: AsyncSession, event, envelope: Envelope) -> None:

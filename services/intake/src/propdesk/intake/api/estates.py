@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, Request
 from propdesk.common.auth import Principal, Role, require_roles
 from propdesk.common.pagination import Page, PageParams, page_of, page_params
 from propdesk.common.web import CurrentPrincipal, Session, idempotent
-from propdesk.intake import service
 from propdesk.intake.repository import EstateRepository
 from propdesk.intake.schemas import EstateCreate, EstateRead
+from propdesk.intake.service import estates as service
 
 router = APIRouter(prefix="/v1/estates", tags=["estates"])
 
@@ -40,7 +40,3 @@ async def list_estates(
 async def get_estate(estate_id: uuid.UUID, session: Session, principal: CurrentPrincipal):
     principal.require_estate(estate_id)
     return service.to_read(await service.get_estate(session, estate_id))
-
-
-def routers() -> list[APIRouter]:
-    return [router]

@@ -14,6 +14,7 @@ from propdesk.intake.errors import EstateCodeTaken, EstateNotFound
 from propdesk.intake.models import Estate
 from propdesk.intake.repository import EstateRepository
 from propdesk.intake.schemas import EstateCreate, EstateRead
+from propdesk.intake.service.staff import seed_departments
 
 log = get_logger("propdesk.intake")
 
@@ -40,6 +41,7 @@ async def register_estate(session: AsyncSession, data: EstateCreate) -> Estate:
     if await repo.by_code(data.code) is not None:
         raise EstateCodeTaken(f"estate code {data.code} is already in use")
     estate = await repo.add(Estate(**data.model_dump()))
+    await seed_departments(session, estate.id)
     await outbox.record(
         session,
         EstateRegistered(

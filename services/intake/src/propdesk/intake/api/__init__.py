@@ -1,0 +1,11 @@
+"""intake's HTTP routers, one module per sub-domain: parse, authorize, call the service, return."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from propdesk.intake.api import estates, people, registry, staff
+
+    return [estates.router, registry.router, people.router, staff.router]

@@ -1,0 +1,1 @@
+"""intake's domain operations, one module per sub-domain. They flush and record events; never commit."""

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from propdesk.common.db import asyncpg_url
+from propdesk.common.testing.helpers import running_service, token
+from propdesk.intake.main import SERVICE as INTAKE
+
+ADMIN = token("admin", all_estates=True)
+
+
+@pytest.fixture
+async def intake(platform_env):
+    async with running_service(INTAKE, platform_env) as client:
+        yield client
+
+
+@pytest.fixture
+async def estate(intake) -> dict:
+    r = await intake.post("/v1/estates", json={"code": "YMS", "name": "阳明山庄"}, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+@pytest.fixture
+def desk(estate) -> dict:
+    return token("receptionist", estates=[uuid.UUID(estate["id"])], sub="desk-1")
+
+
+@pytest.fixture
+def manager(estate) -> dict:
+    return token("manager", estates=[uuid.UUID(estate["id"])], sub="mgr-1")
+
+
+@pytest.fixture
+async def db(platform_env):
+    engine = create_async_engine(asyncpg_url(platform_env.database_url))
+
+    async def query(sql: str, **params):
+        async with engine.connect() as conn:
+            return (await conn.execute(text(sql), params)).all()
+
+    yield query
+    await engine.dispose()
+
+
+async def events(db, event_type: str) -> list[dict]:
+    rows = await db("SELECT envelope FROM intake.outbox WHERE event_type = :t ORDER BY seq", t=event_type)
+    return [r[0]["payload"] for r in rows]
