@@ -434,6 +434,15 @@ def dlq_replay(
 
 
 @app.command()
+def republish(service: str = typer.Option(..., help="the producing service, e.g. intake")) -> None:
+    """Re-publish everything a service owns as snapshot events, for a new consumer to catch up."""
+    d = _service(service)
+    r = httpx.post(f"{service_url(d)}/admin/republish", headers=admin_headers(), timeout=600)
+    typer.echo(r.text)
+    raise typer.Exit(0 if r.status_code == 200 else 1)
+
+
+@app.command()
 def migrate(service: str = typer.Option(None, help="one service (default: all)")) -> None:
     """Run every service's Alembic migrations (each in its own schema) against PROPDESK_DATABASE_URL."""
     asyncio.run(migrate_all(settings().require_database_url(), service))

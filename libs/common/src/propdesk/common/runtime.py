@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -12,6 +12,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from nats.aio.client import Client as NATS
 from sqlalchemy import MetaData, func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import bus
 from propdesk.common.auth import TokenVerifier
@@ -40,6 +41,7 @@ class ServiceDefinition:
     subscriptions: list[Subscription] = field(default_factory=list)
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
     settings_cls: type[ServiceSettings] = ServiceSettings
+    republish: Callable[[AsyncSession], Awaitable[int]] | None = None  # snapshot events for new consumers
 
     @property
     def schema(self) -> str:

@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from propdesk.common.auth import Principal, Role, get_principal, require_roles
 from propdesk.common.consumer import dead_letter_row, replay_dead_letter
 from propdesk.common.db import platform_of, unit_of_work
-from propdesk.common.errors import DomainError, IdempotencyMismatch
+from propdesk.common.errors import DomainError, IdempotencyMismatch, NotFound
 from propdesk.common.events import Actor, EventContext, bind_context, current_context, reset_context
 from propdesk.common.i18n import Text, negotiate
 from propdesk.common.logging import configure_logging, get_logger
@@ -330,6 +330,13 @@ def platform_router() -> APIRouter:
             "ready": all((await rt.readiness()).values()),
             **await rt.status(),
         }
+
+    @router.post("/admin/republish", summary="Record snapshot events of everything this service owns")
+    async def republish(request: Request, session: Session, _: Principal = Depends(admin)) -> dict[str, Any]:
+        rt = runtime_of(request)
+        if rt.definition.republish is None:
+            raise NotFound(Text("此服务没有可重新发布的数据", "This service has nothing to re-publish"))
+        return {"service": rt.definition.name, "events": await rt.definition.republish(session)}
 
     @router.get("/admin/dead-letters", summary="Dead-lettered events and timers, newest first")
     async def dead_letters(

@@ -9,6 +9,7 @@ from propdesk.common.web import create_service_app
 from propdesk.intake import api, subscribers, timers
 from propdesk.intake.config import IntakeSettings
 from propdesk.intake.models import Base
+from propdesk.intake.service.republish import republish
 
 SERVICE = ServiceDefinition(
     name="intake",
@@ -22,6 +23,7 @@ SERVICE = ServiceDefinition(
     subscriptions=subscribers.subscriptions(),
     timer_handlers=timers.HANDLERS,
     settings_cls=IntakeSettings,
+    republish=republish,
 )
 
 

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from propdesk.intake.api import estates, people, registry, staff
+    from propdesk.intake.api import estates, imports, people, registry, staff
 
-    return [estates.router, registry.router, people.router, staff.router]
+    return [estates.router, registry.router, people.router, staff.router, imports.router]
