@@ -55,6 +55,11 @@ def up_and_check(env: dict, tmp_path: Path) -> None:
     log = open(tmp_path / "up.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([str(BIN), "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
+        marker = Path(env["PROPDESK_DATA_DIR"]) / "demo-seeded"
+        deadline = time.monotonic() + 180
+        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.exists(), (tmp_path / "up.log").read_text()
         status = wait_settled(env)
         rows = {r["name"]: r for r in status["services"]}
         assert sorted(rows) == sorted(SERVICES)
@@ -78,6 +83,14 @@ def up_and_check(env: dict, tmp_path: Path) -> None:
         ).json()
         [estate] = estates["items"]
         assert estate["name"] == "阳明山庄" and estate["onboarding_complete"] is True
+        auth = {"Authorization": f"Bearer {token}"}
+        base = f"{rows['intake']['url']}/v1/estates/{estate['id']}"
+        assert len(httpx.get(f"{base}/buildings", headers=auth).json()) == 17
+        assert len(httpx.get(f"{base}/staff", headers=auth).json()) == seeded["staff"]
+        occupied = httpx.get(f"{base}/units", params={"state": "occupied", "limit": 500}, headers=auth).json()
+        assert len(occupied["items"]) > 150
+        found = httpx.get(f"{base}/residents", params={"name": "王"}, headers=auth).json()
+        assert found["items"] and all(r["name"].startswith("王") for r in found["items"])
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         try:

@@ -450,16 +450,31 @@ def migrate(service: str = typer.Option(None, help="one service (default: all)")
 
 
 async def seed_demo() -> dict:
-    """Load the demo estate through intake's API (Idempotency-Key: safe to run twice)."""
+    """Load the demo estate through intake's public API: estate, buildings, units and residents (bulk
+    import), staff. Idempotency keys and skip_bad_rows make it safe to run again."""
+    import csv
+    import io
+
     from propdesk.common.demo import generate
 
     estate = generate()
     intake = next(d for d in definitions() if d.name == "intake")
-    headers = {**admin_headers(), "Idempotency-Key": f"demo-estate-{estate.code}"}
-    async with httpx.AsyncClient(base_url=service_url(intake), timeout=10) as client:
+    auth = admin_headers()
+
+    def key(name: str) -> dict[str, str]:
+        return {**auth, "Idempotency-Key": f"demo-{estate.code}-{name}"}
+
+    def table(rows: list[dict]) -> bytes:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue().encode()
+
+    async with httpx.AsyncClient(base_url=service_url(intake), timeout=120) as client:
         r = await client.post(
             "/v1/estates",
-            headers=headers,
+            headers=key("estate"),
             json={
                 "code": estate.code,
                 "name": estate.name,
@@ -467,14 +482,68 @@ async def seed_demo() -> dict:
                 "address": estate.address,
             },
         )
-        if (
-            r.status_code not in (200, 201)
-            and r.json().get("type", "").endswith("estate-code-taken") is False
-        ):
+        if r.status_code not in (200, 201):
             raise RuntimeError(f"seeding the demo estate failed: {r.status_code} {r.text}")
+        estate_id = r.json()["id"]
+        for b in estate.buildings:
+            await client.post(
+                f"/v1/estates/{estate_id}/buildings",
+                headers=key(f"building-{b['code']}"),
+                json={k: b[k] for k in ("code", "name", "floors", "elevators")},
+            )
+        await client.post(
+            f"/v1/estates/{estate_id}/buildings",
+            headers=key("building-P"),
+            json={"code": "P", "name": "地下车库", "floors": 1},
+        )
+        units = [
+            {
+                "building": u.building,
+                "number": u.number,
+                "floor": max(u.floor, 1),
+                "area_m2": u.area_m2,
+                "kind": u.kind,
+                "state": "vacant" if u.state == "occupied" else u.state,
+            }
+            for u in estate.units
+        ]
+        numbers = {u.id: u.number for u in estate.units}
+        residents = [
+            {
+                "name": p.name,
+                "phone": p.phone,
+                "language": p.language,
+                "unit": numbers[p.unit_id],
+                "role": p.role,
+            }
+            for p in estate.residents
+        ]
+        for kind, rows in (("units", units), ("residents", residents)):
+            r = await client.post(
+                f"/v1/estates/{estate_id}/imports/{kind}",
+                params={"skip_bad_rows": "true"},
+                content=table(rows),
+                headers={**key(f"import-{kind}"), "content-type": "text/csv"},
+            )
+            if r.status_code not in (200, 201):
+                raise RuntimeError(f"importing demo {kind} failed: {r.status_code} {r.text[:500]}")
+            if r.json()["skipped"]:
+                typer.secho(f"  {kind}: {r.json()['skipped']} rows skipped: {r.json()['errors'][:3]}", fg="yellow")
+        for member in estate.staff:
+            await client.post(
+                f"/v1/estates/{estate_id}/staff",
+                headers=key(f"staff-{member.id}"),
+                json={
+                    "name": member.name,
+                    "department": member.department,
+                    "roles": [member.role],
+                    "extension": member.extension,
+                    "skills": member.skills,
+                    "certificates": member.certificates,
+                },
+            )
     summary = {"estate": estate.code, **estate.summary()}
-    typer.echo(f"demo estate {estate.name} ({estate.code}) registered; generated {estate.summary()}")
-    typer.echo("  (buildings, units, residents and staff load once intake's registry API exists: issue 3)")
+    typer.echo(f"demo estate {estate.name} ({estate.code}) loaded: {estate.summary()}")
     return summary
 
 

@@ -86,8 +86,12 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + given
 
 
+MOBILE_PREFIXES = ("130", "131", "132", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156",
+                   "157", "158", "159", "186", "187", "188", "189")
+
+
 def _phone(rng: random.Random) -> str:
-    return f"+86 1{rng.choice('3589')}{rng.randint(0, 9)}{rng.randint(10_000_000, 99_999_999)}"
+    return f"+86 {rng.choice(MOBILE_PREFIXES)}{rng.randint(10_000_000, 99_999_999)}"
 
 
 def _id(rng: random.Random) -> str:
