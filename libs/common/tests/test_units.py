@@ -116,3 +116,11 @@ class TestDemo:
         assert s["units"] > 200 and s["residents"] > 300 and s["technicians"] >= 6
         assert all(2 <= len(r.name) <= 4 for r in a.residents)
         assert any("elevator" in t.skills and t.certificates for t in a.staff if t.role == "technician")
+
+
+class TestPrefixSearch:
+    def test_successor(self):
+        from propdesk.common.search import successor
+
+        assert successor("王") == "玌" and successor("4321") == "4322" and successor("") is None
+        assert successor("a\U0010ffff") == "b"

@@ -528,7 +528,9 @@ async def seed_demo() -> dict:
             if r.status_code not in (200, 201):
                 raise RuntimeError(f"importing demo {kind} failed: {r.status_code} {r.text[:500]}")
             if r.json()["skipped"]:
-                typer.secho(f"  {kind}: {r.json()['skipped']} rows skipped: {r.json()['errors'][:3]}", fg="yellow")
+                typer.secho(
+                    f"  {kind}: {r.json()['skipped']} rows skipped: {r.json()['errors'][:3]}", fg="yellow"
+                )
         for member in estate.staff:
             await client.post(
                 f"/v1/estates/{estate_id}/staff",

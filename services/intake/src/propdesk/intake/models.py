@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import (
     ARRAY,
     Boolean,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -113,13 +114,19 @@ class Resident(KeyMixin, TimestampMixin, Base):
     __tablename__ = "resident"
     __table_args__ = (
         Index("ix_resident_estate_phone", "estate_id", "phone"),
-        Index("ix_resident_estate_name", "estate_id", "name", postgresql_ops={"name": "text_pattern_ops"}),
+        Index("ix_resident_estate_phone_reversed", "estate_id", "phone_reversed"),  # "the last four digits"
+        Index("ix_resident_estate_name", "estate_id", "name", "id"),  # prefix search and its order, one index
         Index("ix_resident_estate_id_hash", "estate_id", "id_number_hash"),
     )
 
     estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"))
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(
+        String(100, collation="C")
+    )  # code-point order: LIKE 'prefix%' uses the index
     phone: Mapped[str] = mapped_column(String(20))
+    phone_reversed: Mapped[str] = mapped_column(
+        String(20, collation="C"), Computed("reverse(phone)", persisted=True)
+    )
     email: Mapped[str | None] = mapped_column(String(200))
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
     id_number_masked: Mapped[str | None] = mapped_column(String(32))

@@ -19,6 +19,7 @@ from propdesk.common.contracts.intake import (
 from propdesk.common.errors import Forbidden
 from propdesk.common.i18n import Text
 from propdesk.common.pagination import PageParams, paginate
+from propdesk.common.search import prefix_match
 from propdesk.intake.errors import AlreadyOccupying, OccupancyNotFound, ResidentNotFound, WrongEstate
 from propdesk.intake.errors import OccupancyEnded as OccupancyAlreadyEnded
 from propdesk.intake.models import Occupancy, Resident, ResidentChange, Unit
@@ -240,13 +241,12 @@ async def search_residents(
     stmt = select(Resident).where(Resident.estate_id == estate_id)
     if phone:
         term = phone_for_search(phone)
-        stmt = (
-            stmt.where(Resident.phone == term)
-            if term.startswith("+")
-            else stmt.where(Resident.phone.like(f"%{term}"))
-        )
+        if term.startswith("+"):
+            stmt = stmt.where(Resident.phone == term)
+        else:  # the last digits, as callers give them: a prefix of the reversed number, indexed
+            stmt = stmt.where(prefix_match(Resident.phone_reversed, term[::-1]))
     if name:
-        stmt = stmt.where(Resident.name.like(name.replace("%", r"\%").replace("_", r"\_") + "%"))
+        stmt = stmt.where(prefix_match(Resident.name, name))
     if unit_number:
         stmt = stmt.where(
             Resident.id.in_(

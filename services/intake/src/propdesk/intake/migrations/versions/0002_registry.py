@@ -54,8 +54,13 @@ def upgrade() -> None:
     op.create_table(
         "resident",
         sa.Column("estate_id", sa.UUID(), nullable=False),
-        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("name", sa.String(length=100, collation="C"), nullable=False),
         sa.Column("phone", sa.String(length=20), nullable=False),
+        sa.Column(
+            "phone_reversed",
+            sa.String(length=20, collation="C"),
+            sa.Computed("reverse(phone)", persisted=True),
+        ),
         sa.Column("email", sa.String(length=200), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("id_number_masked", sa.String(length=32), nullable=True),
@@ -79,13 +84,19 @@ def upgrade() -> None:
     op.create_index(
         "ix_resident_estate_name",
         "resident",
-        ["estate_id", "name"],
+        ["estate_id", "name", "id"],
         unique=False,
         schema="intake",
-        postgresql_ops={"name": "text_pattern_ops"},
     )
     op.create_index(
         "ix_resident_estate_phone", "resident", ["estate_id", "phone"], unique=False, schema="intake"
+    )
+    op.create_index(
+        "ix_resident_estate_phone_reversed",
+        "resident",
+        ["estate_id", "phone_reversed"],
+        unique=False,
+        schema="intake",
     )
     op.create_table(
         "place",
