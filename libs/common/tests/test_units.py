@@ -69,6 +69,13 @@ class TestBusinessCalendar:
         # 1 h on Friday, then Saturday 27th is a normal weekend, Sunday 28th is a working day: 2 h more
         assert due == dt.datetime(2025, 9, 28, 3, 0, tzinfo=dt.UTC)  # 11:00 local on the adjusted Sunday
 
+    def test_business_time_between_is_the_inverse_of_adding_it(self):
+        start = dt.datetime(2025, 9, 26, 9, 0, tzinfo=dt.UTC)
+        for hours in (1, 3, 9, 30, 100):
+            due = self.cal.add_business_time(start, dt.timedelta(hours=hours))
+            assert self.cal.business_time_between(start, due) == dt.timedelta(hours=hours)
+        assert self.cal.business_time_between(due, start) == dt.timedelta(0)
+
 
 class TestSettings:
     def test_secret_required_outside_dev(self, monkeypatch):

@@ -64,3 +64,35 @@ class BusinessCalendar:
                     return (begin + remaining).astimezone(dt.UTC)
                 remaining -= closes - begin
             local = dt.datetime.combine(day + dt.timedelta(days=1), self.day_start, zone(self.tz))
+
+    def business_time_between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        """Working time between two aware instants (zero if end <= start)."""
+        if end <= start:
+            return dt.timedelta(0)
+        total = dt.timedelta(0)
+        local, stop = to_local(start, self.tz), to_local(end, self.tz)
+        day = local.date()
+        while day <= stop.date():
+            if self.is_working_day(day):
+                opens = dt.datetime.combine(day, self.day_start, zone(self.tz))
+                closes = dt.datetime.combine(day, self.day_end, zone(self.tz))
+                begin, finish = max(opens, local), min(closes, stop)
+                if finish > begin:
+                    total += finish - begin
+            day += dt.timedelta(days=1)
+        return total
+
+
+CLOCK = "clock"
+BUSINESS = "business"
+
+
+def add_time(
+    calendar: BusinessCalendar, kind: str, start: dt.datetime, duration: dt.timedelta
+) -> dt.datetime:
+    """`start` + `duration` on the wall clock (around the clock) or in working time."""
+    return start + duration if kind == CLOCK else calendar.add_business_time(start, duration)
+
+
+def time_between(calendar: BusinessCalendar, kind: str, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+    return max(end - start, dt.timedelta(0)) if kind == CLOCK else calendar.business_time_between(start, end)

@@ -62,3 +62,13 @@ class AlreadyOccupying(Conflict):
 class ImportRejected(InvalidInput):
     code = "import-rejected"
     title = Text("导入文件有错误,未写入任何数据", "The file has errors; nothing was imported")
+
+
+class CaseNotFound(NotFound):
+    code = "case-not-found"
+    title = Text("工单不存在", "Case not found")
+
+
+class RepairRequestNotFound(NotFound):
+    code = "repair-request-not-found"
+    title = Text("报修请求不存在", "Repair request not found")

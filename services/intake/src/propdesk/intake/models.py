@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from propdesk.common.db import KeyMixin, TimestampMixin, make_metadata
@@ -210,3 +210,97 @@ class DutyShift(KeyMixin, Base):
     duty: Mapped[str] = mapped_column(String(32))
     starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+# ---------------------------------------------------------------- cases
+
+
+class Case(KeyMixin, TimestampMixin, Base):
+    """Inquiries, complaints, praise and suggestions: one model."""
+
+    __tablename__ = "case"
+    __table_args__ = (
+        Index("ix_case_estate_state_created", "estate_id", "state", "created_at"),
+        Index("ix_case_unit_category_created", "unit_id", "category", "created_at"),
+        UniqueConstraint("reference"),
+    )
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"))
+    reference: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8), default="normal")
+    state: Mapped[str] = mapped_column(String(20), default="open")
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.unit.id"))
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("intake.resident.id")
+    )
+    reporter_name: Mapped[str | None] = mapped_column(String(100))
+    reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    department: Mapped[str | None] = mapped_column(String(32))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.staff.id"))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    repeat_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    work_order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    clocks: Mapped[dict] = mapped_column(JSONB, default=dict)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CaseEntry(Base):
+    """The case's timeline: every transition, note, assignment, warning and escalation, with who and when."""
+
+    __tablename__ = "case_entry"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    case_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.case.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSONB, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC))
+
+
+class CaseSlaTarget(KeyMixin, Base):
+    """A case SLA target per estate × kind × category × severity × milestone. NULL category matches any."""
+
+    __tablename__ = "case_sla_target"
+    __table_args__ = (
+        UniqueConstraint(
+            "estate_id", "kind", "category", "severity", "milestone", postgresql_nulls_not_distinct=True
+        ),
+    )
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))
+    milestone: Mapped[str] = mapped_column(String(20))
+    minutes: Mapped[int] = mapped_column(Integer)
+    calendar: Mapped[str] = mapped_column(String(10))
+
+
+class RepairRequest(KeyMixin, TimestampMixin, Base):
+    """A repair need taken at the desk, sent to repairs as an event; linked to the work order it became."""
+
+    __tablename__ = "repair_request"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("intake.estate.id"), index=True
+    )
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.unit.id"))
+    place_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.place.id"))
+    category: Mapped[str] = mapped_column(String(32))
+    urgency: Mapped[str] = mapped_column(String(16))
+    description: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    work_order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    work_order_reference: Mapped[str | None] = mapped_column(String(32))

@@ -1,7 +1,31 @@
-"""What intake does when a durable timer fires. Case SLA clocks arrive with the cases issue."""
+"""What intake does when a durable timer fires."""
 
 from __future__ import annotations
 
-from propdesk.common.timers import TimerHandler
+import uuid
 
-HANDLERS: dict[str, TimerHandler] = {}
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common.timers import Timer, TimerHandler
+from propdesk.intake.service import cases
+
+
+async def case_sla_warn(session: AsyncSession, timer: Timer) -> None:
+    await cases.on_timer(
+        session,
+        case_id=uuid.UUID(timer.payload["case_id"]),
+        milestone=timer.payload["milestone"],
+        kind="warn",
+    )
+
+
+async def case_sla_breach(session: AsyncSession, timer: Timer) -> None:
+    await cases.on_timer(
+        session,
+        case_id=uuid.UUID(timer.payload["case_id"]),
+        milestone=timer.payload["milestone"],
+        kind="breach",
+    )
+
+
+HANDLERS: dict[str, TimerHandler] = {"case.sla.warn": case_sla_warn, "case.sla.breach": case_sla_breach}

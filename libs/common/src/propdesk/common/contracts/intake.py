@@ -153,3 +153,114 @@ class StaffRegistered(StaffSnapshot):
 @event("intake.staff.updated", summary="A staff member's department, roles, contacts or status changed.")
 class StaffUpdated(StaffSnapshot):
     pass
+
+
+# ---------------------------------------------------------------- cases (inquiries, complaints, praise, suggestions)
+
+CaseKind = Literal["inquiry", "complaint", "praise", "suggestion"]
+
+
+class CaseRef(EventPayload):
+    case_id: uuid.UUID
+    estate_id: uuid.UUID
+    reference: str = Field(description="CASE-YYYYMM-NNNNNN")
+    kind: CaseKind
+    category: str | None = None
+    severity: Literal["normal", "major"] = "normal"
+    unit_id: uuid.UUID | None = None
+    resident_id: uuid.UUID | None = None
+
+
+@event("intake.case.opened", summary="A case was opened at the desk or by a resident.", notifies=True)
+class CaseOpened(CaseRef):
+    channel: str
+    subject: str
+    is_repeat: bool = False
+    repeat_of: uuid.UUID | None = None
+
+
+@event(
+    "intake.case.assigned", summary="A case was assigned to a department or a staff member.", notifies=True
+)
+class CaseAssigned(CaseRef):
+    department: str | None = None
+    staff_id: uuid.UUID | None = None
+
+
+@event("intake.case.sla_warning", summary="A case milestone used 75% of its target.", notifies=True)
+class CaseSlaWarning(CaseRef):
+    milestone: str
+    due_at: datetime.datetime
+
+
+@event("intake.case.sla_breached", summary="A case milestone missed its target.", notifies=True)
+class CaseSlaBreached(CaseRef):
+    milestone: str
+    due_at: datetime.datetime
+
+
+@event(
+    "intake.case.escalated",
+    summary="A case moved up the chain (receptionist → supervisor → manager).",
+    notifies=True,
+)
+class CaseEscalated(CaseRef):
+    level: int
+    to: Literal["supervisor", "manager"]
+    reason: str
+
+
+@event(
+    "intake.case.resolved", summary="A case was resolved; the resident is asked to confirm.", notifies=True
+)
+class CaseResolved(CaseRef):
+    resolution: str
+
+
+@event(
+    "intake.case.reopened",
+    summary="The resident rejected the resolution; the case is open again.",
+    notifies=True,
+)
+class CaseReopened(CaseRef):
+    reopen_count: int
+    reason: str | None = None
+
+
+@event("intake.case.closed", summary="The resident confirmed the resolution (or it was closed for them).")
+class CaseClosed(CaseRef):
+    confirmed_by_resident: bool
+
+
+# ---------------------------------------------------------------- repair requests taken at the desk
+
+
+class Reporter(EventPayload):
+    resident_id: uuid.UUID | None = None
+    name: str
+    phone: str | None = None
+    language: Language = "zh-CN"
+
+
+@event(
+    "intake.repair.requested",
+    summary="A repair need taken at the desk (a call, a visit, a case): repairs opens a work order from it.",
+)
+class RepairRequested(EventPayload):
+    request_id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID | None = None
+    place_id: uuid.UUID | None = None
+    building_id: uuid.UUID | None = None
+    category: str = Field(
+        description="plumbing, electrical, doors_windows, elevator, fire_systems, hvac, "
+        "public_facilities, greenery, security"
+    )
+    urgency: Literal["emergency", "urgent", "normal", "scheduled"]
+    description: str
+    reporter: Reporter
+    preferred_from: datetime.datetime | None = None
+    preferred_to: datetime.datetime | None = None
+    photos: list[str] = []
+    source: Literal["call", "case", "walk_in"]
+    source_id: uuid.UUID | None = None

@@ -15,3 +15,18 @@ class EstateProvisioned(EventPayload):
     estate_id: uuid.UUID
     service: str = "repairs"
     detail: dict[str, str | int | bool] = {}
+
+
+@event(
+    "repairs.work_order.created",
+    summary="repairs opened a work order; request_id links it to the desk's repair request, if any.",
+)
+class WorkOrderCreated(EventPayload):
+    work_order_id: uuid.UUID
+    estate_id: uuid.UUID
+    reference: str
+    request_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None
+    place_id: uuid.UUID | None = None
+    category: str
+    urgency: str

@@ -6,6 +6,14 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from propdesk.intake.api import estates, imports, people, registry, staff
+    from propdesk.intake.api import cases, estates, imports, people, registry, repairs, staff
 
-    return [estates.router, registry.router, people.router, staff.router, imports.router]
+    return [
+        estates.router,
+        registry.router,
+        people.router,
+        staff.router,
+        imports.router,
+        cases.router,
+        repairs.router,
+    ]
