@@ -14,6 +14,7 @@ class IntakeSettings(ServiceSettings):
 
     id_hash_key: SecretStr | None = None  # keyed hash of ID numbers; required outside dev mode
     import_max_rows: int = 200_000
+    missed_call_callback_minutes: int = 30  # a missed inbound call is called back within this time
 
     @model_validator(mode="after")
     def _id_key_outside_dev(self) -> Self:

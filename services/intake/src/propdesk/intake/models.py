@@ -304,3 +304,69 @@ class RepairRequest(KeyMixin, TimestampMixin, Base):
     source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     work_order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     work_order_reference: Mapped[str | None] = mapped_column(String(32))
+
+
+# ---------------------------------------------------------------- phone desk
+
+
+class Call(KeyMixin, TimestampMixin, Base):
+    __tablename__ = "call"
+    __table_args__ = (Index("ix_call_estate_started", "estate_id", "started_at"),)
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"))
+    direction: Mapped[str] = mapped_column(String(8))
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("intake.resident.id")
+    )
+    unit_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
+    topic: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    duration_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    outcome: Mapped[str] = mapped_column(String(16))
+    transferred_to_staff_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("intake.staff.id")
+    )
+    transferred_to_department: Mapped[str | None] = mapped_column(String(32))
+    handled_by: Mapped[str] = mapped_column(String(100))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
+class Message(KeyMixin, TimestampMixin, Base):
+    """A message taken for a staff member or a department (留言), tracked until acknowledged."""
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_estate_state", "estate_id", "state"),)
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"))
+    call_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.call.id"))
+    for_staff_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.staff.id"))
+    for_department: Mapped[str | None] = mapped_column(String(32))
+    from_name: Mapped[str] = mapped_column(String(100))
+    from_phone: Mapped[str | None] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    taken_by: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Callback(KeyMixin, TimestampMixin, Base):
+    """Someone has to call a person back by a due time (a missed call creates one)."""
+
+    __tablename__ = "callback"
+    __table_args__ = (Index("ix_callback_estate_state_due", "estate_id", "state", "due_at"),)
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"))
+    call_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.call.id"))
+    phone: Mapped[str] = mapped_column(String(32))
+    resident_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("intake.resident.id")
+    )
+    reason: Mapped[str] = mapped_column(String(500))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.staff.id"))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

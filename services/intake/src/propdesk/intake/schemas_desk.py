@@ -67,3 +67,126 @@ class VisitorIdentity(Input):
 
 
 __all__ = ["RepairRequestCreate", "RepairRequestRead", "VisitorIdentity"]
+
+
+class CallCreate(Input):
+    direction: Literal["inbound", "outbound"] = "inbound"
+    phone: str = Field(min_length=3, max_length=32, description="the caller's number; resolved to a resident")
+    topic: Literal["inquiry", "complaint", "repair", "visitor", "fees", "message", "other"] = "inquiry"
+    started_at: dt.datetime | None = None
+    duration_seconds: int = Field(default=0, ge=0, le=24 * 3600)
+    outcome: Literal["answered", "missed", "transferred", "voicemail"] = "answered"
+    transfer_to_staff_id: uuid.UUID | None = None
+    transfer_to_department: (
+        Literal["customer_service", "engineering", "security", "cleaning", "finance", "management"] | None
+    ) = None
+    notes: str | None = Field(default=None, max_length=5000)
+
+    @model_validator(mode="after")
+    def _transfer(self) -> CallCreate:
+        target = self.transfer_to_staff_id or self.transfer_to_department
+        if self.outcome == "transferred" and not target:
+            raise ValueError("a transferred call names the staff member or department it went to")
+        if target and self.outcome != "transferred":
+            raise ValueError("a transfer target needs outcome 'transferred'")
+        if self.started_at is not None and self.started_at.tzinfo is None:
+            raise ValueError("started_at needs a time zone offset")
+        return self
+
+
+class CallTransfer(Input):
+    staff_id: uuid.UUID | None = None
+    department: (
+        Literal["customer_service", "engineering", "security", "cleaning", "finance", "management"] | None
+    ) = None
+    note: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _one(self) -> CallTransfer:
+        if (self.staff_id is None) == (self.department is None):
+            raise ValueError("transfer to exactly one of staff_id or department")
+        return self
+
+
+class CallRead(Output):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    direction: str
+    phone: str
+    resident_id: uuid.UUID | None
+    unit_ids: list[uuid.UUID]
+    topic: str
+    started_at: dt.datetime
+    duration_seconds: int
+    outcome: str
+    transferred_to_staff_id: uuid.UUID | None
+    transferred_to_department: str | None
+    handled_by: str
+    notes: str | None
+    callback_id: uuid.UUID | None = None
+
+
+class MessageCreate(Input):
+    for_staff_id: uuid.UUID | None = None
+    for_department: (
+        Literal["customer_service", "engineering", "security", "cleaning", "finance", "management"] | None
+    ) = None
+    from_name: str = Field(min_length=1, max_length=100)
+    from_phone: Phone | None = None
+    text: str = Field(min_length=1, max_length=5000)
+    call_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _for_whom(self) -> MessageCreate:
+        if (self.for_staff_id is None) == (self.for_department is None):
+            raise ValueError("a message is for exactly one of a staff member or a department")
+        return self
+
+
+class MessageRead(Output):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    call_id: uuid.UUID | None
+    for_staff_id: uuid.UUID | None
+    for_department: str | None
+    from_name: str
+    from_phone: str | None
+    text: str
+    taken_by: str
+    state: str
+    acknowledged_by: str | None
+    acknowledged_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class CallbackCreate(Input):
+    phone: Phone
+    reason: str = Field(min_length=1, max_length=500)
+    due_at: dt.datetime
+    assignee_id: uuid.UUID | None = None
+    resident_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _aware(self) -> CallbackCreate:
+        if self.due_at.tzinfo is None:
+            raise ValueError("due_at needs a time zone offset")
+        return self
+
+
+class CallbackDone(Input):
+    outcome: str = Field(min_length=1, max_length=2000)
+
+
+class CallbackRead(Output):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    call_id: uuid.UUID | None
+    phone: str
+    resident_id: uuid.UUID | None
+    reason: str
+    due_at: dt.datetime
+    assignee_id: uuid.UUID | None
+    state: str
+    overdue: bool
+    outcome: str | None
+    done_at: dt.datetime | None

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.timers import Timer, TimerHandler
-from propdesk.intake.service import cases
+from propdesk.intake.service import cases, desk
 
 
 async def case_sla_warn(session: AsyncSession, timer: Timer) -> None:
@@ -28,4 +28,12 @@ async def case_sla_breach(session: AsyncSession, timer: Timer) -> None:
     )
 
 
-HANDLERS: dict[str, TimerHandler] = {"case.sla.warn": case_sla_warn, "case.sla.breach": case_sla_breach}
+async def callback_due(session: AsyncSession, timer: Timer) -> None:
+    await desk.callback_due(session, uuid.UUID(timer.payload["callback_id"]))
+
+
+HANDLERS: dict[str, TimerHandler] = {
+    "case.sla.warn": case_sla_warn,
+    "case.sla.breach": case_sla_breach,
+    "callback.due": callback_due,
+}

@@ -264,3 +264,42 @@ class RepairRequested(EventPayload):
     photos: list[str] = []
     source: Literal["call", "case", "walk_in"]
     source_id: uuid.UUID | None = None
+
+
+# ---------------------------------------------------------------- phone desk
+
+
+@event(
+    "intake.message.taken",
+    summary="A message was taken for a staff member or department (留言).",
+    notifies=True,
+)
+class MessageTaken(EventPayload):
+    message_id: uuid.UUID
+    estate_id: uuid.UUID
+    for_staff_id: uuid.UUID | None = None
+    for_department: str | None = None
+    from_name: str
+    from_phone: str | None = None
+    text: str
+
+
+@event("intake.message.acknowledged", summary="The staff member acknowledged a message taken for them.")
+class MessageAcknowledged(EventPayload):
+    message_id: uuid.UUID
+    estate_id: uuid.UUID
+    acknowledged_by: str
+
+
+@event(
+    "intake.callback.overdue",
+    summary="A callback task passed its due time without being done.",
+    notifies=True,
+)
+class CallbackOverdue(EventPayload):
+    callback_id: uuid.UUID
+    estate_id: uuid.UUID
+    phone: str
+    reason: str
+    due_at: datetime.datetime
+    assignee_id: uuid.UUID | None = None

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from propdesk.intake.api import cases, estates, imports, people, registry, repairs, staff
+    from propdesk.intake.api import cases, desk, estates, imports, people, registry, repairs, staff
 
     return [
         estates.router,
@@ -16,4 +16,5 @@ def routers() -> list[APIRouter]:
         imports.router,
         cases.router,
         repairs.router,
+        desk.router,
     ]
