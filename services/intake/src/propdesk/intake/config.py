@@ -14,6 +14,7 @@ class IntakeSettings(ServiceSettings):
 
     id_hash_key: SecretStr | None = None  # keyed hash of ID numbers; required outside dev mode
     import_max_rows: int = 200_000
+    walk_in_visit_hours: int = 4  # a walk-in visit's window unless given
     missed_call_callback_minutes: int = 30  # a missed inbound call is called back within this time
 
     @model_validator(mode="after")

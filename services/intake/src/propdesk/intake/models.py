@@ -370,3 +370,47 @@ class Callback(KeyMixin, TimestampMixin, Base):
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[str | None] = mapped_column(Text)
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# ---------------------------------------------------------------- visitors
+
+
+class Visit(KeyMixin, TimestampMixin, Base):
+    __tablename__ = "visit"
+    __table_args__ = (
+        Index("ix_visit_estate_window", "estate_id", "window_from"),
+        Index("ix_visit_unit", "unit_id", "window_from"),
+        Index("uq_visit_active_code", "estate_id", "code", unique=True,
+              postgresql_where=text("state IN ('expected', 'confirmed')")),
+    )
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"))
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.unit.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str | None] = mapped_column(String(8))
+    visitor_name: Mapped[str] = mapped_column(String(100, collation="C"))
+    visitor_phone: Mapped[str | None] = mapped_column(String(20))
+    id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    id_number_hash: Mapped[str | None] = mapped_column(String(64))
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    window_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    window_to: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    registered_by: Mapped[str] = mapped_column(String(100))
+    host_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    checked_out_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    overstay: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BlockedVisitor(KeyMixin, TimestampMixin, Base):
+    __tablename__ = "blocked_visitor"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    id_number_hash: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_by: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

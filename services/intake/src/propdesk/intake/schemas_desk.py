@@ -190,3 +190,78 @@ class CallbackRead(Output):
     overdue: bool
     outcome: str | None
     done_at: dt.datetime | None
+
+
+class VisitCreate(Input):
+    unit_id: uuid.UUID
+    kind: Literal["pre_registered", "walk_in"] = "pre_registered"
+    visitor_name: str = Field(min_length=1, max_length=100)
+    visitor_phone: Phone | None = None
+    id_number: IdNumber | None = None
+    purpose: str | None = Field(default=None, max_length=200)
+    window_from: dt.datetime | None = None
+    window_to: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _window(self) -> VisitCreate:
+        if self.kind == "pre_registered" and (self.window_from is None or self.window_to is None):
+            raise ValueError("a pre-registration needs window_from and window_to")
+        if self.kind == "walk_in" and self.id_number is None:
+            raise ValueError("a walk-in visitor's ID number is checked at the desk")
+        for value in (self.window_from, self.window_to):
+            if value is not None and value.tzinfo is None:
+                raise ValueError("times need a time zone offset, e.g. 2026-12-01T14:00:00+08:00")
+        if self.window_from and self.window_to:
+            if self.window_to <= self.window_from:
+                raise ValueError("window_to must be after window_from")
+            if self.window_to - self.window_from > dt.timedelta(days=7):
+                raise ValueError("a visit window is at most 7 days")
+        return self
+
+
+class VisitRead(Output):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID
+    kind: str
+    state: str
+    code: str | None
+    visitor_name: str
+    visitor_phone: str | None
+    id_number_masked: str | None
+    purpose: str | None
+    window_from: dt.datetime
+    window_to: dt.datetime
+    registered_by: str
+    host_confirmed_at: dt.datetime | None
+    checked_in_at: dt.datetime | None
+    checked_out_at: dt.datetime | None
+    overstay: bool
+
+
+class CheckInByCode(Input):
+    code: str = Field(pattern=r"^\d{6}$")
+
+
+class BlockedVisitorCreate(Input):
+    name: str | None = Field(default=None, max_length=100)
+    phone: Phone | None = None
+    id_number: IdNumber | None = None
+    reason: str = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _something_to_match(self) -> BlockedVisitorCreate:
+        if not (self.phone or self.id_number or self.name):
+            raise ValueError("block by name, phone or ID number")
+        return self
+
+
+class BlockedVisitorRead(Output):
+    id: uuid.UUID
+    name: str | None
+    phone: str | None
+    id_number_masked: str | None
+    reason: str
+    created_by: str
+    active: bool
+    created_at: dt.datetime

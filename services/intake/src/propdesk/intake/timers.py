@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.timers import Timer, TimerHandler
-from propdesk.intake.service import cases, desk
+from propdesk.intake.service import cases, desk, visitors
 
 
 async def case_sla_warn(session: AsyncSession, timer: Timer) -> None:
@@ -32,7 +32,12 @@ async def callback_due(session: AsyncSession, timer: Timer) -> None:
     await desk.callback_due(session, uuid.UUID(timer.payload["callback_id"]))
 
 
+async def visit_overstay(session: AsyncSession, timer: Timer) -> None:
+    await visitors.overstay_due(session, uuid.UUID(timer.payload["visit_id"]))
+
+
 HANDLERS: dict[str, TimerHandler] = {
+    "visit.overstay": visit_overstay,
     "case.sla.warn": case_sla_warn,
     "case.sla.breach": case_sla_breach,
     "callback.due": callback_due,

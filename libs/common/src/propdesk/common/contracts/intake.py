@@ -303,3 +303,38 @@ class CallbackOverdue(EventPayload):
     reason: str
     due_at: datetime.datetime
     assignee_id: uuid.UUID | None = None
+
+
+# ---------------------------------------------------------------- visitors (来访登记)
+
+
+class VisitRef(EventPayload):
+    visit_id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID
+    kind: Literal["pre_registered", "walk_in"]
+    visitor_name: str
+
+
+@event("intake.visit.registered", summary="A visit was registered; a walk-in waits for the host to confirm.",
+       notifies=True)
+class VisitRegistered(VisitRef):
+    state: str
+    window_from: datetime.datetime
+    window_to: datetime.datetime
+    purpose: str | None = None
+
+
+@event("intake.visit.checked_in", summary="A visitor passed the gate; the host is told.", notifies=True)
+class VisitCheckedIn(VisitRef):
+    checked_in_at: datetime.datetime
+
+
+@event("intake.visit.checked_out", summary="A visitor left.")
+class VisitCheckedOut(VisitRef):
+    checked_out_at: datetime.datetime
+
+
+@event("intake.visit.overstayed", summary="A visitor is still inside after the visit window.", notifies=True)
+class VisitOverstayed(VisitRef):
+    window_to: datetime.datetime

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from propdesk.intake.api import cases, desk, estates, imports, people, registry, repairs, staff
+    from propdesk.intake.api import cases, desk, estates, imports, people, registry, repairs, staff, visitors
 
     return [
         estates.router,
@@ -17,4 +17,5 @@ def routers() -> list[APIRouter]:
         cases.router,
         repairs.router,
         desk.router,
+        visitors.router,
     ]
