@@ -98,6 +98,7 @@ class Clock:
     @classmethod
     def from_dict(cls, data: dict) -> Clock:
         values = dict(data)
+        values["warned"] = list(values.get("warned", []))  # never share a list with the ORM's loaded JSON
         for key in ("target", "remaining", "paused_total"):
             values[key] = dt.timedelta(seconds=values[key])
         for key in ("started_at", "anchor", "paused_at", "met_at", "breached_at"):

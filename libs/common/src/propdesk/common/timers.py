@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from propdesk.common.db import PlatformTables, platform_of, unit_of_work
@@ -41,6 +42,26 @@ class Timer:
 
 
 TimerHandler = Callable[[AsyncSession, Timer], Awaitable[None]]
+
+
+class Defer(Exception):
+    """Raised by a handler that cannot act yet (its row is locked by a request): fire again shortly,
+    without counting an attempt."""
+
+    def __init__(self, after: dt.timedelta = dt.timedelta(seconds=1)) -> None:
+        super().__init__(f"deferred by {after}")
+        self.after = after
+
+
+async def lock_or_defer(session: AsyncSession, model, key):
+    """Lock a row for a timer handler without waiting. The worker holds timer rows while handlers run, and
+    requests lock their row before rescheduling its timers; waiting here could deadlock, so defer instead."""
+    try:
+        return await session.get(model, key, with_for_update={"nowait": True})
+    except DBAPIError as exc:
+        if "lock" in str(exc.orig).lower():
+            raise Defer from exc
+        raise
 
 
 async def schedule(
@@ -160,6 +181,10 @@ class TimerWorker:
                         await session.execute(delete(table).where(table.c.id == timer.id))
                     fired += 1
                     self.lateness.append((utcnow() - timer.due_at).total_seconds())
+                except Defer as defer:
+                    await session.execute(
+                        update(table).where(table.c.id == timer.id).values(due_at=utcnow() + defer.after)
+                    )
                 except Exception as exc:
                     failures.append((dict(row), exc))
             for row, exc in failures:

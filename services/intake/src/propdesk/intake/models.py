@@ -380,8 +380,13 @@ class Visit(KeyMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_visit_estate_window", "estate_id", "window_from"),
         Index("ix_visit_unit", "unit_id", "window_from"),
-        Index("uq_visit_active_code", "estate_id", "code", unique=True,
-              postgresql_where=text("state IN ('expected', 'confirmed')")),
+        Index(
+            "uq_visit_active_code",
+            "estate_id",
+            "code",
+            unique=True,
+            postgresql_where=text("state IN ('expected', 'confirmed')"),
+        ),
     )
 
     estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"))
@@ -406,7 +411,9 @@ class Visit(KeyMixin, TimestampMixin, Base):
 class BlockedVisitor(KeyMixin, TimestampMixin, Base):
     __tablename__ = "blocked_visitor"
 
-    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.estate.id"), index=True)
+    estate_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("intake.estate.id"), index=True
+    )
     name: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(20))
     id_number_masked: Mapped[str | None] = mapped_column(String(32))

@@ -316,8 +316,11 @@ class VisitRef(EventPayload):
     visitor_name: str
 
 
-@event("intake.visit.registered", summary="A visit was registered; a walk-in waits for the host to confirm.",
-       notifies=True)
+@event(
+    "intake.visit.registered",
+    summary="A visit was registered; a walk-in waits for the host to confirm.",
+    notifies=True,
+)
 class VisitRegistered(VisitRef):
     state: str
     window_from: datetime.datetime

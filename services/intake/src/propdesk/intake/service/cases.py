@@ -325,7 +325,7 @@ async def _announce(
 
 async def on_timer(session: AsyncSession, *, case_id: uuid.UUID, milestone: str, kind: str) -> None:
     """A warning or breach timer fired. Stale timers (met, paused, moved) do nothing or re-arm."""
-    case = await session.get(Case, case_id, with_for_update=True)
+    case = await timers.lock_or_defer(session, Case, case_id)
     if case is None or case.state in ("closed", "cancelled"):
         return
     clocks, cal, now = _clocks(case), calendar_for(case), utcnow()
