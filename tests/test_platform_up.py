@@ -86,7 +86,7 @@ def up_and_check(env: dict, tmp_path: Path) -> None:
         auth = {"Authorization": f"Bearer {token}"}
         base = f"{rows['intake']['url']}/v1/estates/{estate['id']}"
         assert len(httpx.get(f"{base}/buildings", headers=auth).json()) == 17
-        assert len(httpx.get(f"{base}/staff", headers=auth).json()) == seeded["staff"]
+        assert len(httpx.get(f"{base}/staff", headers=auth).json()["items"]) == seeded["staff"]
         occupied = httpx.get(f"{base}/units", params={"state": "occupied", "limit": 500}, headers=auth).json()
         assert len(occupied["items"]) > 150
         found = httpx.get(f"{base}/residents", params={"name": "王"}, headers=auth).json()

@@ -114,7 +114,7 @@ class TestCalls:
             )
         ).json()
         assert call["callback_id"] is not None
-        [cb] = (await intake.get(f"/v1/estates/{estate['id']}/callbacks", headers=desk)).json()
+        [cb] = (await intake.get(f"/v1/estates/{estate['id']}/callbacks", headers=desk)).json()["items"]
         assert cb["resident_id"] == caller["resident"]["id"] and cb["overdue"] is False
         due = dt.datetime.fromisoformat(cb["due_at"]) - dt.datetime.fromisoformat(
             (await intake.get(f"/v1/estates/{estate['id']}/calls", headers=desk)).json()["items"][0][
@@ -131,9 +131,10 @@ class TestCalls:
         await engine.dispose()
 
         async def overdue():
-            return (await intake.get(f"/v1/estates/{estate['id']}/callbacks", headers=desk)).json()[0][
-                "overdue"
-            ]
+            page = await intake.get(
+                f"/v1/estates/{estate['id']}/callbacks", params={"overdue": "true"}, headers=desk
+            )
+            return page.json()["items"]
 
         await wait_until(overdue, message="the callback to be flagged overdue")
         [event] = await events(db, "intake.callback.overdue")

@@ -182,23 +182,28 @@ async def schedule_callback(
 
 @router.get(
     "/v1/estates/{estate_id}/callbacks",
-    response_model=list[CallbackRead],
-    summary="Open callback tasks, most urgent first (overdue ones flagged)",
+    response_model=Page[CallbackRead],
+    summary="Callback tasks, most urgent first (overdue ones flagged)",
 )
 async def list_callbacks(
     estate_id: uuid.UUID,
     session: Session,
     principal: Principal = Depends(STAFF),
     state: str = Query("open", pattern="^(open|done)$"),
+    overdue: bool | None = None,
+    params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    rows = await session.execute(
-        select(Callback)
-        .where(Callback.estate_id == estate_id, Callback.state == state)
-        .order_by(Callback.due_at)
-        .limit(500)
+    stmt = select(Callback).where(Callback.estate_id == estate_id, Callback.state == state)
+    if overdue is not None:
+        stmt = stmt.where(Callback.overdue.is_(overdue))
+    stmt = paginate(stmt, params, key=Callback.due_at, tiebreak=Callback.id, descending=False)
+    items, cursor = page_of(
+        list((await session.execute(stmt)).scalars().all()),
+        params,
+        cursor_of=lambda c: [c.due_at.isoformat(), str(c.id)],
     )
-    return rows.scalars().all()
+    return Page(items=[CallbackRead.model_validate(c) for c in items], next_cursor=cursor)
 
 
 @router.post("/v1/callbacks/{callback_id}/done", response_model=CallbackRead, summary="The callback was made")

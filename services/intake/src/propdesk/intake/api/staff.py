@@ -6,6 +6,7 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 
 from propdesk.common.auth import Principal
+from propdesk.common.pagination import Page, PageParams, page_of, page_params
 from propdesk.common.timeutil import utcnow
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import MANAGERS, STAFF
@@ -55,7 +56,7 @@ async def add_staff(
     return await idempotent(request, session, principal, create)
 
 
-@router.get("/v1/estates/{estate_id}/staff", response_model=list[StaffRead], summary="The staff directory")
+@router.get("/v1/estates/{estate_id}/staff", response_model=Page[StaffRead], summary="The staff directory")
 async def list_staff(
     estate_id: uuid.UUID,
     session: Session,
@@ -63,12 +64,14 @@ async def list_staff(
     department: str | None = None,
     role: str | None = None,
     active: bool | None = None,
+    params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    return [
-        _read(m)
-        for m in await service.list_staff(session, estate_id, department=department, role=role, active=active)
-    ]
+    rows = await service.list_staff(
+        session, estate_id, department=department, role=role, active=active, params=params
+    )
+    items, cursor = page_of(rows, params, cursor_of=lambda m: [m.name, str(m.id)])
+    return Page(items=[_read(m) for m in items], next_cursor=cursor)
 
 
 @router.patch("/v1/staff/{staff_id}", response_model=StaffRead)

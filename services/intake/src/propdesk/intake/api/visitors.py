@@ -135,13 +135,24 @@ async def block(
     return await visitors.block(session, estate_id, data, principal=principal, id_key=id_key(request))
 
 
-@router.get("/v1/estates/{estate_id}/blocked-visitors", response_model=list[BlockedVisitorRead])
-async def blocked(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
+@router.get("/v1/estates/{estate_id}/blocked-visitors", response_model=Page[BlockedVisitorRead])
+async def blocked(
+    estate_id: uuid.UUID,
+    session: Session,
+    principal: Principal = Depends(STAFF),
+    params: PageParams = Depends(page_params),
+):
     principal.require_estate(estate_id)
-    rows = await session.execute(
-        select(BlockedVisitor).where(BlockedVisitor.estate_id == estate_id, BlockedVisitor.active.is_(True))
+    stmt = select(BlockedVisitor).where(
+        BlockedVisitor.estate_id == estate_id, BlockedVisitor.active.is_(True)
     )
-    return rows.scalars().all()
+    stmt = paginate(stmt, params, key=BlockedVisitor.created_at, tiebreak=BlockedVisitor.id)
+    items, cursor = page_of(
+        list((await session.execute(stmt)).scalars().all()),
+        params,
+        cursor_of=lambda b: [b.created_at.isoformat(), str(b.id)],
+    )
+    return Page(items=[BlockedVisitorRead.model_validate(b) for b in items], next_cursor=cursor)
 
 
 @router.delete("/v1/blocked-visitors/{entry_id}", status_code=204, summary="Lift a block")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox
 from propdesk.common.contracts.intake import StaffRegistered, StaffUpdated
+from propdesk.common.pagination import PageParams, paginate
 from propdesk.intake.errors import StaffNotFound, WrongEstate
 from propdesk.intake.models import Department, DutyShift, Staff
 from propdesk.intake.schemas import DutyShiftCreate, StaffCreate, StaffUpdate
@@ -103,15 +104,17 @@ async def list_staff(
     department: str | None,
     role: str | None,
     active: bool | None,
+    params: PageParams,
 ) -> list[Staff]:
-    stmt = select(Staff).where(Staff.estate_id == estate_id).order_by(Staff.name, Staff.id)
+    stmt = select(Staff).where(Staff.estate_id == estate_id)
     if department:
         stmt = stmt.join(Department).where(Department.code == department)
     if role:
         stmt = stmt.where(Staff.roles.any(role))
     if active is not None:
         stmt = stmt.where(Staff.active.is_(active))
-    return list((await session.execute(stmt)).scalars().all())
+    stmt = paginate(stmt, params, key=Staff.name, tiebreak=Staff.id, descending=False)
+    return list((await session.execute(stmt)).unique().scalars().all())
 
 
 async def add_shift(session: AsyncSession, estate_id: uuid.UUID, data: DutyShiftCreate) -> DutyShift:
