@@ -306,7 +306,7 @@ class TestStaff:
         )
         techs = (
             await intake.get(f"/v1/estates/{estate['id']}/staff", params={"role": "technician"}, headers=desk)
-        ).json()
+        ).json()["items"]
         assert [t["name"] for t in techs] == ["刘强"]
         shift = await intake.post(
             f"/v1/estates/{estate['id']}/duty-shifts",
