@@ -51,3 +51,31 @@ async def db(platform_env):
 async def events(db, event_type: str) -> list[dict]:
     rows = await db("SELECT envelope FROM intake.outbox WHERE event_type = :t ORDER BY seq", t=event_type)
     return [r[0]["payload"] for r in rows]
+
+
+async def building_with_units(
+    intake, estate: dict, manager: dict, *floors: int, code: str = "A1"
+) -> tuple[dict, list]:
+    """A six-floor building and one unit on each of `floors` (numbered like A1-0201)."""
+    building = (
+        await intake.post(
+            f"/v1/estates/{estate['id']}/buildings",
+            headers=manager,
+            json={"code": code, "name": f"{code}栋", "floors": 6},
+        )
+    ).json()
+    units = []
+    for floor in floors:
+        r = await intake.post(
+            f"/v1/estates/{estate['id']}/units",
+            headers=manager,
+            json={
+                "building_id": building["id"],
+                "number": f"{code}-0{floor}01",
+                "floor": floor,
+                "area_m2": "100",
+            },
+        )
+        assert r.status_code == 201, r.text
+        units.append(r.json())
+    return building, units

@@ -14,29 +14,13 @@ from propdesk.common.db import asyncpg_url
 from propdesk.common.testing.helpers import token, wait_until
 from propdesk.common.testing.timetravel import backdate
 
-from .conftest import events
+from .conftest import building_with_units, events
 
 
 @pytest.fixture
 async def home(intake, estate, manager, desk) -> dict:
     """Two units, a resident who owns the first; tokens for that resident."""
-    b = (
-        await intake.post(
-            f"/v1/estates/{estate['id']}/buildings",
-            headers=manager,
-            json={"code": "A1", "name": "A1栋", "floors": 6},
-        )
-    ).json()
-    units = [
-        (
-            await intake.post(
-                f"/v1/estates/{estate['id']}/units",
-                headers=manager,
-                json={"building_id": b["id"], "number": f"A1-0{f}01", "floor": f, "area_m2": "100"},
-            )
-        ).json()
-        for f in (1, 2)
-    ]
+    _, units = await building_with_units(intake, estate, manager, 1, 2)
     resident = (
         await intake.post(
             f"/v1/estates/{estate['id']}/residents",

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from propdesk.common.db import asyncpg_url
 from propdesk.common.testing.helpers import token, wait_until
 
-from .conftest import events
+from .conftest import building_with_units, events
 
 ID_NUMBER = "11010519491231002X"
 
@@ -28,23 +28,7 @@ def window(hours_from: float = -0.1, hours_to: float = 2) -> dict:
 
 @pytest.fixture
 async def host(intake, estate, manager, desk) -> dict:
-    b = (
-        await intake.post(
-            f"/v1/estates/{estate['id']}/buildings",
-            headers=manager,
-            json={"code": "A1", "name": "A1栋", "floors": 6},
-        )
-    ).json()
-    units = [
-        (
-            await intake.post(
-                f"/v1/estates/{estate['id']}/units",
-                headers=manager,
-                json={"building_id": b["id"], "number": f"A1-0{f}01", "floor": f, "area_m2": "100"},
-            )
-        ).json()
-        for f in (1, 2)
-    ]
+    _, units = await building_with_units(intake, estate, manager, 1, 2)
     me = token("resident", estates=[uuid.UUID(estate["id"])], units=[uuid.UUID(units[0]["id"])])
     return {"units": units, "me": me}
 

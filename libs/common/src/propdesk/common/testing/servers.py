@@ -48,8 +48,23 @@ def start_servers(base_dir: Path) -> Servers:
         servers = Servers(pg.get_connection_url(), url, source="testcontainers")
         servers._stops += [pg.stop, nats.stop]
         return servers
-    pg = EmbeddedPostgres(base_dir / "pg", port=free_port(), durable=False)
-    nats = EmbeddedNats(base_dir / "nats", port=free_port(), sync_always=False)
-    servers = Servers(pg.start(), nats.start(), source="embedded", embedded_nats=nats)
+    pg = _start_with_retries(lambda: EmbeddedPostgres(base_dir / "pg", port=free_port(), durable=False))
+    nats = _start_with_retries(lambda: EmbeddedNats(base_dir / "nats", port=free_port(), sync_always=False))
+    servers = Servers(pg.url, nats.url, source="embedded", embedded_nats=nats)
     servers._stops += [pg.stop, nats.stop]
     return servers
+
+
+def _start_with_retries(make, attempts: int = 5):
+    """free_port() gives the port back before the server binds it, so a parallel run (or the other xdist
+    worker) can take it first: try again on a fresh port."""
+    for attempt in range(attempts):
+        server = make()
+        try:
+            server.start()
+            return server
+        except (RuntimeError, TimeoutError, subprocess.CalledProcessError):
+            server.stop()
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")

@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import Iterable
+from types import SimpleNamespace
 from typing import Any
 
 from openpyxl import load_workbook
@@ -22,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.common import outbox
 from propdesk.common.auth import Principal
 from propdesk.common.contracts.intake import (
-    BuildingRegistered,
     OccupancyStarted,
     ResidentRegistered,
     UnitRegistered,
@@ -46,6 +46,8 @@ from propdesk.intake.schemas import (
     UnitState,
 )
 from propdesk.intake.service.estates import get_estate
+from propdesk.intake.service.people import occupancy_fields, resident_fields
+from propdesk.intake.service.registry import building_event, unit_fields
 from propdesk.intake.validation import hash_id_number, mask_id_number
 
 CSV_TYPES = {"text/csv", "application/csv", "text/plain"}
@@ -136,12 +138,17 @@ def _finish(kind: str, total: int, written: int, errors: list[ImportRowError], s
     return report
 
 
+def _row(values: dict) -> SimpleNamespace:
+    """A written row seen as the object the service's snapshot helpers read."""
+    return SimpleNamespace(**values)
+
+
 async def _chunks(session: AsyncSession, table, rows: list[dict]) -> None:
     for i in range(0, len(rows), CHUNK):
         await session.execute(insert(table), rows[i : i + CHUNK])
 
 
-async def _events(session: AsyncSession, items: Iterable, estate_id: uuid.UUID, principal: Principal) -> None:
+async def _events(session: AsyncSession, items: Iterable, estate_id: uuid.UUID) -> None:
     items = list(items)
     for i in range(0, len(items), CHUNK):
         await outbox.record_many(session, items[i : i + CHUNK], estate_id=estate_id)
@@ -222,46 +229,8 @@ async def import_units(
         for _, r in rows
     ]
     await _chunks(session, Unit.__table__, unit_rows)
-    await _events(
-        session,
-        [
-            (
-                BuildingRegistered(
-                    building_id=b["id"],
-                    estate_id=estate_id,
-                    code=b["code"],
-                    name=b["name"],
-                    floors=b["floors"],
-                ),
-                b["id"],
-            )
-            for b in new_buildings
-        ],
-        estate_id,
-        principal,
-    )
-    await _events(
-        session,
-        [
-            (
-                UnitRegistered(
-                    unit_id=u["id"],
-                    estate_id=estate_id,
-                    building_id=u["building_id"],
-                    entrance=u["entrance"],
-                    number=u["number"],
-                    floor=u["floor"],
-                    area_m2=f"{u['area_m2']:.2f}",
-                    kind=u["kind"],
-                    state=u["state"],
-                ),
-                u["id"],
-            )
-            for u in unit_rows
-        ],
-        estate_id,
-        principal,
-    )
+    await _events(session, [(building_event(_row(b)), b["id"]) for b in new_buildings], estate_id)
+    await _events(session, [(UnitRegistered(**unit_fields(_row(u))), u["id"]) for u in unit_rows], estate_id)
     return _finish("units", len(records), len(unit_rows), errors, skip_bad_rows)
 
 
@@ -343,45 +312,15 @@ async def import_residents(
     await _chunks(session, ResidentChange.__table__, changes)
     await _chunks(session, Occupancy.__table__, occupancies)
     await _events(
-        session,
-        [
-            (
-                ResidentRegistered(
-                    resident_id=r["id"],
-                    estate_id=estate_id,
-                    name=r["name"],
-                    phone=r["phone"],
-                    email=r["email"],
-                    language=r["language"],
-                ),
-                r["id"],
-            )
-            for r in residents
-        ],
-        estate_id,
-        principal,
+        session, [(ResidentRegistered(**resident_fields(_row(r))), r["id"]) for r in residents], estate_id
     )
     await _events(
         session,
-        [
-            (
-                OccupancyStarted(
-                    occupancy_id=o["id"],
-                    estate_id=estate_id,
-                    unit_id=o["unit_id"],
-                    resident_id=o["resident_id"],
-                    role=o["role"],
-                    started_on=o["started_on"],
-                ),
-                o["unit_id"],
-            )
-            for o in occupancies
-        ],
+        [(OccupancyStarted(**occupancy_fields(_row(o))), o["unit_id"]) for o in occupancies],
         estate_id,
-        principal,
     )
     occupied = {o["unit_id"] for o in occupancies if o["role"] in ("owner", "tenant")}
-    to_occupy = [u for n, (uid, state, u) in units.items() if uid in occupied and state == "vacant"]
+    to_occupy = [u for uid, state, u in units.values() if uid in occupied and state == "vacant"]
     if to_occupy:
         await session.execute(
             update(Unit)
@@ -390,24 +329,7 @@ async def import_residents(
         )
         await _events(
             session,
-            [
-                (
-                    UnitUpdated(
-                        unit_id=u.id,
-                        estate_id=estate_id,
-                        building_id=u.building_id,
-                        entrance=u.entrance,
-                        number=u.number,
-                        floor=u.floor,
-                        area_m2=f"{u.area_m2:.2f}",
-                        kind=u.kind,
-                        state="occupied",
-                    ),
-                    u.id,
-                )
-                for u in to_occupy
-            ],
+            [(UnitUpdated(**{**unit_fields(u), "state": "occupied"}), u.id) for u in to_occupy],
             estate_id,
-            principal,
         )
     return _finish("residents", len(records), len(residents), errors, skip_bad_rows)
