@@ -51,7 +51,48 @@ def platform_env(tmp_path: Path, **extra: str) -> dict:
     return env
 
 
-def up_and_check(env: dict, tmp_path: Path) -> None:
+def cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+async def plant_dead_letter(database_url: str, estate_id: str) -> str:
+    """A dead letter as a failed delivery would leave it: a real event intake handles."""
+    from propdesk.common.contracts.repairs import EstateProvisioned
+    from propdesk.common.events import build_envelope
+
+    envelope = build_envelope(EstateProvisioned(estate_id=uuid.UUID(estate_id)), aggregate_id=estate_id)
+    conn = await asyncpg.connect(database_url)
+    try:
+        return str(
+            await conn.fetchval(
+                "INSERT INTO intake.dead_letter (id, source, consumer, event_id, subject, envelope, error, attempts) "
+                "VALUES (gen_random_uuid(), 'consumer', 'intake', $1, 'propdesk.repairs.estate.provisioned', $2::jsonb, "
+                "'ConnectionError: simulated', 5) RETURNING id",
+                envelope.id,
+                envelope.model_dump_json(),
+            )
+        )
+    finally:
+        await conn.close()
+
+
+def check_operator_commands(env: dict, database_url: str, estate_id: str) -> None:
+    assert json.loads(cli(env, "dlq", "list", "--json").stdout) == []
+    dead = asyncio.run(plant_dead_letter(database_url, estate_id))
+    [listed] = json.loads(cli(env, "dlq", "list", "--json").stdout)
+    assert (listed["id"], listed["service"], listed["attempts"]) == (dead, "intake", 5)
+    assert [r["dead_letters"] for r in run_status(env)["services"] if r["name"] == "intake"] == [1]
+    replay = cli(env, "dlq", "replay", "--service", "intake", dead)
+    assert replay.returncode == 0 and json.loads(replay.stdout)["applied"] is True, (
+        replay.stdout + replay.stderr
+    )
+    assert cli(env, "dlq", "replay", "--service", "intake", dead).returncode == 1  # only once
+    assert json.loads(cli(env, "dlq", "list", "--json").stdout) == []
+    republished = cli(env, "republish", "--service", "intake")
+    assert republished.returncode == 0 and json.loads(republished.stdout)["events"] > 500
+
+
+def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> None:
     log = open(tmp_path / "up.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([str(BIN), "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -91,6 +132,9 @@ def up_and_check(env: dict, tmp_path: Path) -> None:
         assert len(occupied["items"]) > 150
         found = httpx.get(f"{base}/residents", params={"name": "王"}, headers=auth).json()
         assert found["items"] and all(r["name"].startswith("王") for r in found["items"])
+        if database_url is not None:
+            check_operator_commands(env, database_url, estate["id"])
+            wait_settled(env)
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         try:
@@ -106,7 +150,8 @@ def test_make_up_embedded(tmp_path):
     env = platform_env(
         tmp_path, PROPDESK_EMBEDDED_PG_PORT=str(free_port()), PROPDESK_EMBEDDED_NATS_PORT=str(free_port())
     )
-    up_and_check(env, tmp_path)
+    database_url = f"postgresql://postgres@127.0.0.1:{env['PROPDESK_EMBEDDED_PG_PORT']}/propdesk"
+    up_and_check(env, tmp_path, database_url)
     assert not port_open(int(env["PROPDESK_EMBEDDED_PG_PORT"])), "embedded PostgreSQL left running"
     assert not port_open(int(env["PROPDESK_EMBEDDED_NATS_PORT"])), "embedded NATS left running"
 
