@@ -142,3 +142,22 @@ class TestTimers:
 
 async def _count(probe, n):
     return len(await fired_rows(probe)) >= n
+
+
+class TestRescheduleFromHandler:
+    async def test_a_handler_that_moves_its_own_timer_keeps_it(self, probe):
+        fired = []
+
+        async def recurring(session, timer):
+            fired.append(timer.payload["n"])
+            if timer.payload["n"] < 3:  # e.g. a retry with backoff, or a deadline that repeats
+                await timers.schedule(session, kind="probe.fire", key=timer.key, payload={"n": timer.payload["n"] + 1},
+                                      due_at=utcnow() - dt.timedelta(seconds=1))
+
+        await schedule(probe, "again", seconds=-1, payload={"n": 1})
+        w = worker(probe, handler=recurring)
+        for _ in range(5):
+            await w.fire_due()
+        assert fired == [1, 2, 3]
+        async with probe.sessionmaker() as s:
+            assert (await s.execute(text("SELECT count(*) FROM probe.timer"))).scalar() == 0

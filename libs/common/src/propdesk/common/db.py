@@ -177,9 +177,21 @@ def create_engine(url: str, *, pool_size: int = 10, app_name: str = "propdesk") 
     )
 
 
-def create_sessionmaker(engine: AsyncEngine, tables: PlatformTables) -> async_sessionmaker[AsyncSession]:
-    """Sessions know their service's platform tables (`session.info["platform"]`) for outbox/timers."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True, info={"platform": tables})
+def create_sessionmaker(
+    engine: AsyncEngine, tables: PlatformTables, settings: object | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions know their service's platform tables (`session.info["platform"]`, for outbox and timers)
+    and its settings (`settings_of(session)`, for handlers that run outside a request)."""
+    return async_sessionmaker(
+        engine, expire_on_commit=False, autoflush=True, info={"platform": tables, "settings": settings}
+    )
+
+
+def settings_of(session: AsyncSession):
+    settings = session.info.get("settings")
+    if settings is None:
+        raise RuntimeError("session was made without settings")
+    return settings
 
 
 def platform_of(session: AsyncSession) -> PlatformTables:

@@ -65,7 +65,7 @@ class Runtime:
             pool_size=settings.db_pool_size,
             app_name=f"propdesk-{definition.name}",
         )
-        self.sessionmaker = create_sessionmaker(self.engine, self.tables)
+        self.sessionmaker = create_sessionmaker(self.engine, self.tables, settings)
         self.verifier = TokenVerifier(settings)
         self.nc: NATS | None = None
         self.relay: Relay | None = None

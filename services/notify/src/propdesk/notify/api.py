@@ -3,27 +3,359 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from propdesk.common.auth import Principal, Role, require_roles
-from propdesk.common.web import Session
-from propdesk.notify import service
-from propdesk.notify.schemas import QuietHoursRead
+from propdesk.common.errors import Forbidden, NotFound
+from propdesk.common.events import CATALOG
+from propdesk.common.i18n import Text
+from propdesk.common.ids import uuid7
+from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
+from propdesk.common.timeutil import utcnow
+from propdesk.common.web import CurrentPrincipal, Session
+from propdesk.notify.defaults import default_templates
+from propdesk.notify.models import Delivery, Message, Preference, Recipient, Template
+from propdesk.notify.schemas import (
+    DeliveryRead,
+    InboxItem,
+    NoticeCreate,
+    NoticeResult,
+    PreferenceWrite,
+    PreviewRequest,
+    PreviewResponse,
+    QuietHoursRead,
+    QuietHoursWrite,
+    TemplateRead,
+    TemplateWrite,
+)
+from propdesk.notify.service import delivery
+from propdesk.notify.service import estates as service
+from propdesk.notify.service import recipients as recipients_service
+from propdesk.notify.service.render import TemplateBroken, render
 
-router = APIRouter(prefix="/v1/estates", tags=["estates"])
+router = APIRouter(tags=["notify"])
+MANAGERS = require_roles(Role.manager)
+SENDERS = require_roles(Role.manager, Role.duty_officer)
+
+
+class MessageNotFound(NotFound):
+    code = "message-not-found"
+    title = Text("消息不存在", "Message not found")
 
 
 @router.get(
-    "/{estate_id}/quiet-hours",
+    "/v1/estates/{estate_id}/quiet-hours",
     response_model=list[QuietHoursRead],
-    summary="Quiet hours that hold back non-urgent messages until morning, estate time.",
+    summary="Quiet hours that hold back non-urgent messages until morning, estate time",
 )
-async def list_quiet_hourss(
+async def quiet_hours(
     estate_id: uuid.UUID,
     session: Session,
     principal: Principal = Depends(require_roles(Role.manager, Role.receptionist)),
 ):
     principal.require_estate(estate_id)
     return await service.list_defaults(session, estate_id)
+
+
+@router.put(
+    "/v1/estates/{estate_id}/quiet-hours",
+    response_model=list[QuietHoursRead],
+    summary="Set the estate's quiet hours (non-critical SMS and e-mail wait until they end)",
+)
+async def set_quiet_hours(
+    estate_id: uuid.UUID, data: QuietHoursWrite, session: Session, principal: Principal = Depends(MANAGERS)
+):
+    principal.require_estate(estate_id)
+    rows = await service.list_defaults(session, estate_id)
+    for row in rows:
+        row.starts, row.ends = data.starts, data.ends
+    return rows
+
+
+# ---------------------------------------------------------------- the inbox: everyone sees only their own
+
+
+def me(principal: Principal) -> uuid.UUID:
+    try:
+        return uuid.UUID(principal.sub)
+    except ValueError:
+        raise Forbidden(Text("此令牌不属于任何收件人", "This token belongs to no recipient")) from None
+
+
+@router.get("/v1/me/inbox", response_model=Page[InboxItem], summary="My in-app messages, newest first")
+async def inbox(
+    session: Session,
+    principal: CurrentPrincipal,
+    unread: bool | None = None,
+    params: PageParams = Depends(page_params),
+):
+    stmt = select(Message).where(Message.recipient_id == me(principal))
+    if unread is not None:
+        stmt = stmt.where(Message.read_at.is_(None) if unread else Message.read_at.is_not(None))
+    rows = (
+        (await session.execute(paginate(stmt, params, key=Message.created_at, tiebreak=Message.id)))
+        .scalars()
+        .all()
+    )
+    items, cursor = page_of(list(rows), params, cursor_of=lambda m: [m.created_at.isoformat(), str(m.id)])
+    return Page(items=[InboxItem.model_validate(m) for m in items], next_cursor=cursor)
+
+
+@router.get("/v1/me/inbox/unread-count", summary="How many of my messages are unread")
+async def unread_count(session: Session, principal: CurrentPrincipal) -> dict[str, int]:
+    count = (
+        await session.execute(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.recipient_id == me(principal), Message.read_at.is_(None))
+        )
+    ).scalar_one()
+    return {"unread": count}
+
+
+@router.post(
+    "/v1/me/inbox/{message_id}/read", response_model=InboxItem, summary="Mark one of my messages read"
+)
+async def mark_read(message_id: uuid.UUID, session: Session, principal: CurrentPrincipal):
+    message = await session.get(Message, message_id)
+    if message is None or message.recipient_id != me(
+        principal
+    ):  # someone else's message does not exist for you
+        raise MessageNotFound(f"message {message_id} not found")
+    message.read_at = message.read_at or utcnow()
+    return message
+
+
+# ---------------------------------------------------------------- delivery log
+
+
+@router.get(
+    "/v1/messages/{message_id}/deliveries",
+    response_model=list[DeliveryRead],
+    summary="Every channel's delivery of one message (its recipient, or a manager)",
+)
+async def message_deliveries(message_id: uuid.UUID, session: Session, principal: CurrentPrincipal):
+    message = await session.get(Message, message_id)
+    if message is None:
+        raise MessageNotFound(f"message {message_id} not found")
+    manager_here = principal.has(Role.manager, Role.admin) and (
+        message.estate_id is None or principal.can_see_estate(message.estate_id)
+    )
+    if str(message.recipient_id) != principal.sub and not manager_here:
+        raise MessageNotFound(f"message {message_id} not found")
+    rows = await session.execute(
+        select(Delivery).where(Delivery.message_id == message_id).order_by(Delivery.channel)
+    )
+    return rows.scalars().all()
+
+
+@router.get(
+    "/v1/recipients/{recipient_id}/deliveries",
+    response_model=Page[DeliveryRead],
+    summary="Everything sent to one person, newest first",
+)
+async def recipient_deliveries(
+    recipient_id: uuid.UUID,
+    session: Session,
+    principal: Principal = Depends(MANAGERS),
+    state: str | None = None,
+    params: PageParams = Depends(page_params),
+):
+    recipient = await session.get(Recipient, recipient_id)
+    if recipient is None:
+        raise NotFound(f"recipient {recipient_id} not found")
+    principal.require_estate(recipient.estate_id)
+    stmt = select(Delivery).where(Delivery.recipient_id == recipient_id)
+    if state:
+        stmt = stmt.where(Delivery.state == state)
+    rows = (
+        (await session.execute(paginate(stmt, params, key=Delivery.created_at, tiebreak=Delivery.id)))
+        .scalars()
+        .all()
+    )
+    items, cursor = page_of(list(rows), params, cursor_of=lambda d: [d.created_at.isoformat(), str(d.id)])
+    return Page(items=[DeliveryRead.model_validate(d) for d in items], next_cursor=cursor)
+
+
+# ---------------------------------------------------------------- templates
+
+
+def sample_context(event_type: str) -> dict:
+    """Placeholder values for a preview or a check: every payload field with a plausible value."""
+    context: dict = {
+        "estate": {"name": "阳明山庄", "timezone": "Asia/Shanghai"},
+        "recipient": {"name": "王建国", "language": "zh-CN"},
+        "title_zh": "停水通知",
+        "body_zh": "明日 9:00-12:00 停水",
+        "title_en": "Water off",
+        "body_en": "Water is off tomorrow 9:00-12:00",
+    }
+    spec = next((s for s in CATALOG if s.type == event_type), None)
+    if spec is not None:
+        for name, field in spec.model.model_fields.items():
+            text = str(field.annotation)
+            context[name] = (
+                "2026-12-01T09:00:00+08:00"
+                if "date" in text
+                else 1
+                if "int" in text
+                else "complaint"
+                if name == "kind"
+                else "first_response"
+                if name == "milestone"
+                else "supervisor"
+                if name == "to"
+                else f"<{name}>"
+            )
+    return context
+
+
+@router.get(
+    "/v1/templates", response_model=list[TemplateRead], summary="Templates in force: defaults and overrides"
+)
+async def list_templates(
+    session: Session, principal: Principal = Depends(MANAGERS), event_type: str | None = None
+):
+    saved = {
+        (t.event_type, t.channel, t.language): t for t in (await session.execute(select(Template))).scalars()
+    }
+    out = []
+    for key, (subject, body) in sorted(default_templates().items()):
+        if event_type and key[0] != event_type:
+            continue
+        row = saved.get(key)
+        out.append(
+            TemplateRead(
+                event_type=key[0],
+                channel=key[1],
+                language=key[2],
+                subject=row.subject if row else subject,
+                body=row.body if row else body,
+                source="estate" if row else "default",
+            )
+        )
+    return out
+
+
+@router.put(
+    "/v1/templates", response_model=TemplateRead, summary="Change a template (checked by rendering it)"
+)
+async def put_template(data: TemplateWrite, session: Session, principal: Principal = Depends(MANAGERS)):
+    if (data.event_type, data.channel, data.language) not in default_templates():
+        raise TemplateBroken(f"no message is sent for {data.event_type} on {data.channel}")
+    context = sample_context(data.event_type)
+    render(data.subject or "", context)
+    render(data.body, context)
+    stmt = pg_insert(Template).values(id=uuid7(), updated_by=principal.sub, **data.model_dump())
+    await session.execute(
+        stmt.on_conflict_do_update(
+            constraint="uq_template_event_type_channel_language",
+            set_={
+                "subject": data.subject,
+                "body": data.body,
+                "updated_by": principal.sub,
+                "updated_at": utcnow(),
+            },
+        )
+    )
+    return TemplateRead(**data.model_dump(), source="estate")
+
+
+@router.post(
+    "/v1/templates/preview", response_model=PreviewResponse, summary="Render a template with sample values"
+)
+async def preview(data: PreviewRequest, session: Session, principal: Principal = Depends(MANAGERS)):
+    if data.body is None:
+        try:
+            subject, body = await delivery.template_for(session, data.event_type, data.channel, data.language)
+        except LookupError as exc:
+            raise TemplateBroken(str(exc)) from exc
+    else:
+        subject, body = data.subject, data.body
+    context = {**sample_context(data.event_type), **(data.context or {})}
+    return PreviewResponse(subject=render(subject, context) if subject else None, body=render(body, context))
+
+
+# ---------------------------------------------------------------- notices and preferences
+
+
+@router.post(
+    "/v1/estates/{estate_id}/notices",
+    status_code=201,
+    response_model=NoticeResult,
+    summary="Tell residents (by unit) or staff (by role) something, in both languages; critical ones "
+    "pass quiet hours and opt-outs",
+)
+async def send_notice(
+    estate_id: uuid.UUID, data: NoticeCreate, session: Session, principal: Principal = Depends(SENDERS)
+):
+    principal.require_estate(estate_id)
+    people = {
+        r.id: r
+        for r in await recipients_service.by_ids(session, data.recipient_ids)
+        if r.estate_id == estate_id
+    }
+    if data.unit_ids:
+        people |= {
+            r.id: r
+            for r in await recipients_service.residents_of_units(session, data.unit_ids)
+            if r.estate_id == estate_id
+        }
+    if data.staff_roles:
+        people |= {
+            r.id: r for r in await recipients_service.staff_with(session, estate_id, roles=data.staff_roles)
+        }
+    notice_id = uuid7()
+    context = data.model_dump(include={"title_zh", "body_zh", "title_en", "body_en"})
+    await delivery.fan_out(
+        session,
+        source_event_id=notice_id,
+        event_type="notify.notice",
+        estate_id=estate_id,
+        recipients=list(people.values()),
+        category=data.category,
+        critical=data.critical,
+        context=context,
+    )
+    return NoticeResult(notice_id=notice_id, recipients=len(people))
+
+
+@router.get("/v1/recipients/{recipient_id}/preferences", response_model=list[PreferenceWrite])
+async def get_preferences(recipient_id: uuid.UUID, session: Session, principal: CurrentPrincipal):
+    await _self_or_manager(session, recipient_id, principal)
+    rows = await session.execute(select(Preference).where(Preference.recipient_id == recipient_id))
+    return [
+        PreferenceWrite(category=p.category, channel=p.channel, enabled=p.enabled) for p in rows.scalars()
+    ]
+
+
+@router.put(
+    "/v1/recipients/{recipient_id}/preferences",
+    response_model=list[PreferenceWrite],
+    summary="Opt in or out of a category (or * for all) on a channel",
+)
+async def put_preference(
+    recipient_id: uuid.UUID, data: PreferenceWrite, session: Session, principal: CurrentPrincipal
+):
+    await _self_or_manager(session, recipient_id, principal)
+    stmt = pg_insert(Preference).values(recipient_id=recipient_id, **data.model_dump())
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["recipient_id", "category", "channel"], set_={"enabled": data.enabled}
+        )
+    )
+    return await get_preferences(recipient_id, session, principal)
+
+
+async def _self_or_manager(session, recipient_id: uuid.UUID, principal: Principal) -> None:
+    recipient = await session.get(Recipient, recipient_id)
+    if recipient is None:
+        raise NotFound(f"recipient {recipient_id} not found")
+    if principal.sub != str(recipient_id):
+        if not principal.has(Role.manager, Role.admin):
+            raise Forbidden(Text("只能修改本人的通知设置", "You can only change your own preferences"))
+        principal.require_estate(recipient.estate_id)
 
 
 def routers() -> list[APIRouter]:

@@ -1,7 +1,36 @@
 from __future__ import annotations
 
+import json
+
+from pydantic import BaseModel, SecretStr, field_validator
+
 from propdesk.common.settings import ServiceSettings
 
 
+class ProviderConfig(BaseModel):
+    """An HTTP provider (SMS, push, voice): requests are signed per the Standard Webhooks convention."""
+
+    name: str
+    url: str
+    secret: SecretStr  # base64, optionally prefixed whsec_
+
+
 class NotifySettings(ServiceSettings):
-    """notify's settings (`PROPDESK_NOTIFY_*`); the domain's own options arrive with its issue."""
+    """notify's settings (`PROPDESK_NOTIFY_*`). Lists are JSON in the environment."""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 1025
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: bool = False
+    mail_from: str = "propdesk <no-reply@propdesk.local>"
+    sms_providers: list[ProviderConfig] = []  # tried in order; the next one takes over when one fails
+    send_timeout_seconds: float = 5.0
+    max_attempts: int = 6
+    retry_base_seconds: float = 2.0
+
+    @field_validator("sms_providers", mode="before")
+    @classmethod
+    def _json(cls, value: object) -> object:
+        """`PROPDESK_NOTIFY_SMS_PROVIDERS='[{"name": ..., "url": ..., "secret": ...}]'`"""
+        return json.loads(value) if isinstance(value, str) else value

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class QuietHoursRead(BaseModel):
@@ -18,3 +19,114 @@ class QuietHoursRead(BaseModel):
 
 
 _ = dt
+
+
+Channel = Literal["inapp", "sms", "email"]
+
+
+class InboxItem(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    event_type: str
+    category: str
+    critical: bool
+    title: str
+    body: str
+    created_at: dt.datetime
+    read_at: dt.datetime | None
+
+
+class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    message_id: uuid.UUID
+    recipient_id: uuid.UUID
+    channel: str
+    state: str
+    reason: str | None
+    address: str | None
+    provider: str | None
+    provider_ref: str | None
+    attempts: int
+    held_until: dt.datetime | None
+    override: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TemplateKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    event_type: str = Field(min_length=3, max_length=100)
+    channel: Channel
+    language: Literal["zh-CN", "en"]
+
+
+class TemplateWrite(TemplateKey):
+    subject: str | None = Field(default=None, max_length=500)
+    body: str = Field(min_length=1, max_length=10_000)
+
+
+class TemplateRead(TemplateWrite):
+    source: Literal["default", "estate"]
+
+
+class PreviewRequest(TemplateKey):
+    subject: str | None = None
+    body: str | None = Field(
+        default=None, description="preview an unsaved template; default: the one in force"
+    )
+    context: dict | None = Field(default=None, description="placeholder values; default: a sample")
+
+
+class PreviewResponse(BaseModel):
+    subject: str | None
+    body: str
+
+
+class NoticeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    recipient_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10_000)
+    unit_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10_000)
+    staff_roles: list[str] = Field(default_factory=list)
+    title_zh: str = Field(min_length=1, max_length=200)
+    body_zh: str = Field(min_length=1, max_length=2000)
+    title_en: str = Field(min_length=1, max_length=200)
+    body_en: str = Field(min_length=1, max_length=2000)
+    category: str = Field(default="notice", pattern=r"^[a-z_]{2,32}$")
+    critical: bool = False
+
+    @model_validator(mode="after")
+    def _someone(self) -> NoticeCreate:
+        if not (self.recipient_ids or self.unit_ids or self.staff_roles):
+            raise ValueError("name recipients, units or staff roles")
+        return self
+
+
+class NoticeResult(BaseModel):
+    notice_id: uuid.UUID
+    recipients: int
+
+
+class PreferenceWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    category: str = Field(pattern=r"^([a-z_]{2,32}|\*)$")
+    channel: Channel
+    enabled: bool
+
+
+class QuietHoursWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts: dt.time = Field(description="estate-local, e.g. 22:00")
+    ends: dt.time = Field(description="estate-local, e.g. 07:00 (the next morning when before starts)")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHoursWrite:
+        if self.starts == self.ends:
+            raise ValueError("starts and ends must differ")
+        return self

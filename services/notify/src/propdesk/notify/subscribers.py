@@ -1,20 +1,58 @@
-"""Events notify consumes."""
+"""Events notify consumes: intake's registry (to know recipients) and every event that tells someone something."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
-from propdesk.common.contracts.intake import EstateRegistered
+from propdesk.common.contracts import intake as ev
 from propdesk.common.events import Envelope
-from propdesk.notify import service
+from propdesk.notify.service import delivery, recipients
+from propdesk.notify.service import estates as service
+from propdesk.notify.service.routing import ROUTES
 
 intake = Subscription(producer="intake")
 
 
-@intake.on(EstateRegistered.spec.type)
-async def on_estate_registered(session: AsyncSession, event: EstateRegistered, envelope: Envelope) -> None:
+@intake.on(ev.EstateRegistered.spec.type)
+async def on_estate_registered(session: AsyncSession, event: ev.EstateRegistered, envelope: Envelope) -> None:
     await service.provision_estate(session, event, envelope)
+
+
+async def on_resident(session: AsyncSession, event: ev.ResidentSnapshot, envelope: Envelope) -> None:
+    await recipients.on_resident(session, event)
+
+
+async def on_staff(session: AsyncSession, event: ev.StaffSnapshot, envelope: Envelope) -> None:
+    await recipients.on_staff(session, event)
+
+
+async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, envelope: Envelope) -> None:
+    await recipients.on_occupancy(session, event, started=envelope.type == ev.OccupancyStarted.spec.type)
+
+
+async def on_notifying_event(session: AsyncSession, event, envelope: Envelope) -> None:
+    people, category, critical = await ROUTES[envelope.type](session, event, envelope)
+    await delivery.fan_out(
+        session,
+        source_event_id=envelope.id,
+        event_type=envelope.type,
+        estate_id=envelope.estate_id,
+        recipients=people,
+        category=category,
+        critical=critical,
+        context=event.model_dump(mode="json"),
+    )
+
+
+for model in (ev.ResidentRegistered, ev.ResidentUpdated):
+    intake.handlers[model.spec.type] = on_resident
+for model in (ev.StaffRegistered, ev.StaffUpdated):
+    intake.handlers[model.spec.type] = on_staff
+for model in (ev.OccupancyStarted, ev.OccupancyEnded):
+    intake.handlers[model.spec.type] = on_occupancy
+for event_type in ROUTES:
+    intake.handlers[event_type] = on_notifying_event
 
 
 def subscriptions() -> list[Subscription]:

@@ -1,7 +1,17 @@
-"""What notify does when a durable timer fires; the domain's timers arrive with its issue."""
+"""What notify does when a durable timer fires: send a held or retried delivery."""
 
 from __future__ import annotations
 
-from propdesk.common.timers import TimerHandler
+import uuid
 
-HANDLERS: dict[str, TimerHandler] = {}
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common.timers import Timer, TimerHandler
+from propdesk.notify.service import delivery
+
+
+async def send_delivery(session: AsyncSession, timer: Timer) -> None:
+    await delivery.send(session, uuid.UUID(timer.payload["delivery_id"]))
+
+
+HANDLERS: dict[str, TimerHandler] = {"delivery.send": send_delivery}

@@ -1,0 +1,307 @@
+"""Fan-out and delivery.
+
+An event becomes one message per recipient (its in-app inbox entry, rendered in the recipient's language)
+and one delivery per channel. (source event, recipient, channel) is unique, so a redelivered event sends
+nothing twice. E-mail and SMS go out on durable timers: retried with exponential backoff, the next SMS
+provider taking over from a failing one; held during quiet hours unless critical; suppressed with the
+reason when the recipient opted out or has no contact point. Every override of a critical message is
+recorded on its delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from functools import lru_cache
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common import timers
+from propdesk.common.db import settings_of
+from propdesk.common.timeutil import to_local, utcnow, zone
+from propdesk.notify.channels import SendFailed, send_email, send_via_provider
+from propdesk.notify.config import NotifySettings
+from propdesk.notify.defaults import default_templates
+from propdesk.notify.models import (
+    Delivery,
+    DeliveryLog,
+    Message,
+    Preference,
+    QuietHours,
+    Recipient,
+    Template,
+    estate,
+)
+from propdesk.notify.service.render import render
+
+HELD_CHANNELS = frozenset({"sms", "email"})  # in-app entries are silent: never held
+
+
+@lru_cache(maxsize=1)
+def _defaults() -> dict:
+    return default_templates()
+
+
+_client: httpx.AsyncClient | None = None
+
+
+def http_client() -> httpx.AsyncClient:
+    global _client  # one connection pool per process, made on first use
+    if _client is None:
+        _client = httpx.AsyncClient()
+    return _client
+
+
+async def template_for(
+    session: AsyncSession, event_type: str, channel: str, language: str
+) -> tuple[str | None, str]:
+    """The estate-wide override if one was saved, else the default; the recipient's language, else zh-CN."""
+    for lang in dict.fromkeys((language, "zh-CN")):
+        row = (
+            await session.execute(
+                select(Template).where(
+                    Template.event_type == event_type, Template.channel == channel, Template.language == lang
+                )
+            )
+        ).scalar_one_or_none()
+        if row is not None:
+            return row.subject, row.body
+        if (event_type, channel, lang) in _defaults():
+            return _defaults()[(event_type, channel, lang)]
+    raise LookupError(f"no template for {event_type} / {channel}")
+
+
+def channels_for(recipient: Recipient) -> list[tuple[str, str | None]]:
+    return [("inapp", str(recipient.id)), ("sms", recipient.phone), ("email", recipient.email)]
+
+
+async def _preferences(session: AsyncSession, recipient_ids: list[uuid.UUID], category: str) -> dict:
+    rows = await session.execute(
+        select(Preference).where(
+            Preference.recipient_id.in_(recipient_ids), Preference.category.in_([category, "*"])
+        )
+    )
+    return {(p.recipient_id, p.channel): p.enabled for p in rows.scalars()}
+
+
+async def quiet_until(
+    session: AsyncSession, estate_id: uuid.UUID | None, now: dt.datetime
+) -> dt.datetime | None:
+    """When quiet hours end, if `now` is inside them (estate time); else None."""
+    if estate_id is None:
+        return None
+    q = (
+        await session.execute(
+            select(QuietHours).where(
+                QuietHours.estate_id == estate_id, QuietHours.applies_to == "non_critical"
+            )
+        )
+    ).scalar_one_or_none()
+    if q is None:
+        return None
+    local = to_local(now, q.timezone)
+    t = local.timetz().replace(tzinfo=None)
+    inside = (q.starts <= t or t < q.ends) if q.starts > q.ends else (q.starts <= t < q.ends)
+    if not inside:
+        return None
+    end = dt.datetime.combine(local.date(), q.ends, zone(q.timezone))
+    return (end if end > local else end + dt.timedelta(days=1)).astimezone(dt.UTC)
+
+
+async def _log(session: AsyncSession, delivery: Delivery, state: str, detail: str | None = None) -> None:
+    session.add(DeliveryLog(delivery_id=delivery.id, state=state, detail=detail))
+
+
+async def fan_out(
+    session: AsyncSession,
+    *,
+    source_event_id: uuid.UUID,
+    event_type: str,
+    estate_id: uuid.UUID | None,
+    recipients: list[Recipient],
+    category: str,
+    critical: bool,
+    context: dict,
+) -> int:
+    """Create the messages and deliveries; returns how many messages were new."""
+    if not recipients:
+        return 0
+    now = utcnow()
+    estate_row = (
+        await session.execute(select(estate.c.name, estate.c.timezone).where(estate.c.id == estate_id))
+    ).first()
+    estate_ctx = {
+        "name": estate_row.name if estate_row else "物业服务中心",
+        "timezone": estate_row.timezone if estate_row else "Asia/Shanghai",
+    }
+    prefs = await _preferences(session, [r.id for r in recipients], category)
+    held = None if critical else await quiet_until(session, estate_id, now)
+    created = 0
+    for recipient in recipients:
+        ctx = {
+            **context,
+            "estate": estate_ctx,
+            "recipient": {"name": recipient.name, "language": recipient.language},
+        }
+        subject, body = await template_for(session, event_type, "inapp", recipient.language)
+        message_id = (
+            await session.execute(
+                pg_insert(Message)
+                .values(
+                    id=uuid.uuid4(),
+                    estate_id=estate_id,
+                    source_event_id=source_event_id,
+                    event_type=event_type,
+                    recipient_id=recipient.id,
+                    category=category,
+                    critical=critical,
+                    language=recipient.language,
+                    title=render(subject or "", ctx),
+                    body=render(body, ctx),
+                    context=ctx,
+                )
+                .on_conflict_do_nothing()
+                .returning(Message.id)
+            )
+        ).scalar()
+        if message_id is None:
+            continue  # this event already reached this recipient
+        created += 1
+        for channel, address in channels_for(recipient):
+            await _add_delivery(
+                session,
+                message_id=message_id,
+                source_event_id=source_event_id,
+                recipient=recipient,
+                channel=channel,
+                address=address,
+                critical=critical,
+                held=held,
+                now=now,
+                enabled=prefs.get((recipient.id, channel), prefs.get((recipient.id, "*"), True)),
+            )
+    return created
+
+
+async def _add_delivery(
+    session: AsyncSession,
+    *,
+    message_id,
+    source_event_id,
+    recipient: Recipient,
+    channel: str,
+    address: str | None,
+    critical: bool,
+    held: dt.datetime | None,
+    now: dt.datetime,
+    enabled: bool,
+) -> None:
+    state, reason, override, due = "pending", None, None, now
+    if not enabled and not critical:
+        state, reason = "suppressed", "opt_out"
+    elif not address:
+        state, reason = "suppressed", "no_contact_point"
+    elif channel == "inapp":
+        state = "delivered"
+    elif held is not None and channel in HELD_CHANNELS:
+        reason, due = "quiet_hours", held
+    if critical and not enabled and address:
+        override = "opt_out"
+    if critical and channel in HELD_CHANNELS and state == "pending":
+        quiet = await quiet_until(session, recipient.estate_id, now)
+        if quiet is not None:
+            override = ", ".join(filter(None, [override, "quiet_hours"]))
+    delivery = Delivery(
+        id=uuid.uuid4(),
+        message_id=message_id,
+        source_event_id=source_event_id,
+        recipient_id=recipient.id,
+        channel=channel,
+        state=state,
+        reason=reason,
+        address=address,
+        attempts=0,
+        held_until=due if reason == "quiet_hours" else None,
+        override=override,
+    )
+    session.add(delivery)
+    await session.flush()
+    await _log(
+        session,
+        delivery,
+        state,
+        "; ".join(filter(None, [reason, override and f"critical overrides {override}"])) or None,
+    )
+    if state == "pending":
+        await timers.schedule(
+            session,
+            kind="delivery.send",
+            key=f"delivery:{delivery.id}",
+            due_at=due,
+            payload={"delivery_id": str(delivery.id)},
+        )
+
+
+async def send(session: AsyncSession, delivery_id: uuid.UUID) -> None:
+    """Send one e-mail or SMS delivery (a durable timer fired). Failures retry with backoff, then fail."""
+    settings: NotifySettings = settings_of(session)
+    delivery = await timers.lock_or_defer(session, Delivery, delivery_id)
+    if delivery is None or delivery.state != "pending":
+        return
+    message = await session.get(Message, delivery.message_id)
+    delivery.state, delivery.attempts = "sending", delivery.attempts + 1
+    subject, body = await template_for(session, message.event_type, delivery.channel, message.language)
+    text = render(body, message.context)
+    try:
+        if delivery.channel == "email":
+            sent = await send_email(
+                settings,
+                to=delivery.address,
+                subject=render(subject or "", message.context),
+                body=text,
+                message_id=delivery.id,
+            )
+        else:
+            providers = settings.sms_providers
+            if not providers:
+                raise SendFailed("no SMS provider configured (PROPDESK_NOTIFY_SMS_PROVIDERS)")
+            provider = providers[(delivery.attempts - 1) % len(providers)]  # the next provider takes over
+            sent = await send_via_provider(
+                http_client(),
+                provider,
+                channel=delivery.channel,
+                to=delivery.address,
+                text=text,
+                delivery_id=delivery.id,
+                timeout=settings.send_timeout_seconds,
+            )
+    except SendFailed as exc:
+        await _log(session, delivery, "failed_attempt", f"attempt {delivery.attempts}: {exc}")
+        if delivery.attempts >= settings.max_attempts:
+            delivery.state, delivery.reason = "failed", str(exc)[:200]
+            await _log(session, delivery, "failed", "no attempts left")
+        else:
+            delivery.state = "pending"
+            retry = utcnow() + dt.timedelta(
+                seconds=settings.retry_base_seconds * 2 ** (delivery.attempts - 1)
+            )
+            await timers.schedule(
+                session,
+                kind="delivery.send",
+                key=f"delivery:{delivery.id}",
+                due_at=retry,
+                payload={"delivery_id": str(delivery.id)},
+            )
+        await session.flush()
+        return
+    delivery.state, delivery.provider, delivery.provider_ref, delivery.reason = (
+        "sent",
+        sent.provider,
+        sent.reference,
+        None,
+    )
+    await _log(session, delivery, "sent", f"{sent.provider} {sent.reference or ''}".strip())
+    await session.flush()

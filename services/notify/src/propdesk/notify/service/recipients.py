@@ -1,0 +1,102 @@
+"""Recipients projected from intake: residents (contacts, language, units) and staff (department, roles)."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common.contracts import intake as ev
+from propdesk.notify.models import Recipient
+
+
+async def _upsert(session: AsyncSession, values: dict) -> None:
+    stmt = pg_insert(Recipient).values(**values)
+    changing = {k: stmt.excluded[k] for k in values if k not in ("id", "units")}
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[Recipient.id], set_={**changing, "updated_at": func.now()})
+    )
+
+
+async def on_resident(session: AsyncSession, event: ev.ResidentSnapshot) -> None:
+    await _upsert(
+        session,
+        {
+            "id": event.resident_id,
+            "estate_id": event.estate_id,
+            "kind": "resident",
+            "name": event.name,
+            "phone": event.phone,
+            "email": event.email,
+            "language": event.language,
+            "units": [],
+            "roles": ["resident"],
+        },
+    )
+
+
+async def on_staff(session: AsyncSession, event: ev.StaffSnapshot) -> None:
+    await _upsert(
+        session,
+        {
+            "id": event.staff_id,
+            "estate_id": event.estate_id,
+            "kind": "staff",
+            "name": event.name,
+            "phone": event.phone,
+            "email": None,
+            "language": "zh-CN",
+            "units": [],
+            "department": event.department,
+            "roles": event.roles,
+            "active": event.active,
+        },
+    )
+
+
+async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, *, started: bool) -> None:
+    recipient = await session.get(Recipient, event.resident_id, with_for_update=True)
+    if recipient is None:  # the resident's own event comes first on the same stream; defensive
+        return
+    units = [u for u in (recipient.units or []) if u != event.unit_id]
+    recipient.units = [*units, event.unit_id] if started else units
+    await session.flush()
+
+
+async def by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Recipient]:
+    if not ids:
+        return []
+    rows = await session.execute(select(Recipient).where(Recipient.id.in_(ids), Recipient.active.is_(True)))
+    return list(rows.scalars().all())
+
+
+async def residents_of_units(session: AsyncSession, unit_ids: list[uuid.UUID]) -> list[Recipient]:
+    rows = await session.execute(
+        select(Recipient).where(
+            Recipient.kind == "resident", Recipient.active.is_(True), Recipient.units.overlap(unit_ids)
+        )
+    )
+    return list(rows.scalars().all())
+
+
+async def staff_with(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    *,
+    roles: list[str] | None = None,
+    department: str | None = None,
+) -> list[Recipient]:
+    stmt = select(Recipient).where(
+        Recipient.estate_id == estate_id, Recipient.kind == "staff", Recipient.active.is_(True)
+    )
+    if roles:
+        stmt = stmt.where(Recipient.roles.overlap(roles))
+    if department:
+        stmt = stmt.where(Recipient.department == department)
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def deactivate_missing(session: AsyncSession, ids: list[uuid.UUID]) -> None:
+    await session.execute(update(Recipient).where(Recipient.id.in_(ids)).values(active=False))

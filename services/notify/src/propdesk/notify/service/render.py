@@ -1,0 +1,67 @@
+"""Templates rendered with Jinja2 in a sandbox: a template cannot reach Python objects or the system,
+and a missing placeholder is an error, never an empty hole in a message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from propdesk.common.errors import InvalidInput
+from propdesk.common.i18n import Text
+from propdesk.common.timeutil import to_local
+
+KIND_ZH = {"inquiry": "咨询", "complaint": "投诉", "praise": "表扬", "suggestion": "建议"}
+MILESTONE_ZH = {
+    "acknowledge": "受理",
+    "first_response": "首次回复",
+    "resolution": "办结",
+    "update": "进度更新",
+}
+TO_ZH = {"supervisor": "主管", "manager": "经理"}
+
+
+class TemplateBroken(InvalidInput):
+    code = "template-does-not-render"
+    title = Text("模板无法渲染", "The template does not render")
+
+
+def _local(value: object, tz: str = "Asia/Shanghai") -> str:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        return f"{to_local(value, tz):%Y-%m-%d %H:%M}"
+    return str(value)
+
+
+@lru_cache(maxsize=1)
+def environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
+    env.filters["local"] = _local
+    return env
+
+
+@lru_cache(maxsize=2048)
+def _compile(source: str):
+    return environment().from_string(source)
+
+
+def enrich(context: dict) -> dict:
+    """The payload plus friendly words the templates use (zh-CN names of kinds, milestones, roles)."""
+    extra = {}
+    if "kind" in context:
+        extra["kind_zh"] = KIND_ZH.get(context["kind"], context["kind"])
+    if "milestone" in context:
+        extra["milestone_zh"] = MILESTONE_ZH.get(context["milestone"], context["milestone"])
+    if "to" in context:
+        extra["to_zh"] = TO_ZH.get(context["to"], context["to"])
+    return {**context, **extra}
+
+
+def render(source: str, context: dict) -> str:
+    try:
+        return _compile(source).render(**enrich(context)).strip()
+    except TemplateError as exc:
+        raise TemplateBroken(f"{type(exc).__name__}: {exc}") from exc

@@ -1,0 +1,87 @@
+"""Who hears about which event: one function per event type, returning (recipients, category, critical)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common.events import Envelope, EventPayload
+from propdesk.notify.models import Recipient
+from propdesk.notify.service import recipients as r
+
+Route = tuple[list[Recipient], str, bool]
+Router = Callable[[AsyncSession, EventPayload, Envelope], Awaitable[Route]]
+
+
+async def desk(session: AsyncSession, estate_id) -> list[Recipient]:
+    return await r.staff_with(session, estate_id, roles=["receptionist"])
+
+
+async def case_opened(session, e, env) -> Route:
+    return await desk(session, e.estate_id), "case", False
+
+
+async def case_assigned(session, e, env) -> Route:
+    people = (
+        await r.by_ids(session, [e.staff_id])
+        if e.staff_id
+        else await r.staff_with(session, e.estate_id, department=e.department)
+    )
+    return people, "case", False
+
+
+async def case_sla(session, e, env) -> Route:
+    return await desk(session, e.estate_id), "sla", False
+
+
+async def case_escalated(session, e, env) -> Route:
+    return await r.staff_with(session, e.estate_id, roles=["manager"]), "escalation", False
+
+
+async def case_to_resident(session, e, env) -> Route:
+    return (await r.by_ids(session, [e.resident_id]) if e.resident_id else []), "case", False
+
+
+async def case_reopened(session, e, env) -> Route:
+    return await desk(session, e.estate_id), "case", False
+
+
+async def message_taken(session, e, env) -> Route:
+    people = (
+        await r.by_ids(session, [e.for_staff_id])
+        if e.for_staff_id
+        else await r.staff_with(session, e.estate_id, department=e.for_department)
+    )
+    return people, "message", False
+
+
+async def callback_overdue(session, e, env) -> Route:
+    people = await r.by_ids(session, [e.assignee_id]) if e.assignee_id else await desk(session, e.estate_id)
+    return people, "callback", False
+
+
+async def visit_to_host(session, e, env) -> Route:
+    if env.type == "intake.visit.registered" and e.kind != "walk_in":
+        return [], "visitor", False  # the resident registered it themselves
+    return await r.residents_of_units(session, [e.unit_id]), "visitor", False
+
+
+async def visit_overstayed(session, e, env) -> Route:
+    return await r.staff_with(session, e.estate_id, roles=["duty_officer", "receptionist"]), "security", False
+
+
+ROUTES: dict[str, Router] = {
+    "intake.case.opened": case_opened,
+    "intake.case.assigned": case_assigned,
+    "intake.case.sla_warning": case_sla,
+    "intake.case.sla_breached": case_sla,
+    "intake.case.escalated": case_escalated,
+    "intake.case.resolved": case_to_resident,
+    "intake.case.reopened": case_reopened,
+    "intake.message.taken": message_taken,
+    "intake.callback.overdue": callback_overdue,
+    "intake.visit.registered": visit_to_host,
+    "intake.visit.checked_in": visit_to_host,
+    "intake.visit.overstayed": visit_overstayed,
+}
