@@ -45,7 +45,15 @@ def wait_settled(env: dict, timeout: float = 120) -> dict:
 
 def platform_env(tmp_path: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROPDESK_")}
-    env.update({"PROPDESK_DEV": "1", "PROPDESK_DATA_DIR": str(tmp_path / "data"), **extra})
+    env.update(
+        {
+            "PROPDESK_DEV": "1",
+            "PROPDESK_DATA_DIR": str(tmp_path / "data"),
+            **extra,
+            "PROPDESK_DEV_SMTP_PORT": str(free_port()),
+            "PROPDESK_DEV_SMS_PORT": str(free_port()),
+        }
+    )
     for name in SERVICES:
         env[f"PROPDESK_{name.upper()}_PORT"] = str(free_port())
     return env
@@ -74,6 +82,39 @@ async def plant_dead_letter(database_url: str, estate_id: str) -> str:
         )
     finally:
         await conn.close()
+
+
+def check_newcomer_sees_messages(env: dict, rows: dict, auth: dict, estate_id: str) -> None:
+    """A notice to the whole estate lands as real mails in <data>/mail and SMS requests in <data>/sms.log."""
+    import httpx
+
+    units = httpx.get(
+        f"{rows['intake']['url']}/v1/estates/{estate_id}/units",
+        params={"state": "occupied", "limit": 20},
+        headers=auth,
+    ).json()["items"]
+    sent = httpx.post(
+        f"{rows['notify']['url']}/v1/estates/{estate_id}/notices",
+        headers=auth,
+        json={
+            "unit_ids": [u["id"] for u in units],
+            "title_zh": "消防演练",
+            "body_zh": "明天上午十点消防演练",
+            "title_en": "Fire drill",
+            "body_en": "Fire drill tomorrow at 10:00",
+            "critical": True,
+            "category": "safety",
+        },
+    )
+    assert sent.status_code == 201 and sent.json()["recipients"] > 0, sent.text
+    data = Path(env["PROPDESK_DATA_DIR"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (
+        list((data / "mail").glob("*.eml")) and (data / "sms.log").exists()
+    ):
+        time.sleep(0.3)
+    mails = list((data / "mail").glob("*.eml"))
+    assert mails and "消防演练" in (data / "sms.log").read_text(), "no mail or SMS reached the local sinks"
 
 
 def check_operator_commands(env: dict, database_url: str, estate_id: str) -> None:
@@ -132,6 +173,7 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
         assert len(occupied["items"]) > 150
         found = httpx.get(f"{base}/residents", params={"name": "王"}, headers=auth).json()
         assert found["items"] and all(r["name"].startswith("王") for r in found["items"])
+        check_newcomer_sees_messages(env, rows, auth, estate["id"])
         if database_url is not None:
             check_operator_commands(env, database_url, estate["id"])
             wait_settled(env)

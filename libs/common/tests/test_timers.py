@@ -151,8 +151,13 @@ class TestRescheduleFromHandler:
         async def recurring(session, timer):
             fired.append(timer.payload["n"])
             if timer.payload["n"] < 3:  # e.g. a retry with backoff, or a deadline that repeats
-                await timers.schedule(session, kind="probe.fire", key=timer.key, payload={"n": timer.payload["n"] + 1},
-                                      due_at=utcnow() - dt.timedelta(seconds=1))
+                await timers.schedule(
+                    session,
+                    kind="probe.fire",
+                    key=timer.key,
+                    payload={"n": timer.payload["n"] + 1},
+                    due_at=utcnow() - dt.timedelta(seconds=1),
+                )
 
         await schedule(probe, "again", seconds=-1, payload={"n": 1})
         w = worker(probe, handler=recurring)

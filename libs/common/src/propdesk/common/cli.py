@@ -208,6 +208,7 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
             nats_url = await asyncio.to_thread(nats.start)
             stops.append(nats.stop)
         env.update({"PROPDESK_DATABASE_URL": db_url, "PROPDESK_NATS_URL": nats_url})
+        stops += start_provider_sinks(env, data_dir)
         os.environ.update({"PROPDESK_DATABASE_URL": db_url, "PROPDESK_NATS_URL": nats_url})
         s = settings()
         typer.echo("migrating ...")
@@ -242,6 +243,29 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
         typer.echo("stopped.")
 
 
+def start_provider_sinks(env: dict[str, str], data_dir: Path) -> list:
+    """Unless real providers are configured, run a local SMTP server and a local SMS gateway that keep what
+    notify sends: mails as .eml files in <data>/mail, SMS requests as lines in <data>/sms.log."""
+    import base64
+
+    from propdesk.common.sinks import HttpSink, SmtpSink
+
+    stops = []
+    if "PROPDESK_NOTIFY_SMTP_HOST" not in env:
+        port = int(env.get("PROPDESK_DEV_SMTP_PORT", "11025"))
+        smtp = SmtpSink(port, folder=data_dir / "mail").start()
+        env.update({"PROPDESK_NOTIFY_SMTP_HOST": "127.0.0.1", "PROPDESK_NOTIFY_SMTP_PORT": str(port)})
+        stops.append(smtp.stop)
+    if "PROPDESK_NOTIFY_SMS_PROVIDERS" not in env:
+        sms = HttpSink(int(env.get("PROPDESK_DEV_SMS_PORT", "11080")), log_file=data_dir / "sms.log").start()
+        secret = "whsec_" + base64.b64encode(b"propdesk-dev-sms-gateway-secret!").decode()
+        env["PROPDESK_NOTIFY_SMS_PROVIDERS"] = json.dumps(
+            [{"name": "dev-sms-sink", "url": sms.url, "secret": secret}]
+        )
+        stops.append(sms.stop)
+    return stops
+
+
 def _print_table(defs: list[ServiceDefinition], data_dir: Path) -> None:
     typer.secho("\npropdesk is up", fg="green", bold=True)
     typer.echo(f"{'service':<10} {'url':<24} {'API docs':<32} title")
@@ -249,6 +273,9 @@ def _print_table(defs: list[ServiceDefinition], data_dir: Path) -> None:
         url = service_url(d)
         typer.echo(f"{d.name:<10} {url:<24} {url + '/docs':<32} {d.title}")
     typer.echo(f"\ndata: {data_dir}   logs: {data_dir / 'logs'}")
+    typer.echo(
+        f"mail notify sent: {data_dir / 'mail'} (.eml files)   SMS notify sent: {data_dir / 'sms.log'}"
+    )
     typer.echo(
         "try:  propdesk status   |   propdesk events tail   |   propdesk token --role admin --all-estates"
     )
@@ -512,6 +539,7 @@ async def seed_demo() -> dict:
             {
                 "name": p.name,
                 "phone": p.phone,
+                "email": p.email or "",
                 "language": p.language,
                 "unit": numbers[p.unit_id],
                 "role": p.role,

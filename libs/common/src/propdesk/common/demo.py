@@ -44,6 +44,7 @@ class Resident:
     language: str
     role: str
     unit_id: str
+    email: str | None = None
 
 
 @dataclass
@@ -167,11 +168,12 @@ def generate(seed: int = 2026) -> DemoEstate:
         household = rng.randint(1, 4)
         for i in range(household):
             role = "owner" if i == 0 else rng.choice(["household_member", "household_member", "tenant"])
-            residents.append(
-                Resident(
-                    _id(rng), _name(rng), _phone(rng), "en" if rng.random() < 0.05 else "zh-CN", role, unit.id
-                )
+            person = Resident(
+                _id(rng), _name(rng), _phone(rng), "en" if rng.random() < 0.05 else "zh-CN", role, unit.id
             )
+            if rng.random() < 0.3:
+                person.email = f"resident{len(residents) + 1:04d}@yms.example.com"
+            residents.append(person)
     ext = 8000
     for dept, (_zh, _en, role) in DEPARTMENTS.items():
         for _ in range({"engineering": 8, "security": 6, "customer_service": 5}.get(dept, 2)):

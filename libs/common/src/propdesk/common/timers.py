@@ -179,8 +179,9 @@ class TimerWorker:
                     async with session.begin_nested():
                         await self._fire(session, timer, row["correlation_id"])
                         # done, unless the handler moved its own timer (a retry, a recurring deadline)
-                        await session.execute(delete(table).where(table.c.id == timer.id,
-                                                                  table.c.due_at == timer.due_at))
+                        await session.execute(
+                            delete(table).where(table.c.id == timer.id, table.c.due_at == timer.due_at)
+                        )
                     fired += 1
                     self.lateness.append((utcnow() - timer.due_at).total_seconds())
                 except Defer as defer:

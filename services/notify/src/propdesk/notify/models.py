@@ -7,7 +7,6 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import (
-    ARRAY,
     Boolean,
     DateTime,
     ForeignKey,
