@@ -30,24 +30,23 @@ def sinks():
         sink.stop()
 
 
-@pytest.fixture
-async def platform(platform_env, sinks):
+@contextlib.asynccontextmanager
+async def start_platform(platform_env, sinks, **notify_settings):
+    """intake and notify running, an estate registered and known to notify."""
     providers = [
         {"name": "primary-sms", "url": sinks["primary"].url, "secret": SECRET},
         {"name": "backup-sms", "url": sinks["backup"].url, "secret": SECRET},
     ]
+    settings = {
+        "smtp_port": sinks["smtp"].port,
+        "sms_providers": json.dumps(providers),
+        "retry_base_seconds": 0.05,
+        "max_attempts": 4,
+        **notify_settings,
+    }
     async with contextlib.AsyncExitStack() as stack:
         intake = await stack.enter_async_context(running_service(INTAKE, platform_env))
-        notify = await stack.enter_async_context(
-            running_service(
-                NOTIFY,
-                platform_env,
-                smtp_port=sinks["smtp"].port,
-                sms_providers=json.dumps(providers),
-                retry_base_seconds=0.05,
-                max_attempts=4,
-            )
-        )
+        notify = await stack.enter_async_context(running_service(NOTIFY, platform_env, **settings))
         estate = (
             await intake.post("/v1/estates", json={"code": "YMS", "name": "阳明山庄"}, headers=ADMIN)
         ).json()
@@ -71,6 +70,12 @@ async def platform(platform_env, sinks):
             "env": platform_env,
             "sinks": sinks,
         }
+
+
+@pytest.fixture
+async def platform(platform_env, sinks):
+    async with start_platform(platform_env, sinks) as p:
+        yield p
 
 
 async def set_quiet(p, *, now_inside: bool) -> None:

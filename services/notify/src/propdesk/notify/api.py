@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from propdesk.common.auth import Principal, Role, require_roles
-from propdesk.common.errors import Forbidden, NotFound
+from propdesk.common.errors import DomainError, Forbidden, NotFound
 from propdesk.common.events import CATALOG
 from propdesk.common.i18n import Text
 from propdesk.common.ids import uuid7
@@ -17,6 +20,7 @@ from propdesk.common.web import CurrentPrincipal, Session
 from propdesk.notify.defaults import default_templates
 from propdesk.notify.models import Delivery, Message, Preference, Recipient, Template
 from propdesk.notify.schemas import (
+    CallbackBody,
     DeliveryRead,
     InboxItem,
     NoticeCreate,
@@ -125,6 +129,89 @@ async def mark_read(message_id: uuid.UUID, session: Session, principal: CurrentP
         raise MessageNotFound(f"message {message_id} not found")
     message.read_at = message.read_at or utcnow()
     return message
+
+
+@router.post(
+    "/v1/me/inbox/{message_id}/acknowledge",
+    response_model=InboxItem,
+    summary="I have seen it: stops a critical message's fallback chain (push → SMS → voice)",
+)
+async def acknowledge(message_id: uuid.UUID, session: Session, principal: CurrentPrincipal):
+    message = await session.get(Message, message_id, with_for_update=True)
+    if message is None or message.recipient_id != me(principal):
+        raise MessageNotFound(f"message {message_id} not found")
+    return await delivery.acknowledge(session, message)
+
+
+# ---------------------------------------------------------------- provider callbacks
+
+
+class BadSignature(DomainError):
+    status = 401
+    code = "invalid-webhook-signature"
+    title = Text("回调签名无效", "Invalid webhook signature")
+
+
+class UnknownProvider(NotFound):
+    code = "unknown-provider"
+    title = Text("未知的服务商", "Unknown provider")
+
+
+class UnknownMessageRef(NotFound):
+    code = "unknown-message"
+    title = Text("回调所指的消息不存在", "The callback names no message we sent")
+
+
+@router.post(
+    "/v1/providers/{provider}/callbacks",
+    summary="A provider reports delivered / failed / bounced; "
+    "signed per Standard Webhooks with the provider's secret",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["reference", "status"],
+                        "properties": {
+                            "reference": {"type": "string"},
+                            "status": {"enum": ["delivered", "failed", "bounced"]},
+                            "detail": {"type": "string"},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def provider_callback(provider: str, request: Request, session: Session) -> dict:
+    settings = request.app.state.runtime.settings
+    config = next(
+        (p for c in ("sms", "push", "voice") for p in settings.providers(c) if p.name == provider), None
+    )
+    if config is None:
+        raise UnknownProvider(f"no provider named {provider}")
+    body = await request.body()
+    try:
+        payload = Webhook(config.secret.get_secret_value()).verify(body, dict(request.headers))
+    except (WebhookVerificationError, ValueError) as exc:
+        raise BadSignature(str(exc) or "signature does not match") from exc
+    try:
+        callback = CallbackBody.model_validate(payload)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+    try:
+        found = await delivery.provider_callback(
+            session,
+            provider=provider,
+            reference=callback.reference,
+            status=callback.status,
+            detail=callback.detail,
+        )
+    except delivery.UnknownMessage as exc:
+        raise UnknownMessageRef(f"no delivery with reference {exc}") from exc
+    return {"delivery_id": str(found.id), "state": found.state}
 
 
 # ---------------------------------------------------------------- delivery log

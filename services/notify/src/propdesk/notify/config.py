@@ -25,12 +25,21 @@ class NotifySettings(ServiceSettings):
     smtp_tls: bool = False
     mail_from: str = "propdesk <no-reply@propdesk.local>"
     sms_providers: list[ProviderConfig] = []  # tried in order; the next one takes over when one fails
+    push_providers: list[ProviderConfig] = []
+    voice_providers: list[ProviderConfig] = []
+    critical_chain: list[str] = ["push", "sms", "voice"]  # tried in turn until the recipient acknowledges
+    chain_step_seconds: float = 120.0
     send_timeout_seconds: float = 5.0
     max_attempts: int = 6
     retry_base_seconds: float = 2.0
 
-    @field_validator("sms_providers", mode="before")
+    @field_validator("sms_providers", "push_providers", "voice_providers", "critical_chain", mode="before")
     @classmethod
     def _json(cls, value: object) -> object:
-        """`PROPDESK_NOTIFY_SMS_PROVIDERS='[{"name": ..., "url": ..., "secret": ...}]'`"""
+        """`PROPDESK_NOTIFY_SMS_PROVIDERS='[{"name": ..., "url": ..., "secret": ...}]'`, likewise push/voice."""
         return json.loads(value) if isinstance(value, str) else value
+
+    def providers(self, channel: str) -> list[ProviderConfig]:
+        return {"sms": self.sms_providers, "push": self.push_providers, "voice": self.voice_providers}.get(
+            channel, []
+        )

@@ -4,7 +4,7 @@ Placeholders are the event's payload fields, plus `recipient` (name, language) a
 
 from __future__ import annotations
 
-CHANNELS = ("inapp", "email", "sms")
+CHANNELS = ("inapp", "email", "sms", "push", "voice")
 
 # event type: (zh title, zh body, en title, en body)
 TEXTS: dict[str, tuple[str, str, str, str]] = {
@@ -100,4 +100,9 @@ def default_templates() -> dict[tuple[str, str, str], tuple[str | None, str]]:
             out[(event_type, "email", language)] = (title, body + "\n\n{{ estate.name }}")
             sign = "【{{ estate.name }}】" if language == "zh-CN" else "[{{ estate.name }}] "
             out[(event_type, "sms", language)] = (None, sign + title + ": " + body)
+            out[(event_type, "push", language)] = (title, body)
+            out[(event_type, "voice", language)] = (
+                None,
+                title + ("。" if language == "zh-CN" else ". ") + body,
+            )
     return out

@@ -118,6 +118,10 @@ class Message(KeyMixin, Base):
         DateTime(timezone=True), server_default=func.now(), default=lambda: dt.datetime.now(dt.UTC)
     )
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    chain_step: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )  # critical: how far down the fallback chain
 
 
 class Delivery(KeyMixin, TimestampMixin, Base):

@@ -21,13 +21,14 @@ class QuietHoursRead(BaseModel):
 _ = dt
 
 
-Channel = Literal["inapp", "sms", "email"]
+Channel = Literal["inapp", "sms", "email", "push", "voice"]
 
 
 class InboxItem(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: uuid.UUID
+    acknowledged_at: dt.datetime | None = None
     event_type: str
     category: str
     critical: bool
@@ -130,3 +131,11 @@ class QuietHoursWrite(BaseModel):
         if self.starts == self.ends:
             raise ValueError("starts and ends must differ")
         return self
+
+
+class CallbackBody(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    reference: str = Field(min_length=1, max_length=128, description="our delivery id or the provider's id")
+    status: Literal["delivered", "failed", "bounced"]
+    detail: str | None = Field(default=None, max_length=500)

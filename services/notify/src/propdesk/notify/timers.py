@@ -14,4 +14,8 @@ async def send_delivery(session: AsyncSession, timer: Timer) -> None:
     await delivery.send(session, uuid.UUID(timer.payload["delivery_id"]))
 
 
-HANDLERS: dict[str, TimerHandler] = {"delivery.send": send_delivery}
+async def critical_chain(session: AsyncSession, timer: Timer) -> None:
+    await delivery.chain_step(session, uuid.UUID(timer.payload["message_id"]))
+
+
+HANDLERS: dict[str, TimerHandler] = {"delivery.send": send_delivery, "critical.chain": critical_chain}

@@ -15,3 +15,25 @@ class EstateProvisioned(EventPayload):
     estate_id: uuid.UUID
     service: str = "notify"
     detail: dict[str, str | int | bool] = {}
+
+
+@event(
+    "notify.critical.acknowledged",
+    summary="A recipient acknowledged a critical message; its fallback chain stopped.",
+)
+class CriticalAcknowledged(EventPayload):
+    message_id: uuid.UUID
+    source_event_id: uuid.UUID
+    recipient_id: uuid.UUID
+    channels_tried: list[str]
+
+
+@event(
+    "notify.critical.unacknowledged",
+    summary="A critical message went through its whole fallback chain (push, SMS, voice) without acknowledgement.",
+)
+class CriticalUnacknowledged(EventPayload):
+    message_id: uuid.UUID
+    source_event_id: uuid.UUID
+    recipient_id: uuid.UUID
+    channels_tried: list[str]

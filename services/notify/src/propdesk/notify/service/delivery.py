@@ -15,11 +15,12 @@ import uuid
 from functools import lru_cache
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import timers
+from propdesk.common import outbox, timers
+from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnacknowledged
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import to_local, utcnow, zone
 from propdesk.notify.channels import SendFailed, send_email, send_via_provider
@@ -74,8 +75,23 @@ async def template_for(
     raise LookupError(f"no template for {event_type} / {channel}")
 
 
+def address_for(recipient: Recipient, channel: str) -> str | None:
+    return {
+        "inapp": str(recipient.id),
+        "push": str(recipient.id),
+        "sms": recipient.phone,
+        "voice": recipient.phone,
+        "email": recipient.email,
+    }[channel]
+
+
 def channels_for(recipient: Recipient) -> list[tuple[str, str | None]]:
-    return [("inapp", str(recipient.id)), ("sms", recipient.phone), ("email", recipient.email)]
+    return [(c, address_for(recipient, c)) for c in ("inapp", "sms", "email")]
+
+
+def chain_for(settings: NotifySettings, recipient: Recipient) -> list[str]:
+    """The critical fallback chain this recipient can be reached on (a provider and an address per step)."""
+    return [c for c in settings.critical_chain if settings.providers(c) and address_for(recipient, c)]
 
 
 async def _preferences(session: AsyncSession, recipient_ids: list[uuid.UUID], category: str) -> dict:
@@ -170,7 +186,13 @@ async def fan_out(
         if message_id is None:
             continue  # this event already reached this recipient
         created += 1
-        for channel, address in channels_for(recipient):
+        chain = chain_for(settings_of(session), recipient) if critical else []
+        channels = [(c, a) for c, a in channels_for(recipient) if c not in chain]
+        if chain:  # the first step of the fallback chain now; the next when nobody acknowledged in time
+            channels.append((chain[0], address_for(recipient, chain[0])))
+            await _next_chain_step_at(session, message_id, now)
+            await session.execute(update(Message).where(Message.id == message_id).values(chain_step=1))
+        for channel, address in channels:
             await _add_delivery(
                 session,
                 message_id=message_id,
@@ -265,9 +287,9 @@ async def send(session: AsyncSession, delivery_id: uuid.UUID) -> None:
                 message_id=delivery.id,
             )
         else:
-            providers = settings.sms_providers
+            providers = settings.providers(delivery.channel)
             if not providers:
-                raise SendFailed("no SMS provider configured (PROPDESK_NOTIFY_SMS_PROVIDERS)")
+                raise SendFailed(f"no {delivery.channel} provider configured")
             provider = providers[(delivery.attempts - 1) % len(providers)]  # the next provider takes over
             sent = await send_via_provider(
                 http_client(),
@@ -305,3 +327,107 @@ async def send(session: AsyncSession, delivery_id: uuid.UUID) -> None:
     )
     await _log(session, delivery, "sent", f"{sent.provider} {sent.reference or ''}".strip())
     await session.flush()
+
+
+async def _next_chain_step_at(session: AsyncSession, message_id: uuid.UUID, now: dt.datetime) -> None:
+    settings: NotifySettings = settings_of(session)
+    await timers.schedule(
+        session,
+        kind="critical.chain",
+        key=f"chain:{message_id}",
+        due_at=now + dt.timedelta(seconds=settings.chain_step_seconds),
+        payload={"message_id": str(message_id)},
+    )
+
+
+async def chain_step(session: AsyncSession, message_id: uuid.UUID) -> None:
+    """Nobody acknowledged the critical message in time: the next channel of the chain, or the report
+    that the chain ended unacknowledged."""
+    message = await timers.lock_or_defer(session, Message, message_id)
+    if message is None or message.acknowledged_at is not None:
+        return
+    recipient = await session.get(Recipient, message.recipient_id)
+    chain = chain_for(settings_of(session), recipient)
+    now = utcnow()
+    if message.chain_step < len(chain):
+        channel = chain[message.chain_step]
+        message.chain_step += 1
+        await _add_delivery(
+            session,
+            message_id=message.id,
+            source_event_id=message.source_event_id,
+            recipient=recipient,
+            channel=channel,
+            address=address_for(recipient, channel),
+            critical=True,
+            held=None,
+            now=now,
+            enabled=True,
+        )
+        await _next_chain_step_at(session, message.id, now)
+    elif message.chain_step == len(chain):
+        message.chain_step += 1  # reported once
+        await outbox.record(
+            session,
+            CriticalUnacknowledged(
+                message_id=message.id,
+                source_event_id=message.source_event_id,
+                recipient_id=message.recipient_id,
+                channels_tried=chain,
+            ),
+            aggregate_id=message.source_event_id,
+            estate_id=message.estate_id,
+        )
+    await session.flush()
+
+
+async def acknowledge(session: AsyncSession, message: Message) -> Message:
+    if message.acknowledged_at is not None:
+        return message
+    now = utcnow()
+    message.read_at, message.acknowledged_at = message.read_at or now, now
+    if message.critical:
+        await timers.cancel(session, f"chain:{message.id}")
+        recipient = await session.get(Recipient, message.recipient_id)
+        tried = chain_for(settings_of(session), recipient)[: message.chain_step]
+        await outbox.record(
+            session,
+            CriticalAcknowledged(
+                message_id=message.id,
+                source_event_id=message.source_event_id,
+                recipient_id=message.recipient_id,
+                channels_tried=tried,
+            ),
+            aggregate_id=message.source_event_id,
+            estate_id=message.estate_id,
+        )
+    await session.flush()
+    return message
+
+
+class UnknownMessage(Exception):
+    pass
+
+
+async def provider_callback(
+    session: AsyncSession, *, provider: str, reference: str, status: str, detail: str | None
+) -> Delivery:
+    """A provider reports the fate of a message it accepted: delivered, or failed / bounced."""
+    try:
+        match = (Delivery.id == uuid.UUID(reference)) | (Delivery.provider_ref == reference)
+    except ValueError:
+        match = Delivery.provider_ref == reference
+    stmt = select(Delivery).where(match)
+    delivery = (await session.execute(stmt.with_for_update())).scalars().first()
+    if delivery is None or delivery.channel in ("inapp", "email"):
+        raise UnknownMessage(reference)
+    if delivery.state in ("delivered", "failed"):
+        return delivery  # a repeated callback changes nothing
+    delivery.state = "delivered" if status == "delivered" else "failed"
+    delivery.reason = None if status == "delivered" else f"{status}: {detail or ''}".strip(": ")[:200]
+    delivery.provider = delivery.provider or provider
+    await _log(
+        session, delivery, delivery.state, f"callback from {provider}: {status} {detail or ''}".strip()
+    )
+    await session.flush()
+    return delivery
