@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from propdesk.common.db import PlatformTables, platform_of, unit_of_work
 from propdesk.common.events import Actor, EventContext, bind_context, current_context, reset_context
+from propdesk.common.ids import uuid7
 from propdesk.common.logging import get_logger
 from propdesk.common.notifier import Notifier
 from propdesk.common.timeutil import utcnow
@@ -96,6 +97,29 @@ async def schedule(
             },
         )
     await session.execute(stmt)
+
+
+async def schedule_many(session: AsyncSession, items: list[dict[str, Any]]) -> None:
+    """Bulk `schedule`: dicts of kind, key, due_at, payload. One statement per 5,000 timers."""
+    if not items:
+        return
+    table = platform_of(session).timer
+    correlation_id = current_context().correlation_id
+    rows = [{"id": uuid7(), "attempts": 0, "correlation_id": correlation_id, **item} for item in items]
+    for i in range(0, len(rows), 5000):
+        stmt = pg_insert(table).values(rows[i : i + 5000])
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[table.c.key],
+                set_={
+                    "kind": stmt.excluded.kind,
+                    "due_at": stmt.excluded.due_at,
+                    "payload": stmt.excluded.payload,
+                    "attempts": 0,
+                    "last_error": None,
+                },
+            )
+        )
 
 
 async def cancel(session: AsyncSession, key: str) -> bool:

@@ -36,6 +36,7 @@ from propdesk.notify.schemas import (
 from propdesk.notify.service import delivery
 from propdesk.notify.service import estates as service
 from propdesk.notify.service import recipients as recipients_service
+from propdesk.notify.service.broadcast import broadcast
 from propdesk.notify.service.render import TemplateBroken, render
 
 router = APIRouter(tags=["notify"])
@@ -395,17 +396,17 @@ async def send_notice(
         }
     notice_id = uuid7()
     context = data.model_dump(include={"title_zh", "body_zh", "title_en", "body_en"})
-    await delivery.fan_out(
+    sent = await broadcast(
         session,
         source_event_id=notice_id,
         event_type="notify.notice",
         estate_id=estate_id,
-        recipients=list(people.values()),
+        recipient_ids=list(people),
         category=data.category,
         critical=data.critical,
         context=context,
     )
-    return NoticeResult(notice_id=notice_id, recipients=len(people))
+    return NoticeResult(notice_id=notice_id, recipients=sent)
 
 
 @router.get("/v1/recipients/{recipient_id}/preferences", response_model=list[PreferenceWrite])
