@@ -22,7 +22,7 @@ from propdesk.common.logging import get_logger
 from propdesk.common.notifier import Notifier
 from propdesk.common.outbox import Relay
 from propdesk.common.settings import ServiceSettings
-from propdesk.common.timers import TimerHandler, TimerWorker
+from propdesk.common.timers import BatchTimerHandler, TimerHandler, TimerWorker
 
 log = get_logger("propdesk.runtime")
 
@@ -40,6 +40,7 @@ class ServiceDefinition:
     routers: Callable[[], list[APIRouter]]
     subscriptions: list[Subscription] = field(default_factory=list)
     timer_handlers: dict[str, TimerHandler] = field(default_factory=dict)
+    timer_batch_handlers: dict[str, BatchTimerHandler] = field(default_factory=dict)
     settings_cls: type[ServiceSettings] = ServiceSettings
     republish: Callable[[AsyncSession], Awaitable[int]] | None = None  # snapshot events for new consumers
 
@@ -120,6 +121,7 @@ class Runtime:
             poll_seconds=s.timer_poll_seconds,
             max_attempts=s.timer_max_attempts,
             notifier=self.notifier,
+            batch_handlers=d.timer_batch_handlers,
         )
         if s.run_workers:
             workers = [self.relay, self.timers, *self.consumers]

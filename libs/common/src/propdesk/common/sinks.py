@@ -69,6 +69,11 @@ class HttpRequestRecord:
         return json.loads(self.body)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 512  # a gateway takes many connections at once; http.server's default is 5
+    daemon_threads = True
+
+
 @dataclass
 class HttpSink:
     """An HTTP server that records every POST. `fail_with` makes it answer with that status (a provider
@@ -108,7 +113,7 @@ class HttpSink:
             def log_message(self, *args) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server = _Server(("127.0.0.1", self.port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self

@@ -43,6 +43,7 @@ class Timer:
 
 
 TimerHandler = Callable[[AsyncSession, Timer], Awaitable[None]]
+BatchTimerHandler = Callable[[AsyncSession, list[Timer]], Awaitable[None]]  # all due timers of a kind at once
 
 
 class Defer(Exception):
@@ -140,9 +141,11 @@ class TimerWorker:
         poll_seconds: float = 1.0,
         max_attempts: int = 5,
         notifier: Notifier | None = None,
+        batch_handlers: dict[str, BatchTimerHandler] | None = None,
     ) -> None:
         self.service = service
         self.handlers = handlers
+        self.batch_handlers = batch_handlers or {}
         self.sessionmaker = sessionmaker
         self.tables = tables
         self.batch = batch
@@ -195,7 +198,11 @@ class TimerWorker:
                 .all()
             )
             failures: list[tuple[dict, BaseException]] = []
+            batches: dict[str, list[dict]] = {}
             for row in rows:
+                if row["kind"] in self.batch_handlers:
+                    batches.setdefault(row["kind"], []).append(row)
+                    continue
                 timer = Timer(
                     row["id"], row["kind"], row["key"], row["due_at"], row["payload"], row["attempts"]
                 )
@@ -214,11 +221,31 @@ class TimerWorker:
                     )
                 except Exception as exc:
                     failures.append((dict(row), exc))
+            for kind, batch in batches.items():
+                fired += await self._fire_batch(session, kind, batch, failures)
             for row, exc in failures:
                 await self._failed(session, row, exc)
         self.fired += fired
         del self.lateness[:-1000]
         return fired
+
+    async def _fire_batch(self, session: AsyncSession, kind: str, rows: list[dict], failures: list) -> int:
+        """One call for every due timer of a kind (a handler that can work set-based or concurrently)."""
+        table = self.tables.timer
+        batch = [Timer(r["id"], r["kind"], r["key"], r["due_at"], r["payload"], r["attempts"]) for r in rows]
+        try:
+            async with session.begin_nested():
+                await self.batch_handlers[kind](session, batch)
+                for timer in batch:  # done, unless the handler moved the timer (a retry)
+                    await session.execute(
+                        delete(table).where(table.c.id == timer.id, table.c.due_at == timer.due_at)
+                    )
+        except Exception as exc:
+            failures.extend((r, exc) for r in rows)
+            return 0
+        now = utcnow()
+        self.lateness.extend((now - t.due_at).total_seconds() for t in batch)
+        return len(batch)
 
     async def _fire(self, session: AsyncSession, timer: Timer, correlation_id: str | None) -> None:
         handler = self.handlers.get(timer.kind)

@@ -6,16 +6,17 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common.timers import Timer, TimerHandler
+from propdesk.common.timers import BatchTimerHandler, Timer, TimerHandler
 from propdesk.notify.service import delivery
-
-
-async def send_delivery(session: AsyncSession, timer: Timer) -> None:
-    await delivery.send(session, uuid.UUID(timer.payload["delivery_id"]))
 
 
 async def critical_chain(session: AsyncSession, timer: Timer) -> None:
     await delivery.chain_step(session, uuid.UUID(timer.payload["message_id"]))
 
 
-HANDLERS: dict[str, TimerHandler] = {"delivery.send": send_delivery, "critical.chain": critical_chain}
+async def send_deliveries(session: AsyncSession, due: list[Timer]) -> None:
+    await delivery.send_many(session, due)
+
+
+HANDLERS: dict[str, TimerHandler] = {"critical.chain": critical_chain}
+BATCH_HANDLERS: dict[str, BatchTimerHandler] = {"delivery.send": send_deliveries}
