@@ -13,7 +13,7 @@ export SSL_CERT_FILE := /etc/ssl/certs/ca-certificates.crt
 endif
 endif
 
-.PHONY: help bootstrap up test lint format check-docs docs unit e2e external bench-backbone bench-intake clean
+.PHONY: help bootstrap up test lint format check-docs docs unit e2e external bench-backbone bench-intake bench-notify clean
 
 help:
 	@echo "make up              start embedded PostgreSQL + NATS, all five services, the demo estate"
@@ -55,6 +55,9 @@ external: bootstrap
 	$(RUN) pytest -m external -q
 
 test: lint check-docs unit external
+
+bench-notify: bootstrap
+	$(RUN) python bench/notify.py
 
 bench-intake: bootstrap
 	$(RUN) python bench/intake.py

@@ -166,3 +166,19 @@ class TestRescheduleFromHandler:
         assert fired == [1, 2, 3]
         async with probe.sessionmaker() as s:
             assert (await s.execute(text("SELECT count(*) FROM probe.timer"))).scalar() == 0
+
+
+async def test_schedule_many_beyond_the_parameter_limit(probe):
+    items = [
+        {
+            "kind": "probe.fire",
+            "key": f"bulk-{i}",
+            "due_at": utcnow() + dt.timedelta(hours=1),
+            "payload": {"i": i},
+        }
+        for i in range(12_000)
+    ]
+    async with unit_of_work(probe.sessionmaker) as s:
+        await timers.schedule_many(s, items)
+    async with probe.sessionmaker() as s:
+        assert (await s.execute(text("SELECT count(*) FROM probe.timer"))).scalar() == 12_000

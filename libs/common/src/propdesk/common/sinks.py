@@ -4,12 +4,12 @@ to check what was actually sent (and to make a provider fail on purpose)."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -69,59 +69,89 @@ class HttpRequestRecord:
         return json.loads(self.body)
 
 
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 512  # a gateway takes many connections at once; http.server's default is 5
-    daemon_threads = True
-
-
 @dataclass
 class HttpSink:
-    """An HTTP server that records every POST. `fail_with` makes it answer with that status (a provider
-    that is down); `fail_first` fails only the first N requests (a flaky one)."""
+    """An HTTP/1.1 server (keep-alive, asyncio in its own thread) that records every POST. `fail_with`
+    makes it answer with that status (a provider that is down); `fail_first` fails the first N requests
+    (a flaky one); `fail_every` fails every Nth (a steady error rate)."""
 
     port: int
     fail_with: int | None = None
     fail_first: int = 0
+    fail_every: int = 0
     log_file: Path | None = None
     requests: list[HttpRequestRecord] = field(default_factory=list)
     attempts: int = 0
 
     def start(self) -> HttpSink:
-        sink = self
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                sink.attempts += 1
-                failing = sink.fail_with or (500 if sink.attempts <= sink.fail_first else None)
-                if failing:
-                    self.send_response(failing)
-                    self.end_headers()
-                    return
-                record = HttpRequestRecord(self.path, dict(self.headers), body)
-                sink.requests.append(record)
-                if sink.log_file is not None:
-                    with sink.log_file.open("a", encoding="utf-8") as log:
-                        log.write(body.decode(errors="replace") + "\n")
-                self.send_response(202)
-                self.send_header("content-type", "application/json")
-                self.end_headers()
-                self.wfile.write(
-                    json.dumps({"id": f"sink-{len(sink.requests)}", "status": "accepted"}).encode()
-                )
+        def run() -> None:
+            asyncio.set_event_loop(self._loop)
+            self._server = self._loop.run_until_complete(
+                asyncio.start_server(self._serve, "127.0.0.1", self.port, backlog=1024)
+            )
+            ready.set()
+            self._loop.run_forever()
 
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = _Server(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=run, daemon=True)
         self.thread.start()
+        ready.wait(10)
         return self
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                path = lines[0].split(" ")[1] if len(lines[0].split(" ")) > 1 else "/"
+                headers = {
+                    k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
+                }
+                body = await reader.readexactly(int(headers.get("content-length", "0")))
+                self.attempts += 1
+                status = (
+                    self.fail_with
+                    or (500 if self.attempts <= self.fail_first else None)
+                    or (503 if self.fail_every and self.attempts % self.fail_every == 0 else None)
+                )
+                payload = b""
+                if status is None:
+                    status = 202
+                    self.requests.append(HttpRequestRecord(path, headers, body))
+                    if self.log_file is not None:
+                        with self.log_file.open("a", encoding="utf-8") as log:
+                            log.write(body.decode(errors="replace") + "\n")
+                    payload = json.dumps({"id": f"sink-{len(self.requests)}", "status": "accepted"}).encode()
+                writer.write(
+                    b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+                    % (status, len(payload), payload)
+                )
+                await writer.drain()
+        except (
+            asyncio.IncompleteReadError,
+            ConnectionError,
+            asyncio.LimitOverrunError,
+            asyncio.CancelledError,
+        ):
+            pass
+        finally:
+            writer.close()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/send"
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        async def close() -> None:
+            self._server.close()
+            handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in handlers:  # open keep-alive connections
+                task.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
+            await self._server.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self.thread.join(10)

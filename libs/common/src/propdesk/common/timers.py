@@ -101,14 +101,15 @@ async def schedule(
 
 
 async def schedule_many(session: AsyncSession, items: list[dict[str, Any]]) -> None:
-    """Bulk `schedule`: dicts of kind, key, due_at, payload. One statement per 5,000 timers."""
+    """Bulk `schedule`: dicts of kind, key, due_at, payload. As few statements as the parameter limit allows."""
     if not items:
         return
     table = platform_of(session).timer
     correlation_id = current_context().correlation_id
     rows = [{"id": uuid7(), "attempts": 0, "correlation_id": correlation_id, **item} for item in items]
-    for i in range(0, len(rows), 5000):
-        stmt = pg_insert(table).values(rows[i : i + 5000])
+    per_statement = (32_767 - 16) // len(rows[0])  # the bind-parameter limit, with room for the SET clause
+    for i in range(0, len(rows), per_statement):
+        stmt = pg_insert(table).values(rows[i : i + per_statement])
         await session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[table.c.key],

@@ -379,21 +379,13 @@ async def send_notice(
     estate_id: uuid.UUID, data: NoticeCreate, session: Session, principal: Principal = Depends(SENDERS)
 ):
     principal.require_estate(estate_id)
-    people = {
-        r.id: r
-        for r in await recipients_service.by_ids(session, data.recipient_ids)
-        if r.estate_id == estate_id
-    }
-    if data.unit_ids:
-        people |= {
-            r.id: r
-            for r in await recipients_service.residents_of_units(session, data.unit_ids)
-            if r.estate_id == estate_id
-        }
-    if data.staff_roles:
-        people |= {
-            r.id: r for r in await recipients_service.staff_with(session, estate_id, roles=data.staff_roles)
-        }
+    ids = await recipients_service.ids_for(
+        session,
+        estate_id,
+        recipient_ids=data.recipient_ids,
+        unit_ids=data.unit_ids,
+        staff_roles=data.staff_roles,
+    )
     notice_id = uuid7()
     context = data.model_dump(include={"title_zh", "body_zh", "title_en", "body_en"})
     sent = await broadcast(
@@ -401,7 +393,7 @@ async def send_notice(
         source_event_id=notice_id,
         event_type="notify.notice",
         estate_id=estate_id,
-        recipient_ids=list(people),
+        recipient_ids=ids,
         category=data.category,
         critical=data.critical,
         context=context,

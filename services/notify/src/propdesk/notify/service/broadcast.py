@@ -9,17 +9,17 @@ import datetime as dt
 import json
 import uuid
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import timers
-from propdesk.common.db import settings_of
+from propdesk.common.db import copy_rows, platform_of, settings_of
+from propdesk.common.events import current_context
+from propdesk.common.ids import uuid7
 from propdesk.common.timeutil import utcnow
 from propdesk.notify.models import Delivery, DeliveryLog, Preference, estate
 from propdesk.notify.service.delivery import HELD_CHANNELS, quiet_until, template_for
 from propdesk.notify.service.render import render
 
-CHUNK = 5000
 MESSAGES = text("""
     INSERT INTO notify.message (id, estate_id, source_event_id, event_type, recipient_id, category, critical,
                                 language, title, body, context, created_at, chain_step)
@@ -189,9 +189,23 @@ async def broadcast(
                         ),
                     }
                 )
-    for i in range(0, len(deliveries), CHUNK):
-        await session.execute(insert(Delivery.__table__), deliveries[i : i + CHUNK])
-    for i in range(0, len(logs), CHUNK):
-        await session.execute(insert(DeliveryLog.__table__), logs[i : i + CHUNK])
-    await timers.schedule_many(session, due + chain_timers)
+    await copy_rows(session, Delivery.__table__, deliveries)
+    await copy_rows(session, DeliveryLog.__table__, logs)
+    correlation_id = current_context().correlation_id
+    await copy_rows(
+        session,
+        platform_of(session).timer,
+        [
+            {
+                "id": uuid7(),
+                "kind": t["kind"],
+                "key": t["key"],
+                "due_at": t["due_at"],
+                "payload": json.dumps(t["payload"]),
+                "attempts": 0,
+                "correlation_id": correlation_id,
+            }
+            for t in due + chain_timers
+        ],
+    )
     return len(created)

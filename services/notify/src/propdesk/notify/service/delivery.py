@@ -47,14 +47,16 @@ def _defaults() -> dict:
     return default_templates()
 
 
-_client: httpx.AsyncClient | None = None
+_clients: dict[int, httpx.AsyncClient] = {}
 
 
 def http_client() -> httpx.AsyncClient:
-    global _client  # one connection pool per process, made on first use
-    if _client is None:
-        _client = httpx.AsyncClient()
-    return _client
+    """One keep-alive connection pool per event loop (a service has one; tests start a loop per test)."""
+    loop = id(asyncio.get_running_loop())
+    if loop not in _clients:
+        _clients.clear()
+        _clients[loop] = httpx.AsyncClient(limits=httpx.Limits(max_connections=SEND_CONCURRENCY))
+    return _clients[loop]
 
 
 async def template_for(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -100,3 +100,27 @@ async def staff_with(
 
 async def deactivate_missing(session: AsyncSession, ids: list[uuid.UUID]) -> None:
     await session.execute(update(Recipient).where(Recipient.id.in_(ids)).values(active=False))
+
+
+async def ids_for(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    *,
+    recipient_ids: list[uuid.UUID],
+    unit_ids: list[uuid.UUID],
+    staff_roles: list[str],
+) -> list[uuid.UUID]:
+    """The active recipients of one estate a notice names: by id, by the units they live in, by role."""
+    clauses = []
+    if recipient_ids:
+        clauses.append(Recipient.id.in_(recipient_ids))
+    if unit_ids:
+        clauses.append((Recipient.kind == "resident") & Recipient.units.overlap(unit_ids))
+    if staff_roles:
+        clauses.append((Recipient.kind == "staff") & Recipient.roles.overlap(staff_roles))
+    if not clauses:
+        return []
+    stmt = select(Recipient.id).where(
+        Recipient.estate_id == estate_id, Recipient.active.is_(True), or_(*clauses)
+    )
+    return list((await session.execute(stmt)).scalars().all())
