@@ -73,8 +73,10 @@ async def schedule(
     due_at: dt.datetime,
     payload: dict[str, Any] | None = None,
     key: str | None = None,
+    keep_existing: bool = False,
 ) -> None:
-    """Schedule (or, with the same `key`, move) a timer in the caller's transaction."""
+    """Schedule (or, with the same `key`, move) a timer in the caller's transaction. With `keep_existing`,
+    a timer already pending under the key stays as it is (e.g. a digest that is already due later)."""
     if due_at.tzinfo is None:
         raise ValueError("due_at must be timezone-aware")
     table = platform_of(session).timer
@@ -86,7 +88,9 @@ async def schedule(
         "correlation_id": current_context().correlation_id,
     }
     stmt = pg_insert(table).values(**values)
-    if key is not None:
+    if key is not None and keep_existing:
+        stmt = stmt.on_conflict_do_nothing(index_elements=[table.c.key])
+    elif key is not None:
         stmt = stmt.on_conflict_do_update(
             index_elements=[table.c.key],
             set_={

@@ -29,11 +29,20 @@ class NotifySettings(ServiceSettings):
     voice_providers: list[ProviderConfig] = []
     critical_chain: list[str] = ["push", "sms", "voice"]  # tried in turn until the recipient acknowledges
     chain_step_seconds: float = 120.0
+    digest_categories: list[str] = ["sla"]  # staff get these grouped, one message per interval
+    digest_interval_seconds: float = 900.0
     send_timeout_seconds: float = 5.0
     max_attempts: int = 6
     retry_base_seconds: float = 2.0
 
-    @field_validator("sms_providers", "push_providers", "voice_providers", "critical_chain", mode="before")
+    @field_validator(
+        "sms_providers",
+        "push_providers",
+        "voice_providers",
+        "critical_chain",
+        "digest_categories",
+        mode="before",
+    )
     @classmethod
     def _json(cls, value: object) -> object:
         """`PROPDESK_NOTIFY_SMS_PROVIDERS='[{"name": ..., "url": ..., "secret": ...}]'`, likewise push/voice."""

@@ -82,6 +82,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Visitor overstayed",
         "Visitor {{ visitor_name }} is still inside after {{ window_to | local }}.",
     ),
+    "notify.digest": (  # staff digests (not an event type)
+        "{{ count }} 条提醒",
+        "{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}",
+        "{{ count }} alerts",
+        "{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}",
+    ),
     "notify.notice": (  # ad-hoc notices from staff (not an event type)
         "{{ title_zh }}",
         "{{ body_zh }}",

@@ -163,3 +163,26 @@ class DeliveryLog(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC))
     state: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class DigestItem(Base):
+    """An alert waiting for its recipient's next digest (staff get SLA alerts grouped, not one by one)."""
+
+    __tablename__ = "digest_item"
+    __table_args__ = (
+        UniqueConstraint("source_event_id", "recipient_id"),
+        Index(
+            "ix_digest_item_pending", "recipient_id", "category", postgresql_where="digest_message_id IS NULL"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    source_event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    recipient_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("notify.recipient.id"))
+    estate_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    category: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC)
+    )
+    digest_message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

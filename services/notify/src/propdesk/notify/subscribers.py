@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
 from propdesk.common.contracts import intake as ev
+from propdesk.common.db import settings_of
 from propdesk.common.events import Envelope
 from propdesk.notify.service import delivery, recipients
 from propdesk.notify.service import estates as service
@@ -33,6 +34,19 @@ async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, envel
 
 async def on_notifying_event(session: AsyncSession, event, envelope: Envelope) -> None:
     people, category, critical = await ROUTES[envelope.type](session, event, envelope)
+    context = event.model_dump(mode="json")
+    if not critical and category in settings_of(session).digest_categories:
+        for person in [p for p in people if p.kind == "staff"]:
+            await delivery.defer_to_digest(
+                session,
+                source_event_id=envelope.id,
+                event_type=envelope.type,
+                estate_id=envelope.estate_id,
+                recipient=person,
+                category=category,
+                context=context,
+            )
+        people = [p for p in people if p.kind != "staff"]
     await delivery.fan_out(
         session,
         source_event_id=envelope.id,
@@ -41,7 +55,7 @@ async def on_notifying_event(session: AsyncSession, event, envelope: Envelope) -
         recipients=people,
         category=category,
         critical=critical,
-        context=event.model_dump(mode="json"),
+        context=context,
     )
 
 

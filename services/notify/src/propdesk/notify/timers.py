@@ -18,5 +18,9 @@ async def send_deliveries(session: AsyncSession, due: list[Timer]) -> None:
     await delivery.send_many(session, due)
 
 
-HANDLERS: dict[str, TimerHandler] = {"critical.chain": critical_chain}
+async def digest(session: AsyncSession, timer: Timer) -> None:
+    await delivery.send_digest(session, uuid.UUID(timer.payload["recipient_id"]), timer.payload["category"])
+
+
+HANDLERS: dict[str, TimerHandler] = {"critical.chain": critical_chain, "digest.send": digest}
 BATCH_HANDLERS: dict[str, BatchTimerHandler] = {"delivery.send": send_deliveries}
