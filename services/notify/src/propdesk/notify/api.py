@@ -18,7 +18,7 @@ from propdesk.common.pagination import Page, PageParams, page_of, page_params, p
 from propdesk.common.timeutil import utcnow
 from propdesk.common.web import CurrentPrincipal, Session
 from propdesk.notify.defaults import default_templates
-from propdesk.notify.models import Delivery, Message, Preference, Recipient, Template
+from propdesk.notify.models import Delivery, Message, Preference, Recipient, Template, WebhookSubscription
 from propdesk.notify.schemas import (
     CallbackBody,
     DeliveryRead,
@@ -32,8 +32,11 @@ from propdesk.notify.schemas import (
     QuietHoursWrite,
     TemplateRead,
     TemplateWrite,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookRead,
 )
-from propdesk.notify.service import delivery
+from propdesk.notify.service import delivery, webhooks
 from propdesk.notify.service import estates as service
 from propdesk.notify.service import recipients as recipients_service
 from propdesk.notify.service.broadcast import broadcast
@@ -436,6 +439,47 @@ async def _self_or_manager(session, recipient_id: uuid.UUID, principal: Principa
         if not principal.has(Role.manager, Role.admin):
             raise Forbidden(Text("只能修改本人的通知设置", "You can only change your own preferences"))
         principal.require_estate(recipient.estate_id)
+
+
+@router.post(
+    "/v1/webhooks",
+    status_code=201,
+    response_model=WebhookCreated,
+    summary="Send events to another system, signed per Standard Webhooks (the secret is shown once)",
+)
+async def create_webhook(
+    data: WebhookCreate, session: Session, principal: Principal = Depends(require_roles(Role.admin))
+):
+    sub = WebhookSubscription(
+        url=data.url,
+        event_types=data.event_types,
+        estate_id=data.estate_id,
+        secret=webhooks.new_secret(),
+        active=True,
+        created_by=principal.sub,
+    )
+    session.add(sub)
+    await session.flush()
+    return WebhookCreated(**WebhookRead.model_validate(sub).model_dump(), secret=sub.secret)
+
+
+@router.get("/v1/webhooks", response_model=list[WebhookRead])
+async def list_webhooks(session: Session, principal: Principal = Depends(require_roles(Role.admin))):
+    return (
+        (await session.execute(select(WebhookSubscription).order_by(WebhookSubscription.created_at)))
+        .scalars()
+        .all()
+    )
+
+
+@router.delete("/v1/webhooks/{webhook_id}", status_code=204)
+async def delete_webhook(
+    webhook_id: uuid.UUID, session: Session, principal: Principal = Depends(require_roles(Role.admin))
+):
+    sub = await session.get(WebhookSubscription, webhook_id)
+    if sub is None:
+        raise NotFound(f"webhook {webhook_id} not found")
+    sub.active = False
 
 
 def routers() -> list[APIRouter]:

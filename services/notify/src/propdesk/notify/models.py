@@ -186,3 +186,31 @@ class DigestItem(Base):
         DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC)
     )
     digest_message_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class WebhookSubscription(KeyMixin, TimestampMixin, Base):
+    """Another system that wants propdesk's events, signed per Standard Webhooks with its own secret."""
+
+    __tablename__ = "webhook_subscription"
+
+    estate_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # None: every estate
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(100))
+    event_types: Mapped[list[str]] = mapped_column(ARRAY(String(100)))  # exact types or prefixes ending in *
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class WebhookDelivery(KeyMixin, TimestampMixin, Base):
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (UniqueConstraint("subscription_id", "event_id"),)
+
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("notify.webhook_subscription.id")
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    event_type: Mapped[str] = mapped_column(String(100))
+    envelope: Mapped[dict] = mapped_column(JSONB)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -139,3 +139,28 @@ class CallbackBody(BaseModel):
     reference: str = Field(min_length=1, max_length=128, description="our delivery id or the provider's id")
     status: Literal["delivered", "failed", "bounced"]
     detail: str | None = Field(default=None, max_length=500)
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://", max_length=500)
+    event_types: list[str] = Field(
+        min_length=1, max_length=50, description="exact types, or prefixes ending in *"
+    )
+    estate_id: uuid.UUID | None = None
+
+
+class WebhookRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    url: str
+    event_types: list[str]
+    estate_id: uuid.UUID | None
+    active: bool
+    created_at: dt.datetime
+
+
+class WebhookCreated(WebhookRead):
+    secret: str = Field(description="shown once: verify the webhook-signature header with it")

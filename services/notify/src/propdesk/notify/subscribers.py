@@ -8,7 +8,7 @@ from propdesk.common.consumer import Subscription
 from propdesk.common.contracts import intake as ev
 from propdesk.common.db import settings_of
 from propdesk.common.events import Envelope
-from propdesk.notify.service import delivery, recipients
+from propdesk.notify.service import delivery, recipients, webhooks
 from propdesk.notify.service import estates as service
 from propdesk.notify.service.routing import ROUTES
 
@@ -67,6 +67,19 @@ for model in (ev.OccupancyStarted, ev.OccupancyEnded):
     intake.handlers[model.spec.type] = on_occupancy
 for event_type in ROUTES:
     intake.handlers[event_type] = on_notifying_event
+
+
+def _with_webhooks(handler):
+    """Every event notify consumes is also offered to the outbound webhook subscriptions."""
+
+    async def handle(session: AsyncSession, event, envelope: Envelope) -> None:
+        await handler(session, event, envelope)
+        await webhooks.enqueue(session, envelope)
+
+    return handle
+
+
+intake.handlers = {event_type: _with_webhooks(h) for event_type, h in intake.handlers.items()}
 
 
 def subscriptions() -> list[Subscription]:

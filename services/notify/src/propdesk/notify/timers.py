@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.timers import BatchTimerHandler, Timer, TimerHandler
-from propdesk.notify.service import delivery
+from propdesk.notify.service import delivery, webhooks
 
 
 async def critical_chain(session: AsyncSession, timer: Timer) -> None:
@@ -22,5 +22,13 @@ async def digest(session: AsyncSession, timer: Timer) -> None:
     await delivery.send_digest(session, uuid.UUID(timer.payload["recipient_id"]), timer.payload["category"])
 
 
-HANDLERS: dict[str, TimerHandler] = {"critical.chain": critical_chain, "digest.send": digest}
+async def webhook(session: AsyncSession, timer: Timer) -> None:
+    await webhooks.send(session, uuid.UUID(timer.payload["webhook_delivery_id"]))
+
+
+HANDLERS: dict[str, TimerHandler] = {
+    "critical.chain": critical_chain,
+    "digest.send": digest,
+    "webhook.send": webhook,
+}
 BATCH_HANDLERS: dict[str, BatchTimerHandler] = {"delivery.send": send_deliveries}

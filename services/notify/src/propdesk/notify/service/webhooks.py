@@ -1,0 +1,102 @@
+"""Outbound webhooks: other systems subscribe to event types (exact, or a prefix ending in *) and receive
+each event's envelope, signed per Standard Webhooks (webhook-id = the event id, so a receiver can
+deduplicate), with retries and backoff on durable timers."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import secrets
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common import timers
+from propdesk.common.db import settings_of
+from propdesk.common.events import Envelope
+from propdesk.common.timeutil import utcnow
+from propdesk.notify.channels import signed_headers
+from propdesk.notify.config import ProviderConfig
+from propdesk.notify.models import WebhookDelivery, WebhookSubscription
+from propdesk.notify.service.delivery import http_client
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def matches(patterns: list[str], event_type: str) -> bool:
+    return any(event_type == p or (p.endswith("*") and event_type.startswith(p[:-1])) for p in patterns)
+
+
+async def enqueue(session: AsyncSession, envelope: Envelope) -> int:
+    subs = (
+        await session.execute(select(WebhookSubscription).where(WebhookSubscription.active.is_(True)))
+    ).scalars()
+    queued = 0
+    for sub in subs:
+        if sub.estate_id not in (None, envelope.estate_id) or not matches(sub.event_types, envelope.type):
+            continue
+        delivery_id = (
+            await session.execute(
+                pg_insert(WebhookDelivery)
+                .values(
+                    id=uuid.uuid4(),
+                    subscription_id=sub.id,
+                    event_id=envelope.id,
+                    event_type=envelope.type,
+                    envelope=envelope.model_dump(mode="json"),
+                    state="pending",
+                    attempts=0,
+                )
+                .on_conflict_do_nothing()
+                .returning(WebhookDelivery.id)
+            )
+        ).scalar()
+        if delivery_id is not None:  # a redelivered event is queued once
+            await timers.schedule(
+                session,
+                kind="webhook.send",
+                key=f"webhook:{delivery_id}",
+                due_at=utcnow(),
+                payload={"webhook_delivery_id": str(delivery_id)},
+            )
+            queued += 1
+    return queued
+
+
+async def send(session: AsyncSession, delivery_id: uuid.UUID) -> None:
+    settings = settings_of(session)
+    delivery = await timers.lock_or_defer(session, WebhookDelivery, delivery_id)
+    if delivery is None or delivery.state != "pending":
+        return
+    sub = await session.get(WebhookSubscription, delivery.subscription_id)
+    delivery.attempts += 1
+    body = json.dumps(delivery.envelope, ensure_ascii=False)
+    target = ProviderConfig(name="webhook", url=sub.url, secret=sub.secret)
+    headers = signed_headers(target, str(delivery.event_id), body, dt.datetime.now(dt.UTC))
+    try:
+        response = await http_client().post(
+            sub.url, content=body.encode(), headers=headers, timeout=settings.send_timeout_seconds
+        )
+        ok, error = response.status_code < 300, f"HTTP {response.status_code}"
+    except Exception as exc:  # any failure to reach the receiver is retried
+        ok, error = False, repr(exc)[:300]
+    if ok:
+        delivery.state, delivery.last_error = "delivered", None
+    elif delivery.attempts >= settings.max_attempts:
+        delivery.state, delivery.last_error = "failed", error
+    else:
+        delivery.last_error = error
+        await timers.schedule(
+            session,
+            kind="webhook.send",
+            key=f"webhook:{delivery.id}",
+            due_at=utcnow()
+            + dt.timedelta(seconds=settings.retry_base_seconds * 2 ** (delivery.attempts - 1)),
+            payload={"webhook_delivery_id": str(delivery.id)},
+        )
+    await session.flush()
