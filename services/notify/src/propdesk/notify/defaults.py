@@ -82,6 +82,13 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Visitor overstayed",
         "Visitor {{ visitor_name }} is still inside after {{ window_to | local }}.",
     ),
+    "repairs.work_order.assigned": (
+        "派工 {{ reference }}",
+        "{{ technician_name }} 已受理 {{ location }} 的维修（{{ category_zh }}，{{ urgency_zh }}）：{{ description }}",
+        "Work order {{ reference }}",
+        "{{ technician_name }} is assigned the repair at {{ location }} ({{ category }}, "
+        "{{ urgency }}): {{ description }}",
+    ),
     "notify.digest": (  # staff digests (not an event type)
         "{{ count }} 条提醒",
         "{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}",

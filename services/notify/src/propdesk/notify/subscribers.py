@@ -65,8 +65,9 @@ for model in (ev.StaffRegistered, ev.StaffUpdated):
     intake.handlers[model.spec.type] = on_staff
 for model in (ev.OccupancyStarted, ev.OccupancyEnded):
     intake.handlers[model.spec.type] = on_occupancy
+repairs = Subscription(producer="repairs")
 for event_type in ROUTES:
-    intake.handlers[event_type] = on_notifying_event
+    (repairs if event_type.startswith("repairs.") else intake).handlers[event_type] = on_notifying_event
 
 
 def _with_webhooks(handler):
@@ -79,8 +80,9 @@ def _with_webhooks(handler):
     return handle
 
 
-intake.handlers = {event_type: _with_webhooks(h) for event_type, h in intake.handlers.items()}
+for sub in (intake, repairs):
+    sub.handlers = {event_type: _with_webhooks(h) for event_type, h in sub.handlers.items()}
 
 
 def subscriptions() -> list[Subscription]:
-    return [intake]
+    return [intake, repairs]

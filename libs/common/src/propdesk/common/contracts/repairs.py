@@ -30,3 +30,22 @@ class WorkOrderCreated(EventPayload):
     place_id: uuid.UUID | None = None
     category: str
     urgency: str
+
+
+@event(
+    "repairs.work_order.assigned",
+    notifies=True,
+    summary="A technician was assigned a work order; the technician and the resident who reported it are told.",
+)
+class WorkOrderAssigned(EventPayload):
+    work_order_id: uuid.UUID
+    estate_id: uuid.UUID
+    reference: str
+    technician_id: uuid.UUID
+    technician_name: str
+    resident_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None
+    location: str = ""
+    category: str
+    urgency: str
+    description: str = ""

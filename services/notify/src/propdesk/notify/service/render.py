@@ -21,6 +21,18 @@ MILESTONE_ZH = {
     "update": "进度更新",
 }
 TO_ZH = {"supervisor": "主管", "manager": "经理"}
+CATEGORY_ZH = {
+    "plumbing": "给排水",
+    "electrical": "电气",
+    "doors_windows": "门窗",
+    "elevator": "电梯",
+    "fire_systems": "消防",
+    "hvac": "空调暖通",
+    "public_facilities": "公共设施",
+    "greenery": "绿化",
+    "security": "安防",
+}
+URGENCY_ZH = {"emergency": "急修", "urgent": "紧急", "normal": "一般", "scheduled": "预约"}
 
 
 class TemplateBroken(InvalidInput):
@@ -57,6 +69,10 @@ def enrich(context: dict) -> dict:
         extra["milestone_zh"] = MILESTONE_ZH.get(context["milestone"], context["milestone"])
     if "to" in context:
         extra["to_zh"] = TO_ZH.get(context["to"], context["to"])
+    if "urgency" in context:
+        extra["urgency_zh"] = URGENCY_ZH.get(context["urgency"], context["urgency"])
+    if "category" in context:
+        extra["category_zh"] = CATEGORY_ZH.get(context["category"], context["category"])
     return {**context, **extra}
 
 

@@ -71,7 +71,16 @@ async def visit_overstayed(session, e, env) -> Route:
     return await r.staff_with(session, e.estate_id, roles=["duty_officer", "receptionist"]), "security", False
 
 
+async def work_order_assigned(session, e, env) -> Route:
+    return (
+        await r.by_ids(session, [e.technician_id, *([e.resident_id] if e.resident_id else [])]),
+        "repair",
+        False,
+    )
+
+
 ROUTES: dict[str, Router] = {
+    "repairs.work_order.assigned": work_order_assigned,
     "intake.case.opened": case_opened,
     "intake.case.assigned": case_assigned,
     "intake.case.sla_warning": case_sla,
