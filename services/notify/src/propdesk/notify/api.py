@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import uuid
 
 from fastapi import APIRouter, Depends, Request
@@ -10,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from propdesk.common.auth import Principal, Role, require_roles
-from propdesk.common.errors import DomainError, Forbidden, NotFound
+from propdesk.common.errors import DomainError, Forbidden, InvalidInput, NotFound
 from propdesk.common.events import CATALOG
 from propdesk.common.i18n import Text
 from propdesk.common.ids import uuid7
@@ -18,7 +19,15 @@ from propdesk.common.pagination import Page, PageParams, page_of, page_params, p
 from propdesk.common.timeutil import utcnow
 from propdesk.common.web import CurrentPrincipal, Session
 from propdesk.notify.defaults import default_templates
-from propdesk.notify.models import Delivery, Message, Preference, Recipient, Template, WebhookSubscription
+from propdesk.notify.models import (
+    Delivery,
+    Message,
+    Preference,
+    Provider,
+    Recipient,
+    Template,
+    WebhookSubscription,
+)
 from propdesk.notify.schemas import (
     CallbackBody,
     DeliveryRead,
@@ -28,6 +37,8 @@ from propdesk.notify.schemas import (
     PreferenceWrite,
     PreviewRequest,
     PreviewResponse,
+    ProviderRead,
+    ProviderWrite,
     QuietHoursRead,
     QuietHoursWrite,
     TemplateRead,
@@ -190,10 +201,8 @@ class UnknownMessageRef(NotFound):
     },
 )
 async def provider_callback(provider: str, request: Request, session: Session) -> dict:
-    settings = request.app.state.runtime.settings
-    config = next(
-        (p for c in ("sms", "push", "voice") for p in settings.providers(c) if p.name == provider), None
-    )
+    configs = [p for c in ("sms", "push", "voice") for p in await delivery.providers_for(session, c)]
+    config = next((p for p in configs if p.name == provider), None)
     if config is None:
         raise UnknownProvider(f"no provider named {provider}")
     body = await request.body()
@@ -480,6 +489,46 @@ async def delete_webhook(
     if sub is None:
         raise NotFound(f"webhook {webhook_id} not found")
     sub.active = False
+
+
+@router.get(
+    "/v1/providers", response_model=list[ProviderRead], summary="Providers managed here (secrets hidden)"
+)
+async def list_providers(session: Session, principal: Principal = Depends(MANAGERS)):
+    return (
+        (await session.execute(select(Provider).order_by(Provider.channel, Provider.priority)))
+        .scalars()
+        .all()
+    )
+
+
+@router.put(
+    "/v1/providers/{name}",
+    response_model=ProviderRead,
+    summary="Add or change an SMS / push / voice provider; tried by priority before those in settings",
+)
+async def put_provider(
+    name: str, data: ProviderWrite, session: Session, principal: Principal = Depends(MANAGERS)
+):
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,63}", name):
+        raise InvalidInput(Text("服务商名称无效", "Invalid provider name (a-z, 0-9, _ and -)"))
+    provider = await session.get(Provider, name)
+    if provider is None:
+        if data.secret is None:
+            raise InvalidInput(Text("新服务商需要签名密钥", "A new provider needs a secret"))
+        provider = Provider(name=name, secret=data.secret.get_secret_value(), updated_by=principal.sub)
+        session.add(provider)
+    elif data.secret is not None:
+        provider.secret = data.secret.get_secret_value()
+    provider.channel, provider.url, provider.priority, provider.active = (
+        data.channel,
+        data.url,
+        data.priority,
+        data.active,
+    )
+    provider.updated_by = principal.sub
+    await session.flush()
+    return provider
 
 
 def routers() -> list[APIRouter]:

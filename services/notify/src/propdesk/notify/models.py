@@ -214,3 +214,17 @@ class WebhookDelivery(KeyMixin, TimestampMixin, Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Provider(TimestampMixin, Base):
+    """An HTTP provider managed through the API (admins and managers); tried before the ones in settings."""
+
+    __tablename__ = "provider"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer, default=100)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_by: Mapped[str] = mapped_column(String(100))

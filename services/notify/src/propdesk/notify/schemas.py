@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
 class QuietHoursRead(BaseModel):
@@ -164,3 +164,27 @@ class WebhookRead(BaseModel):
 
 class WebhookCreated(WebhookRead):
     secret: str = Field(description="shown once: verify the webhook-signature header with it")
+
+
+class ProviderWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Literal["sms", "push", "voice"]
+    url: str = Field(pattern=r"^https?://", max_length=500)
+    secret: SecretStr | None = Field(
+        default=None, description="Standard Webhooks secret (whsec_…); kept if omitted"
+    )
+    priority: int = Field(default=100, ge=0, le=10_000)
+    active: bool = True
+
+
+class ProviderRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    name: str
+    channel: str
+    url: str
+    priority: int
+    active: bool
+    updated_by: str
+    updated_at: dt.datetime

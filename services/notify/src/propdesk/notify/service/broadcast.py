@@ -18,6 +18,7 @@ from propdesk.common.ids import uuid7
 from propdesk.common.timeutil import utcnow
 from propdesk.notify.models import Delivery, DeliveryLog, Preference, estate
 from propdesk.notify.service.delivery import HELD_CHANNELS, quiet_until, template_for
+from propdesk.notify.service.delivery import chain_channels as delivery_chain_channels
 from propdesk.notify.service.render import render
 
 MESSAGES = text("""
@@ -70,7 +71,7 @@ async def broadcast(
             )
         )
     }
-    chain_channels = [c for c in settings.critical_chain if settings.providers(c)] if critical else []
+    chain_channels = await delivery_chain_channels(session) if critical else []
     created = (
         await session.execute(
             MESSAGES,

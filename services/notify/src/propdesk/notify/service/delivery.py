@@ -25,7 +25,7 @@ from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnack
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import to_local, utcnow, zone
 from propdesk.notify.channels import SendFailed, Sent, send_email, send_via_provider
-from propdesk.notify.config import NotifySettings
+from propdesk.notify.config import NotifySettings, ProviderConfig
 from propdesk.notify.defaults import default_templates
 from propdesk.notify.models import (
     Delivery,
@@ -33,6 +33,7 @@ from propdesk.notify.models import (
     DigestItem,
     Message,
     Preference,
+    Provider,
     QuietHours,
     Recipient,
     Template,
@@ -93,9 +94,33 @@ def channels_for(recipient: Recipient) -> list[tuple[str, str | None]]:
     return [(c, address_for(recipient, c)) for c in ("inapp", "sms", "email")]
 
 
-def chain_for(settings: NotifySettings, recipient: Recipient) -> list[str]:
+async def providers_for(session: AsyncSession, channel: str) -> list[ProviderConfig]:
+    """The channel's providers in the order they are tried: those managed through the API (by priority),
+    then those in settings (unless the API manages one of the same name)."""
+    rows = (
+        (
+            await session.execute(
+                select(Provider)
+                .where(Provider.channel == channel, Provider.active.is_(True))
+                .order_by(Provider.priority, Provider.name)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    managed = [ProviderConfig(name=r.name, url=r.url, secret=r.secret) for r in rows]
+    names = {p.name for p in managed} | set((await session.execute(select(Provider.name))).scalars())
+    return managed + [p for p in settings_of(session).providers(channel) if p.name not in names]
+
+
+async def chain_channels(session: AsyncSession) -> list[str]:
+    """The critical fallback chain's channels that have a provider."""
+    return [c for c in settings_of(session).critical_chain if await providers_for(session, c)]
+
+
+def chain_for(channels: list[str], recipient: Recipient) -> list[str]:
     """The critical fallback chain this recipient can be reached on (a provider and an address per step)."""
-    return [c for c in settings.critical_chain if settings.providers(c) and address_for(recipient, c)]
+    return [c for c in channels if address_for(recipient, c)]
 
 
 async def _preferences(session: AsyncSession, recipient_ids: list[uuid.UUID], category: str) -> dict:
@@ -190,7 +215,7 @@ async def fan_out(
         if message_id is None:
             continue  # this event already reached this recipient
         created += 1
-        chain = chain_for(settings_of(session), recipient) if critical else []
+        chain = chain_for(await chain_channels(session), recipient) if critical else []
         channels = [(c, a) for c, a in channels_for(recipient) if c not in chain]
         if chain:  # the first step of the fallback chain now; the next when nobody acknowledged in time
             channels.append((chain[0], address_for(recipient, chain[0])))
@@ -291,7 +316,7 @@ async def send(session: AsyncSession, delivery_id: uuid.UUID) -> None:
                 message_id=delivery.id,
             )
         else:
-            providers = settings.providers(delivery.channel)
+            providers = await providers_for(session, delivery.channel)
             if not providers:
                 raise SendFailed(f"no {delivery.channel} provider configured")
             provider = providers[(delivery.attempts - 1) % len(providers)]  # the next provider takes over
@@ -351,7 +376,7 @@ async def chain_step(session: AsyncSession, message_id: uuid.UUID) -> None:
     if message is None or message.acknowledged_at is not None:
         return
     recipient = await session.get(Recipient, message.recipient_id)
-    chain = chain_for(settings_of(session), recipient)
+    chain = chain_for(await chain_channels(session), recipient)
     now = utcnow()
     if message.chain_step < len(chain):
         channel = chain[message.chain_step]
@@ -393,7 +418,7 @@ async def acknowledge(session: AsyncSession, message: Message) -> Message:
     if message.critical:
         await timers.cancel(session, f"chain:{message.id}")
         recipient = await session.get(Recipient, message.recipient_id)
-        tried = chain_for(settings_of(session), recipient)[: message.chain_step]
+        tried = chain_for(await chain_channels(session), recipient)[: message.chain_step]
         await outbox.record(
             session,
             CriticalAcknowledged(
@@ -499,12 +524,13 @@ async def send_many(session: AsyncSession, due: list) -> None:
         d.state, d.attempts = "sending", d.attempts + 1
         jobs.append((d, render(subject or "", m.context), render(body, m.context)))
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
+    by_channel = {c: await providers_for(session, c) for c in {d.channel for d, _, _ in jobs} - {"email"}}
 
     async def one(d: Delivery, subject: str, text: str):
         async with limit:
             if d.channel == "email":
                 return await send_email(settings, to=d.address, subject=subject, body=text, message_id=d.id)
-            providers = settings.providers(d.channel)
+            providers = by_channel[d.channel]
             if not providers:
                 raise SendFailed(f"no {d.channel} provider configured")
             return await send_via_provider(
