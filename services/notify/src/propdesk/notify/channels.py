@@ -8,8 +8,8 @@ import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+import aiohttp
 import aiosmtplib
-import httpx
 from standardwebhooks.webhooks import Webhook
 
 from propdesk.notify.config import NotifySettings, ProviderConfig
@@ -59,7 +59,7 @@ def signed_headers(provider: ProviderConfig, msg_id: str, body: str, now: dt.dat
 
 
 async def send_via_provider(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     provider: ProviderConfig,
     *,
     channel: str,
@@ -72,14 +72,26 @@ async def send_via_provider(
         {"channel": channel, "to": to, "text": text, "reference": str(delivery_id)}, ensure_ascii=False
     )
     headers = signed_headers(provider, f"msg_{delivery_id}", body, dt.datetime.now(dt.UTC))
+    status, answer = await post(client, provider.url, body, headers, timeout)
+    if status is None:
+        raise SendFailed(f"{provider.name}: {answer}")
+    if status >= 300:
+        raise SendFailed(f"{provider.name}: HTTP {status}")
     try:
-        response = await client.post(provider.url, content=body.encode(), headers=headers, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise SendFailed(f"{provider.name}: {exc!r}") from exc
-    if response.status_code >= 300:
-        raise SendFailed(f"{provider.name}: HTTP {response.status_code}")
-    try:
-        reference = response.json().get("id")
-    except ValueError:
+        reference = json.loads(answer).get("id")
+    except (ValueError, AttributeError):
         reference = None
     return Sent(provider.name, reference)
+
+
+async def post(
+    client: aiohttp.ClientSession, url: str, body: str, headers: dict[str, str], timeout: float
+) -> tuple[int | None, str]:
+    """(status, body); status None when the receiver could not be reached (the text says why)."""
+    try:
+        async with client.post(
+            url, data=body.encode(), headers=headers, timeout=aiohttp.ClientTimeout(total=timeout)
+        ) as response:
+            return response.status, await response.text()
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        return None, repr(exc)

@@ -18,7 +18,7 @@ from propdesk.common import timers
 from propdesk.common.db import settings_of
 from propdesk.common.events import Envelope
 from propdesk.common.timeutil import utcnow
-from propdesk.notify.channels import signed_headers
+from propdesk.notify.channels import post, signed_headers
 from propdesk.notify.config import ProviderConfig
 from propdesk.notify.models import WebhookDelivery, WebhookSubscription
 from propdesk.notify.service.delivery import http_client
@@ -78,13 +78,9 @@ async def send(session: AsyncSession, delivery_id: uuid.UUID) -> None:
     body = json.dumps(delivery.envelope, ensure_ascii=False)
     target = ProviderConfig(name="webhook", url=sub.url, secret=sub.secret)
     headers = signed_headers(target, str(delivery.event_id), body, dt.datetime.now(dt.UTC))
-    try:
-        response = await http_client().post(
-            sub.url, content=body.encode(), headers=headers, timeout=settings.send_timeout_seconds
-        )
-        ok, error = response.status_code < 300, f"HTTP {response.status_code}"
-    except Exception as exc:  # any failure to reach the receiver is retried
-        ok, error = False, repr(exc)[:300]
+    status, answer = await post(http_client(), sub.url, body, headers, settings.send_timeout_seconds)
+    ok = status is not None and status < 300
+    error = answer[:300] if status is None else f"HTTP {status}"
     if ok:
         delivery.state, delivery.last_error = "delivered", None
     elif delivery.attempts >= settings.max_attempts:
