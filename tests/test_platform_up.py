@@ -186,6 +186,9 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
     output = (tmp_path / "up.log").read_text()
     assert code == 0, output
     assert "propdesk is up" in output and "stopped." in output
+    assert (
+        "mail caught → resident" in output and "消防演练" in output
+    )  # a newcomer sees the mails on the console
 
 
 def test_make_up_embedded(tmp_path):

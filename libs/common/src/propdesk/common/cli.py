@@ -253,7 +253,11 @@ def start_provider_sinks(env: dict[str, str], data_dir: Path) -> list:
     stops = []
     if "PROPDESK_NOTIFY_SMTP_HOST" not in env:
         port = int(env.get("PROPDESK_DEV_SMTP_PORT", "11025"))
-        smtp = SmtpSink(port, folder=data_dir / "mail").start()
+        smtp = SmtpSink(
+            port,
+            folder=data_dir / "mail",
+            on_mail=lambda m: typer.echo(f"mail caught → {', '.join(m.recipients)}: {m.subject}"),
+        ).start()
         env.update({"PROPDESK_NOTIFY_SMTP_HOST": "127.0.0.1", "PROPDESK_NOTIFY_SMTP_PORT": str(port)})
         stops.append(smtp.stop)
     if "PROPDESK_NOTIFY_SMS_PROVIDERS" not in env:

@@ -27,9 +27,10 @@ class CaughtMail:
 class SmtpSink:
     """An SMTP server that keeps every mail (and, given a folder, writes each as a .eml file)."""
 
-    def __init__(self, port: int, folder: Path | None = None) -> None:
+    def __init__(self, port: int, folder: Path | None = None, on_mail=None) -> None:
         self.mails: list[CaughtMail] = []
         self.folder = folder
+        self.on_mail = on_mail  # called with each CaughtMail (`propdesk up` prints a line)
         self._lock = threading.Lock()
         self.controller = Controller(self, hostname="127.0.0.1", port=port)
         self.port = port
@@ -49,6 +50,8 @@ class SmtpSink:
             if self.folder is not None:
                 self.folder.mkdir(parents=True, exist_ok=True)
                 (self.folder / f"{len(self.mails):05d}.eml").write_bytes(envelope.content)
+        if self.on_mail is not None:
+            self.on_mail(caught)
         return "250 OK"
 
     def start(self) -> SmtpSink:

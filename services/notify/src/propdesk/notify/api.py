@@ -391,12 +391,18 @@ async def send_notice(
     estate_id: uuid.UUID, data: NoticeCreate, session: Session, principal: Principal = Depends(SENDERS)
 ):
     principal.require_estate(estate_id)
+    units = list(data.unit_ids)
+    if data.building_ids:
+        units += await recipients_service.units_in_scope(
+            session, estate_id, building_ids=data.building_ids, floors=data.floors
+        )
     ids = await recipients_service.ids_for(
         session,
         estate_id,
         recipient_ids=data.recipient_ids,
-        unit_ids=data.unit_ids,
+        unit_ids=units,
         staff_roles=data.staff_roles,
+        all_residents=data.all_residents,
     )
     notice_id = uuid7()
     context = data.model_dump(include={"title_zh", "body_zh", "title_en", "body_en"})

@@ -228,3 +228,15 @@ class Provider(TimestampMixin, Base):
     priority: Mapped[int] = mapped_column(Integer, default=100)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class UnitPlace(Base):
+    """Where each unit is (building, floor), from intake's unit events: the geography of broadcast scopes."""
+
+    __tablename__ = "unit_place"
+    __table_args__ = (Index("ix_unit_place_building_floor", "estate_id", "building_id", "floor"),)
+
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    building_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    floor: Mapped[int] = mapped_column(Integer)

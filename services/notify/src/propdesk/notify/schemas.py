@@ -90,8 +90,13 @@ class PreviewResponse(BaseModel):
 class NoticeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    all_residents: bool = Field(default=False, description="every resident of the estate")
+    building_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+    floors: list[int] = Field(
+        default_factory=list, max_length=300, description="with building_ids: only these floors"
+    )
+    unit_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20_000)
     recipient_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10_000)
-    unit_ids: list[uuid.UUID] = Field(default_factory=list, max_length=10_000)
     staff_roles: list[str] = Field(default_factory=list)
     title_zh: str = Field(min_length=1, max_length=200)
     body_zh: str = Field(min_length=1, max_length=2000)
@@ -101,9 +106,16 @@ class NoticeCreate(BaseModel):
     critical: bool = False
 
     @model_validator(mode="after")
-    def _someone(self) -> NoticeCreate:
-        if not (self.recipient_ids or self.unit_ids or self.staff_roles):
-            raise ValueError("name recipients, units or staff roles")
+    def _scope(self) -> NoticeCreate:
+        if not (
+            self.all_residents or self.building_ids or self.unit_ids or self.recipient_ids or self.staff_roles
+        ):
+            raise ValueError(
+                "name a scope: all_residents, building_ids (and floors), unit_ids, recipient_ids "
+                "or staff_roles"
+            )
+        if self.floors and not self.building_ids:
+            raise ValueError("floors are floors of building_ids")
         return self
 
 

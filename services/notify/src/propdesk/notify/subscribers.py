@@ -63,6 +63,14 @@ for model in (ev.ResidentRegistered, ev.ResidentUpdated):
     intake.handlers[model.spec.type] = on_resident
 for model in (ev.StaffRegistered, ev.StaffUpdated):
     intake.handlers[model.spec.type] = on_staff
+
+
+async def on_unit(session: AsyncSession, event: ev.UnitSnapshot, envelope: Envelope) -> None:
+    await recipients.on_unit(session, event)
+
+
+for model in (ev.UnitRegistered, ev.UnitUpdated):
+    intake.handlers[model.spec.type] = on_unit
 for model in (ev.OccupancyStarted, ev.OccupancyEnded):
     intake.handlers[model.spec.type] = on_occupancy
 repairs = Subscription(producer="repairs")

@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.contracts import intake as ev
-from propdesk.notify.models import Recipient
+from propdesk.notify.models import Recipient, UnitPlace
 
 
 async def _upsert(session: AsyncSession, values: dict) -> None:
@@ -109,11 +109,15 @@ async def ids_for(
     recipient_ids: list[uuid.UUID],
     unit_ids: list[uuid.UUID],
     staff_roles: list[str],
+    all_residents: bool = False,
 ) -> list[uuid.UUID]:
-    """The active recipients of one estate a notice names: by id, by the units they live in, by role."""
+    """The active recipients of one estate a notice names: everyone living there, by the units they live
+    in, by id, by role."""
     clauses = []
     if recipient_ids:
         clauses.append(Recipient.id.in_(recipient_ids))
+    if all_residents:
+        clauses.append((Recipient.kind == "resident") & (func.cardinality(Recipient.units) > 0))
     if unit_ids:
         clauses.append((Recipient.kind == "resident") & Recipient.units.overlap(unit_ids))
     if staff_roles:
@@ -123,4 +127,27 @@ async def ids_for(
     stmt = select(Recipient.id).where(
         Recipient.estate_id == estate_id, Recipient.active.is_(True), or_(*clauses)
     )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def on_unit(session: AsyncSession, event: ev.UnitSnapshot) -> None:
+    stmt = pg_insert(UnitPlace).values(
+        unit_id=event.unit_id, estate_id=event.estate_id, building_id=event.building_id, floor=event.floor
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[UnitPlace.unit_id], set_={"building_id": event.building_id, "floor": event.floor}
+        )
+    )
+
+
+async def units_in_scope(
+    session: AsyncSession, estate_id: uuid.UUID, *, building_ids: list[uuid.UUID], floors: list[int]
+) -> list[uuid.UUID]:
+    """Units of the given buildings (optionally only the given floors)."""
+    stmt = select(UnitPlace.unit_id).where(
+        UnitPlace.estate_id == estate_id, UnitPlace.building_id.in_(building_ids)
+    )
+    if floors:
+        stmt = stmt.where(UnitPlace.floor.in_(floors))
     return list((await session.execute(stmt)).scalars().all())
