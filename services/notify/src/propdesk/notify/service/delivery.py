@@ -297,68 +297,6 @@ async def _add_delivery(
         )
 
 
-async def send(session: AsyncSession, delivery_id: uuid.UUID) -> None:
-    """Send one e-mail or SMS delivery (a durable timer fired). Failures retry with backoff, then fail."""
-    settings: NotifySettings = settings_of(session)
-    delivery = await timers.lock_or_defer(session, Delivery, delivery_id)
-    if delivery is None or delivery.state != "pending":
-        return
-    message = await session.get(Message, delivery.message_id)
-    delivery.state, delivery.attempts = "sending", delivery.attempts + 1
-    subject, body = await template_for(session, message.event_type, delivery.channel, message.language)
-    text = render(body, message.context)
-    try:
-        if delivery.channel == "email":
-            sent = await send_email(
-                settings,
-                to=delivery.address,
-                subject=render(subject or "", message.context),
-                body=text,
-                message_id=delivery.id,
-            )
-        else:
-            providers = await providers_for(session, delivery.channel)
-            if not providers:
-                raise SendFailed(f"no {delivery.channel} provider configured")
-            provider = providers[(delivery.attempts - 1) % len(providers)]  # the next provider takes over
-            sent = await send_via_provider(
-                http_client(),
-                provider,
-                channel=delivery.channel,
-                to=delivery.address,
-                text=text,
-                delivery_id=delivery.id,
-                timeout=settings.send_timeout_seconds,
-            )
-    except SendFailed as exc:
-        await _log(session, delivery, "failed_attempt", f"attempt {delivery.attempts}: {exc}")
-        if delivery.attempts >= settings.max_attempts:
-            delivery.state, delivery.reason = "failed", str(exc)[:200]
-            await _log(session, delivery, "failed", "no attempts left")
-        else:
-            delivery.state = "pending"
-            retry = utcnow() + dt.timedelta(
-                seconds=settings.retry_base_seconds * 2 ** (delivery.attempts - 1)
-            )
-            await timers.schedule(
-                session,
-                kind="delivery.send",
-                key=f"delivery:{delivery.id}",
-                due_at=retry,
-                payload={"delivery_id": str(delivery.id)},
-            )
-        await session.flush()
-        return
-    delivery.state, delivery.provider, delivery.provider_ref, delivery.reason = (
-        "sent",
-        sent.provider,
-        sent.reference,
-        None,
-    )
-    await _log(session, delivery, "sent", f"{sent.provider} {sent.reference or ''}".strip())
-    await session.flush()
-
-
 async def _next_chain_step_at(session: AsyncSession, message_id: uuid.UUID, now: dt.datetime) -> None:
     settings: NotifySettings = settings_of(session)
     await timers.schedule(
