@@ -47,7 +47,7 @@ from propdesk.notify.schemas import (
     WebhookCreated,
     WebhookRead,
 )
-from propdesk.notify.service import delivery, webhooks
+from propdesk.notify.service import delivery, providers, sending, webhooks
 from propdesk.notify.service import estates as service
 from propdesk.notify.service import recipients as recipients_service
 from propdesk.notify.service.broadcast import broadcast
@@ -201,7 +201,7 @@ class UnknownMessageRef(NotFound):
     },
 )
 async def provider_callback(provider: str, request: Request, session: Session) -> dict:
-    configs = [p for c in ("sms", "push", "voice") for p in await delivery.providers_for(session, c)]
+    configs = [p for c in ("sms", "push", "voice") for p in await providers.providers_for(session, c)]
     config = next((p for p in configs if p.name == provider), None)
     if config is None:
         raise UnknownProvider(f"no provider named {provider}")
@@ -215,14 +215,14 @@ async def provider_callback(provider: str, request: Request, session: Session) -
     except ValidationError as exc:
         raise RequestValidationError(exc.errors(include_url=False)) from exc
     try:
-        found = await delivery.provider_callback(
+        found = await sending.provider_callback(
             session,
             provider=provider,
             reference=callback.reference,
             status=callback.status,
             detail=callback.detail,
         )
-    except delivery.UnknownMessage as exc:
+    except sending.UnknownMessage as exc:
         raise UnknownMessageRef(f"no delivery with reference {exc}") from exc
     return {"delivery_id": str(found.id), "state": found.state}
 

@@ -8,7 +8,7 @@ from propdesk.common.consumer import Subscription
 from propdesk.common.contracts import intake as ev
 from propdesk.common.db import settings_of
 from propdesk.common.events import Envelope
-from propdesk.notify.service import delivery, recipients, webhooks
+from propdesk.notify.service import delivery, digest, recipients, webhooks
 from propdesk.notify.service import estates as service
 from propdesk.notify.service.routing import ROUTES
 
@@ -37,7 +37,7 @@ async def on_notifying_event(session: AsyncSession, event, envelope: Envelope) -
     context = event.model_dump(mode="json")
     if not critical and category in settings_of(session).digest_categories:
         for person in [p for p in people if p.kind == "staff"]:
-            await delivery.defer_to_digest(
+            await digest.defer_to_digest(
                 session,
                 source_event_id=envelope.id,
                 event_type=envelope.type,

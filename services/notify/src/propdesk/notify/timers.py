@@ -7,7 +7,8 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.timers import BatchTimerHandler, Timer, TimerHandler
-from propdesk.notify.service import delivery, webhooks
+from propdesk.notify.service import delivery, sending, webhooks
+from propdesk.notify.service import digest as digest_service
 
 
 async def critical_chain(session: AsyncSession, timer: Timer) -> None:
@@ -15,11 +16,13 @@ async def critical_chain(session: AsyncSession, timer: Timer) -> None:
 
 
 async def send_deliveries(session: AsyncSession, due: list[Timer]) -> None:
-    await delivery.send_many(session, due)
+    await sending.send_many(session, due)
 
 
 async def digest(session: AsyncSession, timer: Timer) -> None:
-    await delivery.send_digest(session, uuid.UUID(timer.payload["recipient_id"]), timer.payload["category"])
+    await digest_service.send_digest(
+        session, uuid.UUID(timer.payload["recipient_id"]), timer.payload["category"]
+    )
 
 
 async def webhook(session: AsyncSession, timer: Timer) -> None:

@@ -5,17 +5,18 @@ and one delivery per channel. (source event, recipient, channel) is unique, so a
 nothing twice. E-mail and SMS go out on durable timers: retried with exponential backoff, the next SMS
 provider taking over from a failing one; held during quiet hours unless critical; suppressed with the
 reason when the recipient opted out or has no contact point. Every override of a critical message is
-recorded on its delivery.
+recorded on its delivery. Critical messages also walk the fallback chain here.
+
+Beside it: `providers` (who sends), `sending` (the batch sender and provider callbacks), `broadcast`
+(set-based fan-out), `digest` (grouped staff alerts), `webhooks` (other systems).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
 from functools import lru_cache
 
-import aiohttp
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,21 +25,19 @@ from propdesk.common import outbox, timers
 from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnacknowledged
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import to_local, utcnow, zone
-from propdesk.notify.channels import SendFailed, Sent, send_email, send_via_provider
-from propdesk.notify.config import NotifySettings, ProviderConfig
+from propdesk.notify.config import NotifySettings
 from propdesk.notify.defaults import default_templates
 from propdesk.notify.models import (
     Delivery,
     DeliveryLog,
-    DigestItem,
     Message,
     Preference,
-    Provider,
     QuietHours,
     Recipient,
     Template,
     estate,
 )
+from propdesk.notify.service.providers import providers_for
 from propdesk.notify.service.render import render
 
 HELD_CHANNELS = frozenset({"sms", "email"})  # in-app entries are silent: never held
@@ -47,19 +46,6 @@ HELD_CHANNELS = frozenset({"sms", "email"})  # in-app entries are silent: never 
 @lru_cache(maxsize=1)
 def _defaults() -> dict:
     return default_templates()
-
-
-_clients: dict[int, aiohttp.ClientSession] = {}
-
-
-def http_client() -> aiohttp.ClientSession:
-    """One keep-alive connection pool per event loop (a service has one; tests start a loop per test).
-    aiohttp, not httpx: on this machine it sends ~20 × as many small POSTs per second (docs/performance.md)."""
-    loop = id(asyncio.get_running_loop())
-    if loop not in _clients:
-        _clients.clear()
-        _clients[loop] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=SEND_CONCURRENCY))
-    return _clients[loop]
 
 
 async def template_for(
@@ -93,25 +79,6 @@ def address_for(recipient: Recipient, channel: str) -> str | None:
 
 def channels_for(recipient: Recipient) -> list[tuple[str, str | None]]:
     return [(c, address_for(recipient, c)) for c in ("inapp", "sms", "email")]
-
-
-async def providers_for(session: AsyncSession, channel: str) -> list[ProviderConfig]:
-    """The channel's providers in the order they are tried: those managed through the API (by priority),
-    then those in settings (unless the API manages one of the same name)."""
-    rows = (
-        (
-            await session.execute(
-                select(Provider)
-                .where(Provider.channel == channel, Provider.active.is_(True))
-                .order_by(Provider.priority, Provider.name)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    managed = [ProviderConfig(name=r.name, url=r.url, secret=r.secret) for r in rows]
-    names = {p.name for p in managed} | set((await session.execute(select(Provider.name))).scalars())
-    return managed + [p for p in settings_of(session).providers(channel) if p.name not in names]
 
 
 async def chain_channels(session: AsyncSession) -> list[str]:
@@ -371,220 +338,3 @@ async def acknowledge(session: AsyncSession, message: Message) -> Message:
         )
     await session.flush()
     return message
-
-
-class UnknownMessage(Exception):
-    pass
-
-
-async def provider_callback(
-    session: AsyncSession, *, provider: str, reference: str, status: str, detail: str | None
-) -> Delivery:
-    """A provider reports the fate of a message it accepted: delivered, or failed / bounced."""
-    try:
-        match = (Delivery.id == uuid.UUID(reference)) | (Delivery.provider_ref == reference)
-    except ValueError:
-        match = Delivery.provider_ref == reference
-    stmt = select(Delivery).where(match)
-    delivery = (await session.execute(stmt.with_for_update())).scalars().first()
-    if delivery is None or delivery.channel in ("inapp", "email"):
-        raise UnknownMessage(reference)
-    if delivery.state in ("delivered", "failed"):
-        return delivery  # a repeated callback changes nothing
-    delivery.state = "delivered" if status == "delivered" else "failed"
-    delivery.reason = None if status == "delivered" else f"{status}: {detail or ''}".strip(": ")[:200]
-    delivery.provider = delivery.provider or provider
-    await _log(
-        session, delivery, delivery.state, f"callback from {provider}: {status} {detail or ''}".strip()
-    )
-    await session.flush()
-    return delivery
-
-
-SEND_CONCURRENCY = 64
-
-
-async def send_many(session: AsyncSession, due: list) -> None:
-    """Send every due e-mail/SMS/push/voice delivery of a timer batch concurrently, then record each
-    outcome. Rows another worker holds are moved back a second; failures retry with backoff."""
-    settings: NotifySettings = settings_of(session)
-    ids = [uuid.UUID(t.payload["delivery_id"]) for t in due]
-    rows = list(
-        (
-            await session.execute(
-                select(Delivery)
-                .where(Delivery.id.in_(ids), Delivery.state == "pending")
-                .with_for_update(skip_locked=True)
-            )
-        ).scalars()
-    )
-    locked_elsewhere = set(ids) - {d.id for d in rows}
-    busy = (
-        (
-            await session.execute(
-                select(Delivery.id).where(Delivery.id.in_(locked_elsewhere), Delivery.state == "pending")
-            )
-        )
-        .scalars()
-        .all()
-        if locked_elsewhere
-        else []
-    )
-    now = utcnow()
-    if busy:
-        await timers.schedule_many(
-            session,
-            [
-                {
-                    "kind": "delivery.send",
-                    "key": f"delivery:{i}",
-                    "due_at": now + dt.timedelta(seconds=1),
-                    "payload": {"delivery_id": str(i)},
-                }
-                for i in busy
-            ],
-        )
-    if not rows:
-        return
-    messages = {
-        m.id: m
-        for m in (
-            await session.execute(select(Message).where(Message.id.in_({d.message_id for d in rows})))
-        ).scalars()
-    }
-    templates: dict[tuple, tuple] = {}
-    jobs = []
-    for d in rows:
-        m = messages[d.message_id]
-        key = (m.event_type, d.channel, m.language)
-        if key not in templates:
-            templates[key] = await template_for(session, *key)
-        subject, body = templates[key]
-        d.state, d.attempts = "sending", d.attempts + 1
-        jobs.append((d, render(subject or "", m.context), render(body, m.context)))
-    limit = asyncio.Semaphore(SEND_CONCURRENCY)
-    by_channel = {c: await providers_for(session, c) for c in {d.channel for d, _, _ in jobs} - {"email"}}
-
-    async def one(d: Delivery, subject: str, text: str):
-        async with limit:
-            if d.channel == "email":
-                return await send_email(settings, to=d.address, subject=subject, body=text, message_id=d.id)
-            providers = by_channel[d.channel]
-            if not providers:
-                raise SendFailed(f"no {d.channel} provider configured")
-            return await send_via_provider(
-                http_client(),
-                providers[(d.attempts - 1) % len(providers)],
-                channel=d.channel,
-                to=d.address,
-                text=text,
-                delivery_id=d.id,
-                timeout=settings.send_timeout_seconds,
-            )
-
-    results = await asyncio.gather(*(one(*job) for job in jobs), return_exceptions=True)
-    retries, logs = [], []
-    for (d, _, _), result in zip(jobs, results, strict=True):
-        if isinstance(result, Sent):
-            d.state, d.provider, d.provider_ref, d.reason = "sent", result.provider, result.reference, None
-            logs.append(
-                DeliveryLog(
-                    delivery_id=d.id, state="sent", detail=f"{result.provider} {result.reference or ''}"
-                )
-            )
-            continue
-        error = result if isinstance(result, SendFailed) else SendFailed(repr(result))
-        logs.append(
-            DeliveryLog(delivery_id=d.id, state="failed_attempt", detail=f"attempt {d.attempts}: {error}")
-        )
-        if d.attempts >= settings.max_attempts:
-            d.state, d.reason = "failed", str(error)[:200]
-            logs.append(DeliveryLog(delivery_id=d.id, state="failed", detail="no attempts left"))
-        else:
-            d.state = "pending"
-            retries.append(
-                {
-                    "kind": "delivery.send",
-                    "key": f"delivery:{d.id}",
-                    "payload": {"delivery_id": str(d.id)},
-                    "due_at": now + dt.timedelta(seconds=settings.retry_base_seconds * 2 ** (d.attempts - 1)),
-                }
-            )
-    session.add_all(logs)
-    await timers.schedule_many(session, retries)
-    await session.flush()
-
-
-async def defer_to_digest(
-    session: AsyncSession,
-    *,
-    source_event_id: uuid.UUID,
-    event_type: str,
-    estate_id: uuid.UUID | None,
-    recipient: Recipient,
-    category: str,
-    context: dict,
-) -> None:
-    """Keep the alert for the recipient's next digest; the digest goes out one interval after its first item."""
-    settings: NotifySettings = settings_of(session)
-    subject, _ = await template_for(session, event_type, "inapp", recipient.language)
-    title = render(subject or "", {**context, "estate": {"name": ""}, "recipient": {"name": recipient.name}})
-    inserted = (
-        await session.execute(
-            pg_insert(DigestItem)
-            .values(
-                id=uuid.uuid4(),
-                source_event_id=source_event_id,
-                recipient_id=recipient.id,
-                estate_id=estate_id,
-                category=category,
-                title=title,
-            )
-            .on_conflict_do_nothing()
-            .returning(DigestItem.id)
-        )
-    ).scalar()
-    if inserted is None:
-        return  # this alert is already waiting for this recipient
-    await timers.schedule(
-        session,
-        kind="digest.send",
-        key=f"digest:{recipient.id}:{category}",
-        due_at=utcnow() + dt.timedelta(seconds=settings.digest_interval_seconds),
-        payload={"recipient_id": str(recipient.id), "category": category},
-        keep_existing=True,
-    )
-
-
-async def send_digest(session: AsyncSession, recipient_id: uuid.UUID, category: str) -> None:
-    items = list(
-        (
-            await session.execute(
-                select(DigestItem)
-                .where(
-                    DigestItem.recipient_id == recipient_id,
-                    DigestItem.category == category,
-                    DigestItem.digest_message_id.is_(None),
-                )
-                .order_by(DigestItem.created_at)
-                .with_for_update()
-            )
-        ).scalars()
-    )
-    recipient = await session.get(Recipient, recipient_id)
-    if not items or recipient is None:
-        return
-    digest_id = uuid.uuid4()
-    await fan_out(
-        session,
-        source_event_id=digest_id,
-        event_type="notify.digest",
-        estate_id=items[0].estate_id,
-        recipients=[recipient],
-        category=category,
-        critical=False,
-        context={"count": len(items), "items": [i.title for i in items]},
-    )
-    for item in items:
-        item.digest_message_id = digest_id
-    await session.flush()

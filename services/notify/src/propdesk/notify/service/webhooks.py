@@ -21,7 +21,7 @@ from propdesk.common.timeutil import utcnow
 from propdesk.notify.channels import post, signed_headers
 from propdesk.notify.config import ProviderConfig
 from propdesk.notify.models import WebhookDelivery, WebhookSubscription
-from propdesk.notify.service.delivery import http_client
+from propdesk.notify.service.providers import http_client
 
 
 def new_secret() -> str:

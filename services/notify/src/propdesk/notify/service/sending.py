@@ -1,0 +1,159 @@
+"""Sending: a due batch of deliveries goes out concurrently; providers report back through callbacks."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common import timers
+from propdesk.common.db import settings_of
+from propdesk.common.timeutil import utcnow
+from propdesk.notify.channels import SendFailed, Sent, send_email, send_via_provider
+from propdesk.notify.config import NotifySettings
+from propdesk.notify.models import Delivery, DeliveryLog, Message
+from propdesk.notify.service.delivery import _log, template_for
+from propdesk.notify.service.providers import SEND_CONCURRENCY, http_client, providers_for
+from propdesk.notify.service.render import render
+
+
+async def send_many(session: AsyncSession, due: list) -> None:
+    """Send every due e-mail/SMS/push/voice delivery of a timer batch concurrently, then record each
+    outcome. Rows another worker holds are moved back a second; failures retry with backoff."""
+    settings: NotifySettings = settings_of(session)
+    ids = [uuid.UUID(t.payload["delivery_id"]) for t in due]
+    rows = list(
+        (
+            await session.execute(
+                select(Delivery)
+                .where(Delivery.id.in_(ids), Delivery.state == "pending")
+                .with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    )
+    locked_elsewhere = set(ids) - {d.id for d in rows}
+    busy = (
+        (
+            await session.execute(
+                select(Delivery.id).where(Delivery.id.in_(locked_elsewhere), Delivery.state == "pending")
+            )
+        )
+        .scalars()
+        .all()
+        if locked_elsewhere
+        else []
+    )
+    now = utcnow()
+    if busy:
+        await timers.schedule_many(
+            session,
+            [
+                {
+                    "kind": "delivery.send",
+                    "key": f"delivery:{i}",
+                    "due_at": now + dt.timedelta(seconds=1),
+                    "payload": {"delivery_id": str(i)},
+                }
+                for i in busy
+            ],
+        )
+    if not rows:
+        return
+    messages = {
+        m.id: m
+        for m in (
+            await session.execute(select(Message).where(Message.id.in_({d.message_id for d in rows})))
+        ).scalars()
+    }
+    templates: dict[tuple, tuple] = {}
+    jobs = []
+    for d in rows:
+        m = messages[d.message_id]
+        key = (m.event_type, d.channel, m.language)
+        if key not in templates:
+            templates[key] = await template_for(session, *key)
+        subject, body = templates[key]
+        d.state, d.attempts = "sending", d.attempts + 1
+        jobs.append((d, render(subject or "", m.context), render(body, m.context)))
+    limit = asyncio.Semaphore(SEND_CONCURRENCY)
+    by_channel = {c: await providers_for(session, c) for c in {d.channel for d, _, _ in jobs} - {"email"}}
+
+    async def one(d: Delivery, subject: str, text: str):
+        async with limit:
+            if d.channel == "email":
+                return await send_email(settings, to=d.address, subject=subject, body=text, message_id=d.id)
+            providers = by_channel[d.channel]
+            if not providers:
+                raise SendFailed(f"no {d.channel} provider configured")
+            return await send_via_provider(
+                http_client(),
+                providers[(d.attempts - 1) % len(providers)],
+                channel=d.channel,
+                to=d.address,
+                text=text,
+                delivery_id=d.id,
+                timeout=settings.send_timeout_seconds,
+            )
+
+    results = await asyncio.gather(*(one(*job) for job in jobs), return_exceptions=True)
+    retries, logs = [], []
+    for (d, _, _), result in zip(jobs, results, strict=True):
+        if isinstance(result, Sent):
+            d.state, d.provider, d.provider_ref, d.reason = "sent", result.provider, result.reference, None
+            logs.append(
+                DeliveryLog(
+                    delivery_id=d.id, state="sent", detail=f"{result.provider} {result.reference or ''}"
+                )
+            )
+            continue
+        error = result if isinstance(result, SendFailed) else SendFailed(repr(result))
+        logs.append(
+            DeliveryLog(delivery_id=d.id, state="failed_attempt", detail=f"attempt {d.attempts}: {error}")
+        )
+        if d.attempts >= settings.max_attempts:
+            d.state, d.reason = "failed", str(error)[:200]
+            logs.append(DeliveryLog(delivery_id=d.id, state="failed", detail="no attempts left"))
+        else:
+            d.state = "pending"
+            retries.append(
+                {
+                    "kind": "delivery.send",
+                    "key": f"delivery:{d.id}",
+                    "payload": {"delivery_id": str(d.id)},
+                    "due_at": now + dt.timedelta(seconds=settings.retry_base_seconds * 2 ** (d.attempts - 1)),
+                }
+            )
+    session.add_all(logs)
+    await timers.schedule_many(session, retries)
+    await session.flush()
+
+
+class UnknownMessage(Exception):
+    pass
+
+
+async def provider_callback(
+    session: AsyncSession, *, provider: str, reference: str, status: str, detail: str | None
+) -> Delivery:
+    """A provider reports the fate of a message it accepted: delivered, or failed / bounced."""
+    try:
+        match = (Delivery.id == uuid.UUID(reference)) | (Delivery.provider_ref == reference)
+    except ValueError:
+        match = Delivery.provider_ref == reference
+    stmt = select(Delivery).where(match)
+    delivery = (await session.execute(stmt.with_for_update())).scalars().first()
+    if delivery is None or delivery.channel in ("inapp", "email"):
+        raise UnknownMessage(reference)
+    if delivery.state in ("delivered", "failed"):
+        return delivery  # a repeated callback changes nothing
+    delivery.state = "delivered" if status == "delivered" else "failed"
+    delivery.reason = None if status == "delivered" else f"{status}: {detail or ''}".strip(": ")[:200]
+    delivery.provider = delivery.provider or provider
+    await _log(
+        session, delivery, delivery.state, f"callback from {provider}: {status} {detail or ''}".strip()
+    )
+    await session.flush()
+    return delivery
