@@ -31,21 +31,17 @@ from pathlib import Path
 import asyncpg
 import httpx
 import psutil
-from sqlalchemy import insert, text
+from _shared import pct, table
+from sqlalchemy import text
 
-from propdesk.common import bus
+from propdesk.common import bus, outbox
 from propdesk.common.contracts.intake import EstateRegistered
+from propdesk.common.db import unit_of_work
 from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from propdesk.common.events import build_envelope
 from propdesk.common.migrations import upgrade
 from propdesk.common.notifier import Notifier
-from propdesk.common.outbox import partition_of
 from propdesk.common.testing.probe import Probe
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def raw_jetstream(nats_url: str, n: int, window: int) -> dict:
@@ -90,25 +86,16 @@ async def raw_postgres(db_url: str, n: int) -> float:
 
 
 async def prefill(probe: Probe, n: int) -> None:
-    rows = []
-    for i in range(n):
-        env = build_envelope(
-            EstateRegistered(estate_id=uuid.uuid4(), code=f"P{i}", name="bench"),
-            aggregate_id=str(uuid.uuid4()),
-        )
-        rows.append(
-            {
-                "id": env.id,
-                "event_type": env.type,
-                "aggregate_id": env.aggregate_id,
-                "partition": partition_of(env.aggregate_id),
-                "envelope": env.model_dump(mode="json"),
-            }
-        )
-    async with probe.sessionmaker() as s:
+    """n events committed to the outbox (through the same bulk path imports use), each its own aggregate."""
+    async with unit_of_work(probe.sessionmaker) as session:
         for i in range(0, n, 2000):
-            await s.execute(insert(probe.tables.outbox), rows[i : i + 2000])
-        await s.commit()
+            await outbox.record_many(
+                session,
+                [
+                    (EstateRegistered(estate_id=uuid.uuid4(), code=f"P{j}", name="bench"), uuid.uuid4())
+                    for j in range(i, min(n, i + 2000))
+                ],
+            )
 
 
 async def run_workers(probe: Probe, js, stop: asyncio.Event, notifier: Notifier):
@@ -299,8 +286,7 @@ def report(r: dict) -> str:
             f"target ≤ 150 MB: {'met' if max(rss.values()) <= 150 else 'NOT met'}",
         ),
     ]
-    lines = ["| measure | result | verdict |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    return "\n".join(lines)
+    return table(rows)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ Targets (2 cores): import <= 60 s; search p99 <= 50 ms.
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 import json
 import os
 import random
@@ -28,21 +26,17 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from _shared import pct, table, wait_ready
 from stdnum.cn import ric
 
 from propdesk.common.auth import issue_token
-from propdesk.common.demo import GIVEN, MOBILE_PREFIXES, SURNAMES
+from propdesk.common.demo import GIVEN, MOBILE_PREFIXES, SURNAMES, csv_bytes
 from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from propdesk.common.migrations import upgrade
 from propdesk.common.settings import DEV_JWT_SECRET
 from propdesk.intake.main import SERVICE
 
 UNITS, RESIDENTS, QUERIES = 20_000, 50_000, 400
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def id_number(rng: random.Random) -> str:
@@ -82,15 +76,7 @@ def datasets(seed: int = 7) -> tuple[bytes, bytes, list[dict]]:
                 "id_number": id_number(rng) if rng.random() < 0.2 else "",
             }
         )
-    return to_csv(units), to_csv(people), people
-
-
-def to_csv(rows: list[dict]) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode()
+    return csv_bytes(units), csv_bytes(people), people
 
 
 async def raw_copy(db_url: str, people: list[dict]) -> float:
@@ -255,13 +241,7 @@ async def main() -> dict:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", timeout=300, headers=auth
         ) as client:
-            for _ in range(200):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+            await wait_ready(client)
             estate = (await client.post("/v1/estates", json={"code": "BIG", "name": "大型小区"})).json()
             units_csv, people_csv, people = datasets()
             results: dict = {"units": UNITS, "residents": RESIDENTS}
@@ -360,9 +340,7 @@ def report(r: dict) -> str:
                 f"HTTP p99 (all kinds, {s['p99']:.1f} ms) = {s['p99'] / raw['p99']:.1f} × raw",
             ),
         ]
-    return "\n".join(
-        ["| measure | result | verdict |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    )
+    return table(rows)
 
 
 if __name__ == "__main__":

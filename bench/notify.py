@@ -30,6 +30,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
+from _shared import table, wait_ready
 
 from propdesk.common.auth import issue_token
 from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
@@ -204,13 +205,7 @@ async def main() -> dict:
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{port}", timeout=120, headers={"Authorization": f"Bearer {token}"}
         ) as client:
-            for _ in range(300):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
+            await wait_ready(client)
             started = time.perf_counter()
             r = await client.post(
                 f"/v1/estates/{estate_id}/notices",
@@ -269,9 +264,7 @@ def report(r: dict) -> str:
         ),
         ("distinct phone numbers reached", f"{r['unique_recipients']:,}", "every recipient once"),
     ]
-    return "\n".join(
-        ["| measure | result | verdict |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    )
+    return table(rows)
 
 
 if __name__ == "__main__":

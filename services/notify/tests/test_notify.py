@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -325,6 +324,3 @@ class TestAccessAndBadInput:
                 },
             )
         ).status_code == 403
-
-
-_ = json

@@ -9,7 +9,7 @@ from standardwebhooks.webhooks import Webhook
 
 from propdesk.common.embedded import free_port
 from propdesk.common.sinks import HttpSink
-from propdesk.common.testing.helpers import token, wait_until
+from propdesk.common.testing.helpers import wait_until
 
 from .conftest import ADMIN
 
@@ -63,6 +63,3 @@ async def test_subscribed_events_arrive_signed_and_retried(platform):
 async def _has(coro, wanted: set[str]):
     types = await coro
     return types if wanted <= set(types) else None
-
-
-_ = token

@@ -483,10 +483,8 @@ def migrate(service: str = typer.Option(None, help="one service (default: all)")
 async def seed_demo() -> dict:
     """Load the demo estate through intake's public API: estate, buildings, units and residents (bulk
     import), staff. Idempotency keys and skip_bad_rows make it safe to run again."""
-    import csv
-    import io
 
-    from propdesk.common.demo import generate
+    from propdesk.common.demo import csv_bytes, generate
 
     estate = generate()
     intake = next(d for d in definitions() if d.name == "intake")
@@ -494,13 +492,6 @@ async def seed_demo() -> dict:
 
     def key(name: str) -> dict[str, str]:
         return {**auth, "Idempotency-Key": f"demo-{estate.code}-{name}"}
-
-    def table(rows: list[dict]) -> bytes:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-        return out.getvalue().encode()
 
     async with httpx.AsyncClient(base_url=service_url(intake), timeout=120) as client:
         r = await client.post(
@@ -554,7 +545,7 @@ async def seed_demo() -> dict:
             r = await client.post(
                 f"/v1/estates/{estate_id}/imports/{kind}",
                 params={"skip_bad_rows": "true"},
-                content=table(rows),
+                content=csv_bytes(rows),
                 headers={**key(f"import-{kind}"), "content-type": "text/csv"},
             )
             if r.status_code not in (200, 201):

@@ -222,7 +222,7 @@ class EventConsumer:
     async def _handle(self, session: AsyncSession, envelope: Envelope) -> None:
         handler = self.subscription.handlers.get(envelope.type)
         if handler is not None:
-            payload = CATALOG.get(envelope.type, envelope.version).model.model_validate(envelope.payload)
+            payload = CATALOG.parse(envelope)
             token = bind_context(
                 EventContext(
                     correlation_id=envelope.correlation_id,

@@ -8,6 +8,8 @@ it sends what the services accept today and reports what it skipped.
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -187,3 +189,12 @@ def generate(seed: int = 2026) -> DemoEstate:
     return DemoEstate(
         "YMS", "阳明山庄", "Yangming Villas", "广东省某市阳明大道 88 号", buildings, units, residents, staff
     )
+
+
+def csv_bytes(rows: list[dict]) -> bytes:
+    """Rows as the CSV intake's bulk import takes (header from the first row's keys)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()

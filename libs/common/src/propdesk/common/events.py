@@ -119,9 +119,6 @@ class Catalog:
     def __iter__(self):
         return iter(sorted(self._specs.values(), key=lambda s: (s.type, s.version)))
 
-    def produced_by(self, service: str) -> list[EventSpec]:
-        return [s for s in self if s.producer == service]
-
     def parse(self, envelope: Envelope) -> EventPayload:
         return self.get(envelope.type, envelope.version).model.model_validate(envelope.payload)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEFAULT_LANG = "zh-CN"
-LANGS = ("zh-CN", "en")
 
 
 @dataclass(frozen=True)

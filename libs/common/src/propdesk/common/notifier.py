@@ -34,9 +34,6 @@ class Notifier:
         if event is not None:
             event.set()
 
-    def wake(self, channel: str) -> None:
-        self._events[channel].set()
-
     async def wait(self, channel: str, timeout: float) -> None:
         """Return when notified on `channel` or after `timeout` seconds, whichever first."""
         event = self._events[channel]

@@ -87,7 +87,8 @@ async def record_many(
 
 async def backlog(session: AsyncSession) -> int:
     outbox = platform_of(session).outbox
-    return (await session.execute(select(func.count()).where(outbox.c.published_at.is_(None)))).scalar_one()
+    stmt = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+    return (await session.execute(stmt)).scalar_one()
 
 
 class Relay:

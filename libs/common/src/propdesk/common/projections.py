@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, func
+import uuid
+
+from sqlalchemy import Column, DateTime, MetaData, String, Table, func, select
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common import outbox
 from propdesk.common.contracts.intake import EstateRegistered
-from propdesk.common.events import Envelope
+from propdesk.common.errors import NotFound
+from propdesk.common.events import Envelope, EventPayload
+from propdesk.common.i18n import Text
+from propdesk.common.logging import get_logger
+
+log = get_logger("propdesk.projections")
+
+
+class EstateNotKnown(NotFound):
+    code = "estate-not-known"
+    title = Text("本服务尚未收到该小区", "Estate not (yet) known to this service")
 
 
 def estate_projection(metadata: MetaData) -> Table:
@@ -45,3 +58,36 @@ async def upsert_estate(
         | {"updated_at": func.now()},
     ).returning((table.c.created_at == table.c.updated_at).label("inserted"))
     return bool((await session.execute(stmt)).scalar_one())
+
+
+async def provision_estate(
+    session: AsyncSession,
+    table: Table,
+    event: EstateRegistered,
+    envelope: Envelope,
+    *,
+    defaults: list,
+    provisioned: EventPayload,
+) -> bool:
+    """A service's answer to `intake.estate.registered`: keep the projection; the first time, seed the
+    estate's defaults and record `<service>.estate.provisioned`. A re-published registration only
+    refreshes the projection (defaults stay as configured). True when the estate was new."""
+    if not await upsert_estate(session, table, event, envelope):
+        return False
+    session.add_all(defaults)
+    await session.flush()
+    await outbox.record(session, provisioned, aggregate_id=event.estate_id, estate_id=event.estate_id)
+    log.info(
+        "estate.provisioned",
+        estate_id=str(event.estate_id),
+        producer=type(provisioned).spec.producer,
+        defaults=len(defaults),
+    )
+    return True
+
+
+async def require_known_estate(
+    session: AsyncSession, table: Table, estate_id: uuid.UUID, service: str
+) -> None:
+    if (await session.execute(select(table.c.id).where(table.c.id == estate_id))).first() is None:
+        raise EstateNotKnown(f"estate {estate_id} is not known to {service}")

@@ -14,7 +14,7 @@ from nats.aio.client import Client as NATS
 from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import bus
+from propdesk.common import bus, outbox
 from propdesk.common.auth import TokenVerifier
 from propdesk.common.consumer import EventConsumer, Subscription
 from propdesk.common.db import create_engine, create_sessionmaker, platform_tables
@@ -158,11 +158,7 @@ class Runtime:
     async def status(self) -> dict[str, object]:
         t = self.tables
         async with self.sessionmaker() as session:
-            backlog = (
-                await session.execute(
-                    select(func.count()).select_from(t.outbox).where(t.outbox.c.published_at.is_(None))
-                )
-            ).scalar_one()
+            backlog = await outbox.backlog(session)
             dead = (
                 await session.execute(
                     select(func.count())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -33,6 +32,3 @@ class LedgerAccount(KeyMixin, TimestampMixin, Base):
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))
-
-
-_ = dt  # dt is used by annotations of some services

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +14,3 @@ class LedgerAccountRead(BaseModel):
     name_zh: str
     name_en: str
     kind: str
-
-
-_ = dt

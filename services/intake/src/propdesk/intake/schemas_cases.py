@@ -4,7 +4,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from propdesk.intake.schemas import Input, Output, Phone
 
@@ -138,6 +138,3 @@ class CaseSlaTargetRead(Output):
     minutes: int
     calendar: str
     source: Literal["default", "estate"] = "estate"
-
-
-_ = ConfigDict

@@ -1,9 +1,7 @@
+"""notify's errors. Its domain's own arrive with its issue."""
+
 from __future__ import annotations
 
-from propdesk.common.errors import NotFound
-from propdesk.common.i18n import Text
+from propdesk.common.projections import EstateNotKnown
 
-
-class EstateNotKnown(NotFound):
-    code = "estate-not-known"
-    title = Text("本服务尚未收到该小区", "Estate not (yet) known to this service")
+__all__ = ["EstateNotKnown"]

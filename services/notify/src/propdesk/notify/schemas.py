@@ -18,9 +18,6 @@ class QuietHoursRead(BaseModel):
     applies_to: str
 
 
-_ = dt
-
-
 Channel = Literal["inapp", "sms", "email", "push", "voice"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
@@ -33,6 +32,3 @@ class SlaTarget(KeyMixin, TimestampMixin, Base):
     milestone: Mapped[str] = mapped_column(String(16))
     target_minutes: Mapped[int] = mapped_column(Integer())
     calendar: Mapped[str] = mapped_column(String(16))
-
-
-_ = dt  # dt is used by annotations of some services

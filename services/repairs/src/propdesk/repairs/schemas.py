@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from pydantic import BaseModel, ConfigDict
@@ -15,6 +14,3 @@ class SlaTargetRead(BaseModel):
     milestone: str
     target_minutes: int
     calendar: str
-
-
-_ = dt

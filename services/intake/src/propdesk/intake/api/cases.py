@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -153,6 +152,3 @@ async def set_sla_target(
     )
     await session.execute(stmt)
     return CaseSlaTargetRead(**data.model_dump(), source="estate")
-
-
-_ = Literal

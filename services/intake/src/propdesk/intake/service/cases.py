@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, timers
@@ -18,6 +18,7 @@ from propdesk.common.auth import Principal, Role
 from propdesk.common.contracts import intake as ev
 from propdesk.common.errors import Forbidden, IllegalTransition
 from propdesk.common.i18n import Text
+from propdesk.common.ids import human_ref
 from propdesk.common.sla import Clock
 from propdesk.common.timeutil import BUSINESS, CLOCK, BusinessCalendar, to_local, utcnow
 from propdesk.intake.errors import WrongEstate
@@ -148,7 +149,7 @@ async def _schedule(session: AsyncSession, case: Case, clock: Clock) -> None:
 
 async def _next_reference(session: AsyncSession, now: dt.datetime) -> str:
     number = (await session.execute(text("SELECT nextval('intake.case_number')"))).scalar_one()
-    return f"CASE-{to_local(now):%Y%m}-{number:06d}"
+    return human_ref("CASE", f"{to_local(now):%Y%m}", number)
 
 
 async def open_case(
@@ -398,13 +399,3 @@ def clock_view(case: Case, now: dt.datetime | None = None) -> list[dict]:
 async def timeline(session: AsyncSession, case_id: uuid.UUID) -> list[CaseEntry]:
     rows = await session.execute(select(CaseEntry).where(CaseEntry.case_id == case_id).order_by(CaseEntry.id))
     return list(rows.scalars().all())
-
-
-async def count_open(session: AsyncSession, estate_id: uuid.UUID) -> int:
-    return (
-        await session.execute(
-            select(func.count())
-            .select_from(Case)
-            .where(Case.estate_id == estate_id, Case.state.not_in(["closed", "cancelled"]))
-        )
-    ).scalar_one()

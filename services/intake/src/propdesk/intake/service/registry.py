@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox
 from propdesk.common.contracts.intake import BuildingRegistered, PlaceRegistered, UnitRegistered, UnitUpdated
-from propdesk.intake.errors import BuildingNotFound, DuplicateCode, UnitNotFound, WrongEstate
+from propdesk.intake.errors import DuplicateCode, UnitNotFound, WrongEstate
 from propdesk.intake.models import Building, Place, Unit
 from propdesk.intake.schemas import BuildingCreate, PlaceCreate, UnitCreate, UnitUpdate
 from propdesk.intake.service.estates import get_estate
@@ -67,13 +67,6 @@ async def add_building(session: AsyncSession, estate_id: uuid.UUID, data: Buildi
     session.add(building)
     await session.flush()
     await outbox.record(session, building_event(building), aggregate_id=building.id, estate_id=estate_id)
-    return building
-
-
-async def get_building(session: AsyncSession, building_id: uuid.UUID) -> Building:
-    building = await session.get(Building, building_id)
-    if building is None:
-        raise BuildingNotFound(f"building {building_id} not found")
     return building
 
 

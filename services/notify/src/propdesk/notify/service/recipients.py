@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -96,10 +96,6 @@ async def staff_with(
     if department:
         stmt = stmt.where(Recipient.department == department)
     return list((await session.execute(stmt)).scalars().all())
-
-
-async def deactivate_missing(session: AsyncSession, ids: list[uuid.UUID]) -> None:
-    await session.execute(update(Recipient).where(Recipient.id.in_(ids)).values(active=False))
 
 
 async def ids_for(
