@@ -72,3 +72,28 @@ class CaseNotFound(NotFound):
 class RepairRequestNotFound(NotFound):
     code = "repair-request-not-found"
     title = Text("报修请求不存在", "Repair request not found")
+
+
+class FollowUpNotFound(NotFound):
+    code = "follow-up-not-found"
+    title = Text("回访记录不存在", "Follow-up not found")
+
+
+class MoveInNotFound(NotFound):
+    code = "move-in-not-found"
+    title = Text("入住交付记录不存在", "Move-in not found")
+
+
+class RenovationNotFound(NotFound):
+    code = "renovation-not-found"
+    title = Text("装修申请不存在", "Renovation not found")
+
+
+class InspectionNotFound(NotFound):
+    code = "inspection-not-found"
+    title = Text("巡查记录不存在", "Inspection not found")
+
+
+class ViolationNotFound(NotFound):
+    code = "violation-not-found"
+    title = Text("违章记录不存在", "Violation not found")

@@ -421,3 +421,6 @@ class BlockedVisitor(KeyMixin, TimestampMixin, Base):
     reason: Mapped[str] = mapped_column(String(500))
     created_by: Mapped[str] = mapped_column(String(100))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+from propdesk.intake import models_life  # noqa: E402,F401  (part 2's tables share this metadata)

@@ -1,5 +1,5 @@
-"""Events intake consumes: each downstream service's `*.estate.provisioned`, and repairs' work orders
-(to link the desk's repair requests and cases to them)."""
+"""Events intake consumes: each downstream service's `*.estate.provisioned`; repairs' work orders (to link
+the desk's repair requests to them, and to follow up completed ones); billing's held deposits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.common.consumer import Subscription
 from propdesk.common.contracts import billing, incidents, notify, repairs
 from propdesk.common.events import Envelope
+from propdesk.intake.models import Unit
 from propdesk.intake.service import estates as service
+from propdesk.intake.service import followups, renovations
 from propdesk.intake.service import repairs as repair_requests
 
 
@@ -22,6 +24,29 @@ async def on_work_order_created(
     await repair_requests.link_work_order(session, event)
 
 
+async def on_work_order_completed(
+    session: AsyncSession, event: repairs.WorkOrderCompleted, envelope: Envelope
+) -> None:
+    """Every completed repair is followed up within 7 days (sampled per estate)."""
+    await followups.create(
+        session,
+        estate_id=event.estate_id,
+        source_kind="work_order",
+        source_id=event.work_order_id,
+        source_reference=event.reference,
+        category=event.category,
+        unit_id=event.unit_id if event.unit_id and await session.get(Unit, event.unit_id) else None,
+        resident_id=event.resident_id,
+        base_time=event.completed_at,
+        actor="repairs",
+    )
+
+
+async def on_deposit_held(session: AsyncSession, event: billing.DepositHeld, envelope: Envelope) -> None:
+    if event.purpose == "renovation":
+        await renovations.deposit_held(session, event.source_id, event.amount_fen, event.deposit_id)
+
+
 def subscriptions() -> list[Subscription]:
     subs = {
         module.EstateProvisioned.spec.producer: Subscription(
@@ -31,4 +56,6 @@ def subscriptions() -> list[Subscription]:
         for module in (repairs, billing, incidents, notify)
     }
     subs["repairs"].handlers[repairs.WorkOrderCreated.spec.type] = on_work_order_created
+    subs["repairs"].handlers[repairs.WorkOrderCompleted.spec.type] = on_work_order_completed
+    subs["billing"].handlers[billing.DepositHeld.spec.type] = on_deposit_held
     return list(subs.values())

@@ -89,6 +89,71 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "{{ technician_name }} is assigned the repair at {{ location }} ({{ category }}, "
         "{{ urgency }}): {{ description }}",
     ),
+    "intake.follow_up.created": (
+        "服务回访",
+        "您好，{{ source_reference or '您的服务' }}已完成，请在 {{ due_at | local }} 前为本次服务评分（1-5 分）。",
+        "How did we do?",
+        "{{ source_reference or 'Your request' }} is done; please rate it (1-5) by {{ due_at | local }}.",
+    ),
+    "intake.follow_up.dissatisfied": (
+        "回访不满意 {{ complaint_reference }}",
+        "{{ source_reference or '回访' }} 评分 {{ score }} 分，已立投诉 {{ complaint_reference }}：{{ comment or '' }}",
+        "Dissatisfied follow-up {{ complaint_reference }}",
+        "{{ source_reference or 'A follow-up' }} scored {{ score }}; complaint {{ complaint_reference }} "
+        "was opened: {{ comment or '' }}",
+    ),
+    "intake.follow_up.overdue": (
+        "回访已逾期",
+        "{{ source_reference or '回访' }} 的回访应于 {{ due_at | local }} 前完成。",
+        "Follow-up overdue",
+        "The follow-up of {{ source_reference or 'a request' }} was due by {{ due_at | local }}.",
+    ),
+    "intake.move_in.completed": (
+        "欢迎入住 {{ estate.name }}",
+        "{{ resident_name }}，您好！{{ unit_number }} 已于 {{ handed_over_on }} 交付，共 {{ keys }} 把钥匙。"
+        "客服中心 24 小时为您服务。",
+        "Welcome to {{ estate.name }}",
+        "Dear {{ resident_name }}, {{ unit_number }} was handed over on {{ handed_over_on }} with {{ keys }} "
+        "keys. The service desk is here for you around the clock.",
+    ),
+    "intake.renovation.applied": (
+        "新装修申请 {{ reference }}",
+        "{{ contractor }} 申请装修，计划 {{ planned_start }} 至 {{ planned_end }}，请审核。",
+        "Renovation application {{ reference }}",
+        "{{ contractor }} applied to renovate from {{ planned_start }} to {{ planned_end }}; please review.",
+    ),
+    "intake.renovation.reviewed": (
+        "装修申请审核结果 {{ reference }}",
+        "{% if decision == 'approved' %}您的装修申请已批准，押金 {{ deposit_fen | yuan }}。"
+        "{% else %}您的装修申请未获批准：{{ note or '' }}{% endif %}",
+        "Renovation {{ reference }} reviewed",
+        "{% if decision == 'approved' %}Your renovation was approved; deposit {{ deposit_fen | yuan }}."
+        "{% else %}Your renovation was not approved: {{ note or '' }}{% endif %}",
+    ),
+    "intake.renovation.accepted": (
+        "装修验收通过 {{ reference }}",
+        "您的装修已于 {{ accepted_on }} 验收通过，押金将办理退还。",
+        "Renovation accepted {{ reference }}",
+        "Your renovation passed its acceptance on {{ accepted_on }}; the deposit will be released.",
+    ),
+    "intake.violation.noticed": (
+        "整改通知 {{ reference }}",
+        "{{ description }}。请于 {{ deadline | local }} 前整改完毕。",
+        "Rectification notice {{ reference }}",
+        "{{ description }}. Please put it right by {{ deadline | local }}.",
+    ),
+    "intake.violation.escalated": (
+        "违章逾期未整改 {{ reference }}",
+        "违章 {{ reference }} 已超过整改期限（{{ deadline | local }}），升级第 {{ level }} 级。",
+        "Violation not rectified {{ reference }}",
+        "Violation {{ reference }} passed its deadline ({{ deadline | local }}); escalated to level {{ level }}.",
+    ),
+    "intake.vacant_unit.inspection_due": (
+        "空置房巡查到期",
+        "空置房 {{ unit_number }} 应于 {{ due_on }} 巡查。",
+        "Vacant unit inspection due",
+        "Vacant unit {{ unit_number }} is due its inspection on {{ due_on }}.",
+    ),
     "notify.digest": (  # staff digests (not an event type)
         "{{ count }} 条提醒",
         "{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}",

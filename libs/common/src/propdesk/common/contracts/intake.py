@@ -262,7 +262,7 @@ class RepairRequested(EventPayload):
     preferred_from: datetime.datetime | None = None
     preferred_to: datetime.datetime | None = None
     photos: list[str] = []
-    source: Literal["call", "case", "walk_in"]
+    source: Literal["call", "case", "walk_in", "vacant_inspection"]
     source_id: uuid.UUID | None = None
 
 
@@ -341,3 +341,238 @@ class VisitCheckedOut(VisitRef):
 @event("intake.visit.overstayed", summary="A visitor is still inside after the visit window.", notifies=True)
 class VisitOverstayed(VisitRef):
     window_to: datetime.datetime
+
+
+# ---------------------------------------------------------------- follow-ups (回访) and satisfaction
+
+FollowUpSource = Literal["work_order", "complaint", "renovation", "manual"]
+
+
+class FollowUpRef(EventPayload):
+    follow_up_id: uuid.UUID
+    estate_id: uuid.UUID
+    source_kind: FollowUpSource
+    source_id: uuid.UUID | None = None
+    source_reference: str | None = None
+    unit_id: uuid.UUID | None = None
+    resident_id: uuid.UUID | None = None
+    assignee_id: uuid.UUID | None = None
+
+
+@event(
+    "intake.follow_up.created",
+    summary="A follow-up (回访) was scheduled for a completed repair, a resolved complaint or an accepted "
+    "renovation; the resident may answer it themselves.",
+    notifies=True,
+)
+class FollowUpCreated(FollowUpRef):
+    due_at: datetime.datetime
+
+
+@event("intake.follow_up.completed", summary="A follow-up got its satisfaction score (1-5).")
+class FollowUpCompleted(FollowUpRef):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = None
+    answered_by: Literal["resident", "staff"]
+
+
+@event(
+    "intake.follow_up.dissatisfied",
+    summary="A follow-up scored 2 or less: a complaint was opened and linked; repairs reopens the work order "
+    "when source_kind is work_order.",
+    notifies=True,
+)
+class FollowUpDissatisfied(FollowUpRef):
+    score: int
+    comment: str | None = None
+    complaint_case_id: uuid.UUID
+    complaint_reference: str
+    work_order_id: uuid.UUID | None = None
+
+
+@event(
+    "intake.follow_up.overdue",
+    summary="A follow-up passed its due time without an answer.",
+    notifies=True,
+)
+class FollowUpOverdue(FollowUpRef):
+    due_at: datetime.datetime
+
+
+# ---------------------------------------------------------------- move-in and move-out (入住, 退房)
+
+
+class MeterReading(EventPayload):
+    meter: Literal["water", "electricity", "gas"]
+    reading: str = Field(description="decimal meter reading, e.g. '1234.5'")
+    meter_number: str | None = None
+
+
+class MoveRef(EventPayload):
+    move_in_id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_number: str
+    resident_id: uuid.UUID
+    resident_name: str
+    role: OccupancyRole
+    occupancy_id: uuid.UUID
+
+
+@event(
+    "intake.move_in.completed",
+    summary="A unit was handed over (入住交付): keys and meter readings recorded; billing opens the unit's "
+    "account from the readings, notify sends the welcome notice.",
+    notifies=True,
+)
+class MoveInCompleted(MoveRef):
+    handed_over_on: datetime.date
+    meter_readings: list[MeterReading]
+    keys: int
+
+
+@event(
+    "intake.move_out.completed",
+    summary="A resident moved out: the occupancy is closed and the final meter readings are sent to billing.",
+)
+class MoveOutCompleted(MoveRef):
+    moved_out_on: datetime.date
+    meter_readings: list[MeterReading]
+
+
+# ---------------------------------------------------------------- renovation (装修)
+
+
+class RenovationRef(EventPayload):
+    renovation_id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID
+    reference: str = Field(description="REN-YYYYMM-NNNNNN")
+    resident_id: uuid.UUID | None = None
+
+
+@event("intake.renovation.applied", summary="A renovation application (装修申请) was filed.", notifies=True)
+class RenovationApplied(RenovationRef):
+    contractor: str
+    planned_start: datetime.date
+    planned_end: datetime.date
+
+
+@event(
+    "intake.renovation.reviewed",
+    summary="A renovation application was approved (with conditions and a deposit) or rejected.",
+    notifies=True,
+)
+class RenovationReviewed(RenovationRef):
+    decision: Literal["approved", "rejected"]
+    conditions: list[str] = []
+    deposit_fen: int = 0
+    note: str | None = None
+
+
+@event(
+    "intake.renovation.deposit_requested",
+    summary="billing is asked to hold the renovation deposit (装修押金) for the unit.",
+)
+class RenovationDepositRequested(RenovationRef):
+    amount_fen: int = Field(gt=0)
+
+
+class Deduction(EventPayload):
+    reason: str
+    amount_fen: int = Field(gt=0)
+    violation_id: uuid.UUID | None = None
+
+
+@event(
+    "intake.renovation.accepted",
+    summary="The finished renovation passed its completion inspection (竣工验收).",
+    notifies=True,
+)
+class RenovationAccepted(RenovationRef):
+    accepted_on: datetime.date
+    deductions_fen: int = 0
+
+
+@event(
+    "intake.renovation.deposit_release_requested",
+    summary="billing is asked to release the renovation deposit, minus the itemised deductions.",
+)
+class RenovationDepositReleaseRequested(RenovationRef):
+    deposit_fen: int
+    deductions: list[Deduction] = []
+    refund_fen: int
+
+
+# ---------------------------------------------------------------- violations (违章) and vacant units (空置房)
+
+ViolationType = Literal[
+    "illegal_construction",
+    "structural_change",
+    "renovation_hours",
+    "renovation_rules",
+    "fire_exit_blocked",
+    "illegal_parking",
+    "noise",
+    "littering",
+    "pets",
+    "other",
+]
+
+
+class ViolationRef(EventPayload):
+    violation_id: uuid.UUID
+    estate_id: uuid.UUID
+    reference: str = Field(description="VIO-YYYYMM-NNNNNN")
+    unit_id: uuid.UUID | None = None
+    resident_id: uuid.UUID | None = None
+    type: ViolationType
+    renovation_id: uuid.UUID | None = None
+
+
+@event(
+    "intake.violation.noticed",
+    summary="A rectification notice (整改通知) was served for a violation; the unit's residents are told.",
+    notifies=True,
+)
+class ViolationNoticed(ViolationRef):
+    deadline: datetime.datetime
+    description: str
+    notice_count: int
+
+
+@event(
+    "intake.violation.escalated",
+    summary="A violation was not rectified by its deadline and went up the chain.",
+    notifies=True,
+)
+class ViolationEscalated(ViolationRef):
+    level: int
+    deadline: datetime.datetime
+
+
+@event("intake.violation.rectified", summary="A re-inspection found the violation rectified.")
+class ViolationRectified(ViolationRef):
+    rectified_at: datetime.datetime
+
+
+@event(
+    "intake.violation.fined",
+    summary="A fine for a violation: billing adds it to the unit's account as a one-off charge.",
+)
+class ViolationFined(ViolationRef):
+    fine_id: uuid.UUID
+    amount_fen: int = Field(gt=0)
+    reason: str
+
+
+@event(
+    "intake.vacant_unit.inspection_due",
+    summary="A vacant unit (空置房) is due its periodic inspection.",
+    notifies=True,
+)
+class VacantInspectionDue(EventPayload):
+    unit_id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_number: str
+    due_on: datetime.date

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from propdesk.common.events import EventPayload, event
@@ -49,3 +50,20 @@ class WorkOrderAssigned(EventPayload):
     category: str
     urgency: str
     description: str = ""
+
+
+@event(
+    "repairs.work_order.completed",
+    summary="A technician completed a work order; intake schedules the follow-up (回访).",
+)
+class WorkOrderCompleted(EventPayload):
+    work_order_id: uuid.UUID
+    estate_id: uuid.UUID
+    reference: str
+    unit_id: uuid.UUID | None = None
+    place_id: uuid.UUID | None = None
+    resident_id: uuid.UUID | None = None
+    category: str
+    urgency: str
+    technician_id: uuid.UUID | None = None
+    completed_at: datetime.datetime

@@ -6,7 +6,22 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from propdesk.intake.api import cases, desk, estates, imports, people, registry, repairs, staff, visitors
+    from propdesk.intake.api import (
+        cases,
+        desk,
+        estates,
+        followups,
+        imports,
+        kpis,
+        moves,
+        people,
+        registry,
+        renovations,
+        repairs,
+        staff,
+        violations,
+        visitors,
+    )
 
     return [
         estates.router,
@@ -18,4 +33,9 @@ def routers() -> list[APIRouter]:
         repairs.router,
         desk.router,
         visitors.router,
+        followups.router,
+        moves.router,
+        renovations.router,
+        violations.router,
+        kpis.router,
     ]

@@ -316,6 +316,21 @@ async def _announce(
         event = ev.CaseAssigned(**ref(case), department=case.department, staff_id=case.assignee_id)
     elif name == "resolve":
         event = ev.CaseResolved(**ref(case), resolution=case.resolution or "")
+        if case.kind == "complaint":  # every resolved complaint is followed up (回访), within 3 days
+            from propdesk.intake.service import followups
+
+            await followups.create(
+                session,
+                estate_id=case.estate_id,
+                source_kind="complaint",
+                source_id=case.id,
+                source_reference=case.reference,
+                category=case.category,
+                unit_id=case.unit_id,
+                resident_id=case.resident_id,
+                base_time=case.resolved_at or utcnow(),
+                actor=actor_of(principal),
+            )
     elif name == "reject":
         event = ev.CaseReopened(**ref(case), reopen_count=case.reopen_count, reason=action.note)
     elif name == "confirm":

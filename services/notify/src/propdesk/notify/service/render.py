@@ -11,6 +11,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from propdesk.common.errors import InvalidInput
 from propdesk.common.i18n import Text
+from propdesk.common.money import format_yuan
 from propdesk.common.timeutil import to_local
 
 KIND_ZH = {"inquiry": "咨询", "complaint": "投诉", "praise": "表扬", "suggestion": "建议"}
@@ -52,6 +53,7 @@ def _local(value: object, tz: str = "Asia/Shanghai") -> str:
 def environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
     env.filters["local"] = _local
+    env.filters["yuan"] = lambda fen: format_yuan(int(fen))
     return env
 
 

@@ -79,7 +79,49 @@ async def work_order_assigned(session, e, env) -> Route:
     )
 
 
+async def to_resident(session, e, env) -> Route:
+    return (await r.by_ids(session, [e.resident_id]) if e.resident_id else []), "service", False
+
+
+async def follow_up_dissatisfied(session, e, env) -> Route:
+    return await r.staff_with(session, e.estate_id, roles=["manager"]), "case", False
+
+
+async def follow_up_overdue(session, e, env) -> Route:
+    return (
+        (await r.by_ids(session, [e.assignee_id]) if e.assignee_id else await desk(session, e.estate_id)),
+        "case",
+        False,
+    )
+
+
+async def renovation_applied(session, e, env) -> Route:
+    return await desk(session, e.estate_id), "renovation", False
+
+
+async def violation_noticed(session, e, env) -> Route:
+    return (await r.residents_of_units(session, [e.unit_id]) if e.unit_id else []), "violation", False
+
+
+async def violation_escalated(session, e, env) -> Route:
+    return await r.staff_with(session, e.estate_id, roles=["manager"]), "escalation", False
+
+
+async def vacant_inspection_due(session, e, env) -> Route:
+    return await desk(session, e.estate_id), "inspection", False
+
+
 ROUTES: dict[str, Router] = {
+    "intake.follow_up.created": to_resident,
+    "intake.follow_up.dissatisfied": follow_up_dissatisfied,
+    "intake.follow_up.overdue": follow_up_overdue,
+    "intake.move_in.completed": to_resident,
+    "intake.renovation.applied": renovation_applied,
+    "intake.renovation.reviewed": to_resident,
+    "intake.renovation.accepted": to_resident,
+    "intake.violation.noticed": violation_noticed,
+    "intake.violation.escalated": violation_escalated,
+    "intake.vacant_unit.inspection_due": vacant_inspection_due,
     "repairs.work_order.assigned": work_order_assigned,
     "intake.case.opened": case_opened,
     "intake.case.assigned": case_assigned,
