@@ -41,8 +41,9 @@ async def db(platform_env):
     engine = create_async_engine(asyncpg_url(platform_env.database_url))
 
     async def query(sql: str, **params):
-        async with engine.connect() as conn:
-            return (await conn.execute(text(sql), params)).all()
+        async with engine.begin() as conn:  # commits: a test may also move time
+            result = await conn.execute(text(sql), params)
+            return result.all() if result.returns_rows else result.rowcount
 
     yield query
     await engine.dispose()
@@ -79,3 +80,39 @@ async def building_with_units(
         assert r.status_code == 201, r.text
         units.append(r.json())
     return building, units
+
+
+async def household(
+    intake, estate: dict, desk: dict, unit_id: str, *, name="王建国", phone="13812345678"
+) -> dict:
+    """A resident who owns `unit_id`, with a resident token for that unit."""
+    resident = (
+        await intake.post(
+            f"/v1/estates/{estate['id']}/residents",
+            headers=desk,
+            json={"name": name, "phone": phone, "occupancy": {"unit_id": unit_id, "role": "owner"}},
+        )
+    ).json()
+    me = token("resident", estates=[uuid.UUID(estate["id"])], units=[uuid.UUID(unit_id)], sub=resident["id"])
+    return {"resident": resident, "me": me, "unit_id": unit_id}
+
+
+async def emit(producer, payload, *, aggregate_id=None) -> None:
+    """Record an event in another running service's outbox: it reaches intake through its relay and JetStream,
+    exactly as that service's own code would send it."""
+    from propdesk.common import outbox
+    from propdesk.common.db import unit_of_work
+
+    async with unit_of_work(producer.app.state.runtime.sessionmaker) as session:
+        await outbox.record(
+            session, payload, aggregate_id=aggregate_id or uuid.uuid4(), estate_id=payload.estate_id
+        )
+
+
+async def make_due(db, key_prefix: str) -> None:
+    """Make a durable timer due now instead of waiting for it (the real timer worker then fires it)."""
+    await db(
+        "WITH t AS (UPDATE intake.timer SET due_at = now() - interval '1 second' WHERE key LIKE :k RETURNING 1) "
+        "SELECT count(*) FROM t",
+        k=key_prefix + "%",
+    )

@@ -213,7 +213,9 @@ class TestSla:
         assert closed_event["confirmed_by_resident"] is True
         assert len(await events(db, "intake.case.reopened")) == 1
         assert await db("SELECT key FROM intake.timer WHERE key LIKE 'case:%'") == []  # every clock met
-        follow_up = await db("SELECT source_kind, state FROM intake.follow_up WHERE source_id = :id", id=case["id"])
+        follow_up = await db(
+            "SELECT source_kind, state FROM intake.follow_up WHERE source_id = :id", id=case["id"]
+        )
         assert follow_up == [("complaint", "pending")]  # a resolved complaint is followed up (回访)
 
     async def test_estate_override_of_a_target(self, intake, estate, desk, manager):

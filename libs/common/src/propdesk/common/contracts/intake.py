@@ -262,7 +262,7 @@ class RepairRequested(EventPayload):
     preferred_from: datetime.datetime | None = None
     preferred_to: datetime.datetime | None = None
     photos: list[str] = []
-    source: Literal["call", "case", "walk_in", "vacant_inspection"]
+    source: Literal["call", "case", "walk_in", "vacant_unit"]
     source_id: uuid.UUID | None = None
 
 

@@ -93,7 +93,7 @@ async def inspect(
                 reporter_name=actor[:100],
                 photos=finding.photos,
             ),
-            source="vacant_inspection",
+            source="vacant_unit",
             source_id=inspection.id,
         )
         requests.append(request.id)
