@@ -8,37 +8,20 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import json
 import uuid
 
-import nats
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from propdesk.common import outbox
 from propdesk.common.contracts.repairs import WorkOrderCreated
 from propdesk.common.db import asyncpg_url, unit_of_work
-from propdesk.common.testing.helpers import running_service, token, wait_until
+from propdesk.common.testing.helpers import bus_events, running_service, token, wait_until
 from propdesk.common.testing.timetravel import backdate
 from propdesk.intake.main import SERVICE as INTAKE
 from propdesk.repairs.main import SERVICE as REPAIRS
 
 ADMIN = token("admin", all_estates=True)
-
-
-async def bus_events(env, subject_tail: str) -> list[dict]:
-    """Every event published so far on <namespace>.<subject_tail>, read back from JetStream."""
-    nc = await nats.connect(env.nats_url)
-    js = nc.jetstream()
-    sub = await js.subscribe(f"{env.namespace}.{subject_tail}", ordered_consumer=True)
-    found = []
-    with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
-        while True:
-            msg = await sub.next_msg(timeout=0.5)
-            found.append(json.loads(msg.data))
-    await nc.close()
-    return found
 
 
 async def setup(intake) -> dict:

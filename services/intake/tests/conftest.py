@@ -97,18 +97,6 @@ async def household(
     return {"resident": resident, "me": me, "unit_id": unit_id}
 
 
-async def emit(producer, payload, *, aggregate_id=None) -> None:
-    """Record an event in another running service's outbox: it reaches intake through its relay and JetStream,
-    exactly as that service's own code would send it."""
-    from propdesk.common import outbox
-    from propdesk.common.db import unit_of_work
-
-    async with unit_of_work(producer.app.state.runtime.sessionmaker) as session:
-        await outbox.record(
-            session, payload, aggregate_id=aggregate_id or uuid.uuid4(), estate_id=payload.estate_id
-        )
-
-
 async def make_due(db, key_prefix: str) -> None:
     """Make a durable timer due now instead of waiting for it (the real timer worker then fires it)."""
     await db(

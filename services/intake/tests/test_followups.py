@@ -10,10 +10,10 @@ import uuid
 import pytest
 
 from propdesk.common.contracts.repairs import WorkOrderCompleted
-from propdesk.common.testing.helpers import running_service, token, wait_until
+from propdesk.common.testing.helpers import emit, running_service, token, wait_until
 from propdesk.repairs.main import SERVICE as REPAIRS
 
-from .conftest import building_with_units, emit, events, household, make_due
+from .conftest import building_with_units, events, household, make_due
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import pytest
 
 from propdesk.billing.main import SERVICE as BILLING
 from propdesk.common.contracts.billing import DepositHeld
-from propdesk.common.testing.helpers import running_service, wait_until
+from propdesk.common.testing.helpers import emit, running_service, wait_until
 
-from .conftest import building_with_units, emit, events, household
+from .conftest import building_with_units, events, household
 
 
 @pytest.fixture

@@ -481,95 +481,17 @@ def migrate(service: str = typer.Option(None, help="one service (default: all)")
 
 
 async def seed_demo() -> dict:
-    """Load the demo estate through intake's public API: estate, buildings, units and residents (bulk
-    import), staff. Idempotency keys and skip_bad_rows make it safe to run again."""
-
-    from propdesk.common.demo import csv_bytes, generate
+    """Load the demo estate through intake's public API (see `propdesk.common.demo.load`)."""
+    from propdesk.common.demo import generate, load
 
     estate = generate()
     intake = next(d for d in definitions() if d.name == "intake")
-    auth = admin_headers()
-
-    def key(name: str) -> dict[str, str]:
-        return {**auth, "Idempotency-Key": f"demo-{estate.code}-{name}"}
-
     async with httpx.AsyncClient(base_url=service_url(intake), timeout=120) as client:
-        r = await client.post(
-            "/v1/estates",
-            headers=key("estate"),
-            json={
-                "code": estate.code,
-                "name": estate.name,
-                "name_en": estate.name_en,
-                "address": estate.address,
-            },
+        summary = await load(
+            client, admin_headers(), estate, warn=lambda text: typer.secho(text, fg="yellow")
         )
-        if r.status_code not in (200, 201):
-            raise RuntimeError(f"seeding the demo estate failed: {r.status_code} {r.text}")
-        estate_id = r.json()["id"]
-        for b in estate.buildings:
-            await client.post(
-                f"/v1/estates/{estate_id}/buildings",
-                headers=key(f"building-{b['code']}"),
-                json={k: b[k] for k in ("code", "name", "floors", "elevators")},
-            )
-        await client.post(
-            f"/v1/estates/{estate_id}/buildings",
-            headers=key("building-P"),
-            json={"code": "P", "name": "地下车库", "floors": 1},
-        )
-        units = [
-            {
-                "building": u.building,
-                "number": u.number,
-                "floor": max(u.floor, 1),
-                "area_m2": u.area_m2,
-                "kind": u.kind,
-                "state": "vacant" if u.state == "occupied" else u.state,
-            }
-            for u in estate.units
-        ]
-        numbers = {u.id: u.number for u in estate.units}
-        residents = [
-            {
-                "name": p.name,
-                "phone": p.phone,
-                "email": p.email or "",
-                "language": p.language,
-                "unit": numbers[p.unit_id],
-                "role": p.role,
-            }
-            for p in estate.residents
-        ]
-        for kind, rows in (("units", units), ("residents", residents)):
-            r = await client.post(
-                f"/v1/estates/{estate_id}/imports/{kind}",
-                params={"skip_bad_rows": "true"},
-                content=csv_bytes(rows),
-                headers={**key(f"import-{kind}"), "content-type": "text/csv"},
-            )
-            if r.status_code not in (200, 201):
-                raise RuntimeError(f"importing demo {kind} failed: {r.status_code} {r.text[:500]}")
-            if r.json()["skipped"]:
-                typer.secho(
-                    f"  {kind}: {r.json()['skipped']} rows skipped: {r.json()['errors'][:3]}", fg="yellow"
-                )
-        for member in estate.staff:
-            await client.post(
-                f"/v1/estates/{estate_id}/staff",
-                headers=key(f"staff-{member.id}"),
-                json={
-                    "name": member.name,
-                    "department": member.department,
-                    "roles": [member.role],
-                    "extension": member.extension,
-                    "skills": member.skills,
-                    "certificates": member.certificates,
-                },
-            )
-    summary = {"estate": estate.code, **estate.summary()}
-    typer.echo(f"demo estate {estate.name} ({estate.code}) loaded: {estate.summary()}")
-    return summary
+    typer.echo(f"demo estate {estate.name} ({estate.code}) loaded: {summary}")
+    return {"estate": estate.code, **summary}
 
 
 @seed_app.command("demo")

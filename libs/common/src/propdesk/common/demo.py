@@ -2,8 +2,8 @@
 with buildings, units, residents, staff and technicians with realistic Chinese names.
 
 `generate()` is pure and seeded: the same call gives the same estate on every machine.
-`seed()` loads it through the public APIs of the running services (so every change emits its events);
-it sends what the services accept today and reports what it skipped.
+`load()` sends it through intake's public API (so every change emits its events), with a month of desk
+work on top; it reports what it skipped.
 """
 
 from __future__ import annotations
@@ -198,3 +198,188 @@ def csv_bytes(rows: list[dict]) -> bytes:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode()
+
+
+# ---------------------------------------------------------------- loading it through intake's API
+
+
+async def load(
+    client, auth: dict[str, str], estate: DemoEstate | None = None, *, warn=print
+) -> dict[str, int]:
+    """Load the demo estate through intake's public API with any httpx client (a running service or an
+    in-process app): estate, buildings, units and residents (bulk import), staff, then a month of desk work
+    (calls, visitors, cases with their follow-ups) so the KPI report has something to show. Idempotency keys
+    make it safe to run again."""
+    estate = estate or generate()
+
+    def key(name: str) -> dict[str, str]:
+        return {**auth, "Idempotency-Key": f"demo-{estate.code}-{name}"}
+
+    r = await client.post(
+        "/v1/estates",
+        headers=key("estate"),
+        json={"code": estate.code, "name": estate.name, "name_en": estate.name_en, "address": estate.address},
+    )
+    if r.status_code not in (200, 201):
+        raise RuntimeError(f"seeding the demo estate failed: {r.status_code} {r.text}")
+    estate_id = r.json()["id"]
+    for b in estate.buildings:
+        await client.post(
+            f"/v1/estates/{estate_id}/buildings",
+            headers=key(f"building-{b['code']}"),
+            json={k: b[k] for k in ("code", "name", "floors", "elevators")},
+        )
+    await client.post(
+        f"/v1/estates/{estate_id}/buildings",
+        headers=key("building-P"),
+        json={"code": "P", "name": "地下车库", "floors": 1},
+    )
+    units = [
+        {
+            "building": u.building,
+            "number": u.number,
+            "floor": max(u.floor, 1),
+            "area_m2": u.area_m2,
+            "kind": u.kind,
+            "state": "vacant" if u.state == "occupied" else u.state,
+        }
+        for u in estate.units
+    ]
+    numbers = {u.id: u.number for u in estate.units}
+    residents = [
+        {
+            "name": p.name,
+            "phone": p.phone,
+            "email": p.email or "",
+            "language": p.language,
+            "unit": numbers[p.unit_id],
+            "role": p.role,
+        }
+        for p in estate.residents
+    ]
+    for kind, rows in (("units", units), ("residents", residents)):
+        r = await client.post(
+            f"/v1/estates/{estate_id}/imports/{kind}",
+            params={"skip_bad_rows": "true"},
+            content=csv_bytes(rows),
+            headers={**key(f"import-{kind}"), "content-type": "text/csv"},
+        )
+        if r.status_code not in (200, 201):
+            raise RuntimeError(f"importing demo {kind} failed: {r.status_code} {r.text[:500]}")
+        if r.json()["skipped"]:
+            warn(f"  {kind}: {r.json()['skipped']} rows skipped: {r.json()['errors'][:3]}")
+    for member in estate.staff:
+        await client.post(
+            f"/v1/estates/{estate_id}/staff",
+            headers=key(f"staff-{member.id}"),
+            json={
+                "name": member.name,
+                "department": member.department,
+                "roles": [member.role],
+                "extension": member.extension,
+                "skills": member.skills,
+                "certificates": member.certificates,
+            },
+        )
+    activity = await _desk_work(client, estate, estate_id, auth, key)
+    return {**estate.summary(), **activity}
+
+
+COMPLAINTS = [
+    ("noise", "楼上装修噪音", "晚上九点后仍有电钻声"),
+    ("cleanliness", "垃圾未及时清运", "C1 栋垃圾桶满溢两天"),
+    ("parking", "车位被占用", "本人车位被外来车辆占用"),
+    ("security", "门禁失灵", "单元门禁刷卡无反应"),
+    ("service_attitude", "前台态度", "咨询时前台不耐烦"),
+    ("facilities", "路灯不亮", "小区东门路灯坏了一周"),
+]
+INQUIRIES = ["物业费缴纳方式", "装修需要办理哪些手续", "快递柜如何使用", "车位月卡怎么办理"]
+
+
+async def _desk_work(client, estate: DemoEstate, estate_id: str, auth, key) -> dict[str, int]:
+    """Calls, visits and cases of the current month, each through the API; resolved complaints get their
+    follow-up (回访) and most are answered."""
+    import datetime as dt
+
+    rng = random.Random(7)
+    ids = {}
+    page = (await client.get(f"/v1/estates/{estate_id}/units", headers=auth, params={"limit": 500})).json()
+    for unit in page.get("items", []):
+        if unit["kind"] == "residential":
+            ids[unit["number"]] = unit["id"]
+    homes = sorted(ids.items())
+    counts = {"calls": 0, "visits": 0, "cases": 0, "follow_ups_answered": 0}
+    lived_in = [p for p in estate.residents if p.role == "owner"]
+    for n in range(30):
+        caller = rng.choice(lived_in)
+        body = {
+            "phone": caller.phone.replace(" ", ""),
+            "topic": rng.choice(["inquiry", "complaint", "repair", "fees", "other"]),
+            "duration_seconds": rng.randint(30, 600),
+            "outcome": "missed" if n % 6 == 5 else "answered",
+        }
+        r = await client.post(f"/v1/estates/{estate_id}/calls", headers=key(f"call-{n}"), json=body)
+        counts["calls"] += r.status_code == 201
+    now = dt.datetime.now(dt.UTC)
+    for n in range(12):
+        _, unit_id = rng.choice(homes)
+        r = await client.post(
+            f"/v1/estates/{estate_id}/visits",
+            headers=key(f"visit-{n}"),
+            json={
+                "unit_id": unit_id,
+                "visitor_name": _name(rng),
+                "purpose": rng.choice(["探亲", "送货", "维修", "访友"]),
+                "window_from": (now - dt.timedelta(minutes=30)).isoformat(),
+                "window_to": (now + dt.timedelta(hours=4)).isoformat(),
+            },
+        )
+        if r.status_code in (200, 201):
+            counts["visits"] += 1
+            if n % 2 == 0 and r.json()["state"] == "expected":
+                await client.post(f"/v1/visits/{r.json()['id']}/check_in", headers=key(f"visit-{n}-in"))
+    scores = [5, 5, 5, 4, 4, 4, 3, 2, 5, 4]
+    for n in range(18):
+        _, unit_id = rng.choice(homes)
+        if n < 12:
+            category, subject, text = COMPLAINTS[n % len(COMPLAINTS)]
+            body = {"kind": "complaint", "category": category, "subject": subject, "description": text}
+        else:
+            question = INQUIRIES[n % len(INQUIRIES)]
+            body = {"kind": "inquiry", "subject": question, "description": question}
+        r = await client.post(
+            f"/v1/estates/{estate_id}/cases",
+            headers=key(f"case-{n}"),
+            json={**body, "channel": "phone", "unit_id": unit_id},
+        )
+        if r.status_code not in (200, 201):
+            continue
+        counts["cases"] += 1
+        case_id = r.json()["id"]
+        if n % 9 == 8:
+            continue  # still open
+        await client.post(
+            f"/v1/cases/{case_id}/actions", headers=key(f"case-{n}-ack"), json={"action": "acknowledge"}
+        )
+        if n % 4 == 3:
+            continue  # in hand
+        await client.post(
+            f"/v1/cases/{case_id}/actions",
+            headers=key(f"case-{n}-resolve"),
+            json={"action": "resolve", "note": "已处理并电话告知住户"},
+        )
+    follow_ups = (
+        await client.get(
+            f"/v1/estates/{estate_id}/follow-ups", headers=auth, params={"state": "pending", "limit": 500}
+        )
+    ).json()
+    for n, follow_up in enumerate(follow_ups.get("items", [])):
+        if n % 5 == 4:
+            continue  # not called yet
+        await client.post(
+            f"/v1/follow-ups/{follow_up['id']}/attempts",
+            headers=key(f"follow-up-{follow_up['id']}"),
+            json={"outcome": "reached", "score": scores[n % len(scores)], "comment": "回访记录"},
+        )
+        counts["follow_ups_answered"] += 1
+    return counts

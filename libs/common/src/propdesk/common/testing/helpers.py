@@ -94,3 +94,37 @@ async def running_service(
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{definition.name}") as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
+
+
+async def emit(producer: httpx.AsyncClient, payload, *, aggregate_id=None) -> None:
+    """Record an event in a running service's outbox (a client from `running_service`): it travels through
+    that service's relay and JetStream exactly as the service's own code would send it."""
+    from propdesk.common import outbox
+    from propdesk.common.db import unit_of_work
+
+    async with unit_of_work(producer.app.state.runtime.sessionmaker) as session:  # type: ignore[attr-defined]
+        await outbox.record(
+            session,
+            payload,
+            aggregate_id=aggregate_id or uuid.uuid4(),
+            estate_id=getattr(payload, "estate_id", None),
+        )
+
+
+async def bus_events(env: PlatformEnv, subject_tail: str, *, settle: float = 0.5) -> list[dict]:
+    """Every event published so far on <namespace>.<subject_tail>, read back from JetStream."""
+    import contextlib
+    import json
+
+    import nats
+
+    nc = await nats.connect(env.nats_url)
+    try:
+        sub = await nc.jetstream().subscribe(f"{env.namespace}.{subject_tail}", ordered_consumer=True)
+        found = []
+        with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
+            while True:
+                found.append(json.loads((await sub.next_msg(timeout=settle)).data))
+        return found
+    finally:
+        await nc.close()
