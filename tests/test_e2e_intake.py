@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from propdesk.common import outbox
 from propdesk.common.contracts.repairs import WorkOrderCreated
 from propdesk.common.db import asyncpg_url, unit_of_work
+from propdesk.common.testing import scenes
 from propdesk.common.testing.helpers import bus_events, running_service, token, wait_until
 from propdesk.common.testing.timetravel import backdate
 from propdesk.intake.main import SERVICE as INTAKE
@@ -25,36 +26,7 @@ ADMIN = token("admin", all_estates=True)
 
 
 async def setup(intake) -> dict:
-    estate = (
-        await intake.post("/v1/estates", json={"code": "YMS", "name": "阳明山庄"}, headers=ADMIN)
-    ).json()
-    eid = uuid.UUID(estate["id"])
-    manager, desk = token("manager", estates=[eid]), token("receptionist", estates=[eid], sub="desk-7")
-    b = (
-        await intake.post(
-            f"/v1/estates/{eid}/buildings", headers=manager, json={"code": "A3", "name": "A3栋", "floors": 3}
-        )
-    ).json()
-    unit = (
-        await intake.post(
-            f"/v1/estates/{eid}/units",
-            headers=manager,
-            json={"building_id": b["id"], "number": "A3-0201", "floor": 2, "area_m2": "132.5"},
-        )
-    ).json()
-    resident = (
-        await intake.post(
-            f"/v1/estates/{eid}/residents",
-            headers=desk,
-            json={
-                "name": "陈静",
-                "phone": "13612345678",
-                "occupancy": {"unit_id": unit["id"], "role": "owner"},
-            },
-        )
-    ).json()
-    me = token("resident", estates=[eid], units=[uuid.UUID(unit["id"])], sub=resident["id"])
-    return {"estate": estate, "unit": unit, "building": b, "resident": resident, "desk": desk, "me": me}
+    return await scenes.household(intake)
 
 
 async def test_complaint_escalates_on_missed_first_response_then_is_confirmed(platform_env):

@@ -23,6 +23,7 @@ from propdesk.common import demo
 from propdesk.common.contracts.billing import DepositHeld
 from propdesk.common.contracts.repairs import WorkOrderCompleted
 from propdesk.common.db import asyncpg_url
+from propdesk.common.testing import scenes
 from propdesk.common.testing.helpers import bus_events, emit, running_service, token, wait_until
 from propdesk.intake.main import SERVICE as INTAKE
 from propdesk.repairs.main import SERVICE as REPAIRS
@@ -31,36 +32,15 @@ ADMIN = token("admin", all_estates=True)
 
 
 async def setup(intake) -> dict:
-    estate = (
-        await intake.post("/v1/estates", json={"code": "YMS", "name": "阳明山庄"}, headers=ADMIN)
-    ).json()
-    eid = uuid.UUID(estate["id"])
-    manager, desk = token("manager", estates=[eid]), token("receptionist", estates=[eid], sub="desk-3")
-    b = (
-        await intake.post(
-            f"/v1/estates/{eid}/buildings", headers=manager, json={"code": "B2", "name": "B2栋", "floors": 4}
-        )
-    ).json()
-    unit = (
-        await intake.post(
-            f"/v1/estates/{eid}/units",
-            headers=manager,
-            json={"building_id": b["id"], "number": "B2-0301", "floor": 3, "area_m2": "186"},
-        )
-    ).json()
-    resident = (
-        await intake.post(
-            f"/v1/estates/{eid}/residents",
-            headers=desk,
-            json={
-                "name": "黄晓东",
-                "phone": "13512345678",
-                "occupancy": {"unit_id": unit["id"], "role": "owner"},
-            },
-        )
-    ).json()
-    me = token("resident", estates=[eid], units=[uuid.UUID(unit["id"])], sub=resident["id"])
-    return {"estate": estate, "unit": unit, "resident": resident, "desk": desk, "manager": manager, "me": me}
+    return await scenes.household(
+        intake,
+        building="B2",
+        unit_number="B2-0301",
+        floor=3,
+        name="黄晓东",
+        phone="13512345678",
+        desk_sub="desk-3",
+    )
 
 
 async def only(env, subject: str, predicate=lambda e: True) -> dict:

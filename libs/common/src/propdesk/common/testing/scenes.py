@@ -1,0 +1,61 @@
+"""Small starting scenes for cross-service tests, built through intake's public API."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from propdesk.common.testing.helpers import token
+
+ADMIN = token("admin", all_estates=True)
+
+
+async def household(
+    intake: httpx.AsyncClient,
+    *,
+    building: str = "A3",
+    unit_number: str = "A3-0201",
+    floor: int = 2,
+    name: str = "陈静",
+    phone: str = "13612345678",
+    desk_sub: str = "desk-7",
+) -> dict:
+    """The estate 阳明山庄 with one building, one unit and its owner; tokens for a manager, the desk and the
+    owner (a resident of that unit)."""
+    estate = (
+        await intake.post("/v1/estates", json={"code": "YMS", "name": "阳明山庄"}, headers=ADMIN)
+    ).json()
+    eid = uuid.UUID(estate["id"])
+    manager, desk = token("manager", estates=[eid]), token("receptionist", estates=[eid], sub=desk_sub)
+    b = (
+        await intake.post(
+            f"/v1/estates/{eid}/buildings",
+            headers=manager,
+            json={"code": building, "name": f"{building}栋", "floors": max(floor, 3)},
+        )
+    ).json()
+    unit = (
+        await intake.post(
+            f"/v1/estates/{eid}/units",
+            headers=manager,
+            json={"building_id": b["id"], "number": unit_number, "floor": floor, "area_m2": "132.5"},
+        )
+    ).json()
+    resident = (
+        await intake.post(
+            f"/v1/estates/{eid}/residents",
+            headers=desk,
+            json={"name": name, "phone": phone, "occupancy": {"unit_id": unit["id"], "role": "owner"}},
+        )
+    ).json()
+    me = token("resident", estates=[eid], units=[uuid.UUID(unit["id"])], sub=resident["id"])
+    return {
+        "estate": estate,
+        "unit": unit,
+        "building": b,
+        "resident": resident,
+        "manager": manager,
+        "desk": desk,
+        "me": me,
+    }
