@@ -255,16 +255,24 @@ async def idempotent(
     request: Request,
     session: AsyncSession,
     principal: Principal,
-    create: Callable[[], Awaitable[BaseModel | dict]],
+    create: Callable[[], Awaitable[BaseModel | dict | tuple[BaseModel | dict, int]]],
     *,
     status_code: int = 201,
 ) -> JSONResponse:
     """Run a creating operation at most once per `Idempotency-Key`: the same key and body replays the
-    stored response; the same key with another body is rejected; no key runs it normally."""
+    stored response; the same key with another body is rejected; no key runs it normally. `create` may
+    return (result, status) when the outcome decides the status (e.g. 200 for a report linked to an open one)."""
+
+    async def run() -> tuple[object, int]:
+        result = await create()
+        if isinstance(result, tuple):
+            return jsonable_encoder(result[0]), result[1]
+        return jsonable_encoder(result), status_code
+
     key = request.headers.get("idempotency-key")
     if key is None:
-        result = await create()
-        return JSONResponse(jsonable_encoder(result), status_code=status_code)
+        result, status = await run()
+        return JSONResponse(result, status_code=status)
     if not 1 <= len(key) <= 200:
         raise IdempotencyMismatch(Text("幂等键长度须为 1–200", "Idempotency-Key must be 1-200 characters"))
     body = await request.body()
@@ -284,7 +292,7 @@ async def idempotent(
         return JSONResponse(
             stored["response"], status_code=stored["status_code"], headers={"Idempotent-Replayed": "true"}
         )
-    result = jsonable_encoder(await create())
+    result, status_code = await run()
     await session.execute(
         pg_insert(table).values(
             principal=principal.sub,

@@ -154,6 +154,45 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Vacant unit inspection due",
         "Vacant unit {{ unit_number }} is due its inspection on {{ due_on }}.",
     ),
+    "repairs.work_order.unassignable": (
+        "无人可派 {{ reference }}",
+        "{{ location }} 的维修（{{ category_zh }}，{{ urgency_zh }}）无法自动派工：{{ reason }}，请人工派单。",
+        "Nobody to dispatch {{ reference }}",
+        "The repair at {{ location }} ({{ category }}, {{ urgency }}) could not be dispatched: {{ reason }}. "
+        "Please assign it by hand.",
+    ),
+    "repairs.work_order.progressed": (
+        "维修进度 {{ reference }}",
+        "{{ location }} 的维修：{{ stage_zh }}。{{ note or '' }}",
+        "Repair update {{ reference }}",
+        "The repair at {{ location }}: {{ stage | replace('_', ' ') }}. {{ note or '' }}",
+    ),
+    "repairs.work_order.completed": (
+        "维修已完成 {{ reference }}",
+        "{{ reference }} 已完成：{{ notes }}。请确认维修结果，如有问题可退回。",
+        "Repair completed {{ reference }}",
+        "{{ reference }} is done: {{ notes }}. Please confirm it, or send it back if something is wrong.",
+    ),
+    "repairs.work_order.sla_warning": (
+        "维修时限预警 {{ reference }}",
+        "{{ reference }}（{{ location }}）的{{ milestone_zh }}已用去 {{ (threshold * 100) | int }}% 时限，"
+        "{{ due_at | local }} 到期。",
+        "Repair due soon {{ reference }}",
+        "{{ reference }} ({{ location }}): {{ (threshold * 100) | int }}% of the {{ milestone }} target used; "
+        "due {{ due_at | local }}.",
+    ),
+    "repairs.work_order.sla_breached": (
+        "维修超时 {{ reference }}",
+        "{{ reference }}（{{ location }}）的{{ milestone_zh }}已超过时限（{{ due_at | local }}）。",
+        "Repair overdue {{ reference }}",
+        "{{ reference }} ({{ location }}) missed its {{ milestone }} target ({{ due_at | local }}).",
+    ),
+    "repairs.maintenance.missed": (
+        "计划保养未完成 {{ reference }}",
+        "{{ title }} 应于 {{ due_on }} 完成，至今未完成（{{ reference }}）。",
+        "Maintenance missed {{ reference }}",
+        "{{ title }} was due on {{ due_on }} and is not done ({{ reference }}).",
+    ),
     "notify.digest": (  # staff digests (not an event type)
         "{{ count }} 条提醒",
         "{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}",

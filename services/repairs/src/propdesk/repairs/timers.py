@@ -1,7 +1,37 @@
-"""What repairs does when a durable timer fires; the domain's timers arrive with its issue."""
+"""What repairs does when a durable timer fires: SLA points (50%, 80%, breach), auto-close of completed
+orders, preventive maintenance generation and missed-visit checks."""
 
 from __future__ import annotations
 
-from propdesk.common.timers import TimerHandler
+import uuid
 
-HANDLERS: dict[str, TimerHandler] = {}
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common.timers import Timer, TimerHandler
+from propdesk.repairs.service import maintenance, workorders
+
+
+async def sla(session: AsyncSession, timer: Timer) -> None:
+    p = timer.payload
+    await workorders.on_sla(session, uuid.UUID(p["work_order_id"]), p["milestone"], p["point"])
+
+
+async def autoclose(session: AsyncSession, timer: Timer) -> None:
+    await workorders.on_autoclose(session, uuid.UUID(timer.payload["work_order_id"]))
+
+
+async def pm_generate(session: AsyncSession, timer: Timer) -> None:
+    await maintenance.generate(session, uuid.UUID(timer.payload["schedule_id"]))
+
+
+async def pm_missed(session: AsyncSession, timer: Timer) -> None:
+    p = timer.payload
+    await maintenance.check_missed(session, uuid.UUID(p["schedule_id"]), uuid.UUID(p["work_order_id"]))
+
+
+HANDLERS: dict[str, TimerHandler] = {
+    "wo.sla": sla,
+    "wo.autoclose": autoclose,
+    "pm.generate": pm_generate,
+    "pm.missed": pm_missed,
+}

@@ -20,6 +20,9 @@ MILESTONE_ZH = {
     "first_response": "首次回复",
     "resolution": "办结",
     "update": "进度更新",
+    "dispatch": "派工",
+    "arrive": "到场",
+    "complete": "完工",
 }
 TO_ZH = {"supervisor": "主管", "manager": "经理"}
 CATEGORY_ZH = {
@@ -34,6 +37,16 @@ CATEGORY_ZH = {
     "security": "安防",
 }
 URGENCY_ZH = {"emergency": "急修", "urgent": "紧急", "normal": "一般", "scheduled": "预约"}
+STAGE_ZH = {
+    "accepted": "维修人员已接单",
+    "en_route": "维修人员已出发",
+    "on_site": "维修人员已到场",
+    "paused": "暂停（待料/待住户/待进场）",
+    "resumed": "已恢复维修",
+    "reopened": "已重新打开",
+    "cancelled": "已取消",
+    "closed": "已关闭",
+}
 
 
 class TemplateBroken(InvalidInput):
@@ -73,6 +86,8 @@ def enrich(context: dict) -> dict:
         extra["to_zh"] = TO_ZH.get(context["to"], context["to"])
     if "urgency" in context:
         extra["urgency_zh"] = URGENCY_ZH.get(context["urgency"], context["urgency"])
+    if "stage" in context:
+        extra["stage_zh"] = STAGE_ZH.get(context["stage"], context["stage"])
     if "category" in context:
         extra["category_zh"] = CATEGORY_ZH.get(context["category"], context["category"])
     return {**context, **extra}

@@ -72,11 +72,29 @@ async def visit_overstayed(session, e, env) -> Route:
 
 
 async def work_order_assigned(session, e, env) -> Route:
-    return (
-        await r.by_ids(session, [e.technician_id, *([e.resident_id] if e.resident_id else [])]),
-        "repair",
-        False,
-    )
+    reporters = list(dict.fromkeys([*([e.resident_id] if e.resident_id else []), *e.reporter_ids]))
+    return await r.by_ids(session, [e.technician_id, *reporters]), "repair", False
+
+
+async def to_reporters(session, e, env) -> Route:
+    return await r.by_ids(session, list(e.reporter_ids)), "repair", False
+
+
+async def dispatchers(session, e, env) -> Route:
+    return await r.staff_with(session, e.estate_id, roles=["dispatcher"]), "repair", False
+
+
+async def work_order_sla(session, e, env) -> Route:
+    people = await r.staff_with(session, e.estate_id, roles=["dispatcher"])
+    if env.type.endswith("sla_breached"):
+        people += await r.staff_with(session, e.estate_id, roles=["manager"])
+    if e.technician_id:
+        people += await r.by_ids(session, [e.technician_id])
+    return list({p.id: p for p in people}.values()), "sla", False
+
+
+async def maintenance_missed(session, e, env) -> Route:
+    return await r.staff_with(session, e.estate_id, roles=["dispatcher", "manager"]), "repair", False
 
 
 async def to_resident(session, e, env) -> Route:
@@ -123,6 +141,12 @@ ROUTES: dict[str, Router] = {
     "intake.violation.escalated": violation_escalated,
     "intake.vacant_unit.inspection_due": vacant_inspection_due,
     "repairs.work_order.assigned": work_order_assigned,
+    "repairs.work_order.unassignable": dispatchers,
+    "repairs.work_order.progressed": to_reporters,
+    "repairs.work_order.completed": to_reporters,
+    "repairs.work_order.sla_warning": work_order_sla,
+    "repairs.work_order.sla_breached": work_order_sla,
+    "repairs.maintenance.missed": maintenance_missed,
     "intake.case.opened": case_opened,
     "intake.case.assigned": case_assigned,
     "intake.case.sla_warning": case_sla,

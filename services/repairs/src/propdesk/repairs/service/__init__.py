@@ -1,0 +1,1 @@
+"""repairs's domain logic, one module per sub-domain."""

@@ -1,0 +1,82 @@
+"""repairs's projections of intake's registry: buildings, units, places (locations) and technicians
+(staff with the technician role or the engineering department). Upserts: snapshots are complete."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common.contracts import intake as ev
+from propdesk.repairs.models import Building, Place, Technician, Unit
+
+
+async def _upsert(session: AsyncSession, model, values: dict, keep: tuple[str, ...] = ()) -> None:
+    stmt = pg_insert(model).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["id"], set_={k: stmt.excluded[k] for k in values if k != "id" and k not in keep}
+        )
+    )
+
+
+async def on_building(session: AsyncSession, e: ev.BuildingRegistered) -> None:
+    await _upsert(
+        session,
+        Building,
+        {"id": e.building_id, "estate_id": e.estate_id, "code": e.code, "name": e.name, "floors": e.floors},
+    )
+
+
+async def on_unit(session: AsyncSession, e: ev.UnitSnapshot) -> None:
+    await _upsert(
+        session,
+        Unit,
+        {
+            "id": e.unit_id,
+            "estate_id": e.estate_id,
+            "building_id": e.building_id,
+            "number": e.number,
+            "floor": e.floor,
+            "kind": e.kind,
+        },
+    )
+
+
+async def on_place(session: AsyncSession, e: ev.PlaceRegistered) -> None:
+    await _upsert(
+        session,
+        Place,
+        {
+            "id": e.place_id,
+            "estate_id": e.estate_id,
+            "building_id": e.building_id,
+            "kind": e.kind,
+            "code": e.code,
+            "name": e.name,
+            "floor": e.floor,
+        },
+    )
+
+
+def is_technician(e: ev.StaffSnapshot) -> bool:
+    return "technician" in e.roles or e.department == "engineering"
+
+
+async def on_staff(session: AsyncSession, e: ev.StaffSnapshot) -> None:
+    if not is_technician(e) and await session.get(Technician, e.staff_id) is None:
+        return
+    await _upsert(
+        session,
+        Technician,
+        {
+            "id": e.staff_id,
+            "estate_id": e.estate_id,
+            "name": e.name,
+            "phone": e.phone,
+            "skills": list(e.skills),
+            "certificates": list(e.certificates),
+            "active": e.active and is_technician(e),
+            "home_building_id": None,
+        },
+        keep=("home_building_id",),  # repairs' own profile field
+    )
