@@ -59,3 +59,48 @@ async def household(
         "desk": desk,
         "me": me,
     }
+
+
+async def repair_crew(intake: httpx.AsyncClient, repairs: httpx.AsyncClient, scene: dict) -> dict[str, dict]:
+    """Two technicians (a plumber-electrician and an elevator technician with the certificate) registered in
+    intake, known to repairs, and on call for the next twelve hours. Adds 'dispatcher' to the scene."""
+    import datetime as dt
+
+    from propdesk.common.testing.helpers import wait_until
+
+    eid = uuid.UUID(scene["estate"]["id"])
+    scene["dispatcher"] = token("dispatcher", estates=[eid], sub="disp-1")
+    crew = {}
+    for key, name, skills, certs in (
+        ("plumber", "王师傅", ["plumbing", "electrical"], []),
+        ("lift", "赵师傅", ["elevator", "electrical"], ["TSG T8 电梯安装维修作业证"]),
+    ):
+        r = await intake.post(
+            f"/v1/estates/{eid}/staff",
+            headers=scene["manager"],
+            json={
+                "name": name,
+                "department": "engineering",
+                "roles": ["technician"],
+                "skills": skills,
+                "certificates": certs,
+            },
+        )
+        crew[key] = r.json()
+
+    async def known():
+        r = await repairs.get(f"/v1/estates/{eid}/technicians", headers=scene["dispatcher"])
+        return r.status_code == 200 and len(r.json()) == len(crew)
+
+    await wait_until(known, message="repairs to know the crew")
+    now = dt.datetime.now(dt.UTC)
+    window = {
+        "from_at": (now - dt.timedelta(hours=1)).isoformat(),
+        "to_at": (now + dt.timedelta(hours=12)).isoformat(),
+    }
+    for member in crew.values():
+        await repairs.put(
+            f"/v1/technicians/{member['id']}/rota", headers=scene["dispatcher"], json={"on_call": [window]}
+        )
+        member["token"] = token("technician", estates=[eid], sub=member["id"])
+    return crew
