@@ -13,13 +13,14 @@ export SSL_CERT_FILE := /etc/ssl/certs/ca-certificates.crt
 endif
 endif
 
-.PHONY: help bootstrap up test lint format check-docs docs unit e2e external bench-backbone bench-intake bench-notify clean
+.PHONY: help bootstrap up test lint format check-docs docs unit e2e external bench-backbone bench-intake bench-notify bench-repairs clean
 
 help:
 	@echo "make up              start embedded PostgreSQL + NATS, all five services, the demo estate"
 	@echo "make test            ruff, generated-docs check, the whole suite (real PostgreSQL and NATS)"
 	@echo "make docs            regenerate docs/asyncapi.yaml and docs/openapi/*.json from code"
 	@echo "make bench-backbone  outbox -> JetStream -> inbox pipeline vs raw baselines (docs/performance.md)"
+	@echo "make bench-repairs   resident reports under load with the whole stack; SLA timer precision"
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -58,6 +59,9 @@ test: lint check-docs unit external
 
 bench-notify: bootstrap
 	$(RUN) python bench/notify.py
+
+bench-repairs: bootstrap
+	$(RUN) python bench/repairs.py
 
 bench-intake: bootstrap
 	$(RUN) python bench/intake.py
