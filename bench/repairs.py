@@ -60,6 +60,8 @@ def start(name: str, port: int, env: dict, work: Path) -> subprocess.Popen:
             "--no-access-log",
             "--log-level",
             "warning",
+            "--timeout-keep-alive",
+            "60",
         ],
         env=env,
         stdout=open(work / f"{name}.log", "wb"),
@@ -155,16 +157,20 @@ async def offer(client: httpx.AsyncClient, site: dict, rate: int, seconds: float
             units=[unit],
         )
         started = time.perf_counter()
-        r = await client.post(
-            f"/v1/estates/{site['estate_id']}/work-orders",
-            headers={"Authorization": f"Bearer {token}"},
-            json={
-                "unit_id": unit,
-                "category": "plumbing",
-                "problem": "tap_toilet",
-                "description": "水龙头漏水",
-            },
-        )
+        try:
+            r = await client.post(
+                f"/v1/estates/{site['estate_id']}/work-orders",
+                headers={"Authorization": f"Bearer {token}"},
+                json={
+                    "unit_id": unit,
+                    "category": "plumbing",
+                    "problem": "tap_toilet",
+                    "description": "水龙头漏水",
+                },
+            )
+        except httpx.HTTPError:
+            errors += 1
+            return
         latencies.append(time.perf_counter() - started)
         if r.status_code == 201:
             ids.append(r.json()["id"])
@@ -328,7 +334,10 @@ async def main() -> dict:
         for proc in procs:
             proc.terminate()
         for proc in procs:
-            proc.wait(15)
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         nats.stop()
         pg.stop()
 

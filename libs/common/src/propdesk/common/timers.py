@@ -134,6 +134,13 @@ async def cancel(session: AsyncSession, key: str) -> bool:
     return result.rowcount > 0
 
 
+async def cancel_many(session: AsyncSession, keys: list[str]) -> int:
+    if not keys:
+        return 0
+    table = platform_of(session).timer
+    return (await session.execute(delete(table).where(table.c.key.in_(keys)))).rowcount
+
+
 class TimerWorker:
     def __init__(
         self,

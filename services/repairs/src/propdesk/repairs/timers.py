@@ -7,13 +7,8 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common.timers import Timer, TimerHandler
+from propdesk.common.timers import BatchTimerHandler, Timer, TimerHandler
 from propdesk.repairs.service import maintenance, workorders
-
-
-async def sla(session: AsyncSession, timer: Timer) -> None:
-    p = timer.payload
-    await workorders.on_sla(session, uuid.UUID(p["work_order_id"]), p["milestone"], p["point"])
 
 
 async def autoclose(session: AsyncSession, timer: Timer) -> None:
@@ -29,8 +24,8 @@ async def pm_missed(session: AsyncSession, timer: Timer) -> None:
     await maintenance.check_missed(session, uuid.UUID(p["schedule_id"]), uuid.UUID(p["work_order_id"]))
 
 
+BATCH_HANDLERS: dict[str, BatchTimerHandler] = {"wo.sla": workorders.on_sla_due}
 HANDLERS: dict[str, TimerHandler] = {
-    "wo.sla": sla,
     "wo.autoclose": autoclose,
     "pm.generate": pm_generate,
     "pm.missed": pm_missed,

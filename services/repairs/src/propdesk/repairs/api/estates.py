@@ -55,6 +55,7 @@ async def put_sla_target(
         set_={"target_minutes": data.target_minutes, "calendar": data.calendar},
     ).returning(SlaTarget.id)
     target_id = (await session.execute(stmt)).scalar_one()
+    estates.invalidate(estate_id)
     return SlaTargetRead(id=target_id, estate_id=estate_id, **data.model_dump())
 
 
@@ -87,6 +88,7 @@ async def put_settings(
     await estates.require_estate(session, estate_id)
     stmt = pg_insert(EstateSettings).values(estate_id=estate_id, **data.model_dump())
     await session.execute(stmt.on_conflict_do_update(index_elements=["estate_id"], set_=data.model_dump()))
+    estates.invalidate(estate_id)
     return data
 
 

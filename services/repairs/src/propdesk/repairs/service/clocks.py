@@ -7,41 +7,16 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import timers
 from propdesk.common.sla import Clock
 from propdesk.common.timeutil import BusinessCalendar
-from propdesk.repairs.models import SlaTarget, WorkOrder
+from propdesk.repairs.models import WorkOrder
 
 WARNINGS = (0.5, 0.8)
 MILESTONES = ("acknowledge", "dispatch", "arrive", "complete")
 CAL = BusinessCalendar()
-
-
-async def targets(
-    session: AsyncSession, estate_id: uuid.UUID, category: str, urgency: str
-) -> dict[str, tuple[int, str]]:
-    rows = (
-        (
-            await session.execute(
-                select(SlaTarget)
-                .where(
-                    SlaTarget.estate_id == estate_id,
-                    SlaTarget.urgency == urgency,
-                    (SlaTarget.category == category) | SlaTarget.category.is_(None),
-                )
-                .order_by(SlaTarget.category.nulls_first())
-            )
-        )
-        .scalars()
-        .all()
-    )
-    found: dict[str, tuple[int, str]] = {}
-    for row in rows:  # the category's own rows come last and win
-        found[row.milestone] = (row.target_minutes, row.calendar)
-    return found
 
 
 def load(wo: WorkOrder) -> dict[str, Clock]:
@@ -77,20 +52,30 @@ def next_point(clock: Clock) -> tuple[str, dt.datetime] | None:
 
 
 async def arm(session: AsyncSession, wo: WorkOrder, clocks: dict[str, Clock]) -> None:
-    """(Re)schedule every milestone's timer after a change; met, paused or breached ones are cancelled."""
-    for milestone in MILESTONES:
-        clock = clocks.get(milestone)
-        point = next_point(clock) if clock is not None else None
-        if point is None:
-            await timers.cancel(session, key(wo.id, milestone))
-        else:
-            await timers.schedule(
-                session,
-                kind="wo.sla",
-                key=key(wo.id, milestone),
-                due_at=point[1],
-                payload={"work_order_id": str(wo.id), "milestone": milestone, "point": point[0]},
-            )
+    """(Re)schedule every milestone's timer after a change (met, paused or breached ones are cancelled)."""
+    await arm_many(session, [(wo, clocks)])
+
+
+async def arm_many(session: AsyncSession, orders: list[tuple[WorkOrder, dict[str, Clock]]]) -> None:
+    """`arm` for many orders: two statements whatever their number."""
+    items, stale = [], []
+    for wo, clocks in orders:
+        for milestone in MILESTONES:
+            clock = clocks.get(milestone)
+            point = next_point(clock) if clock is not None else None
+            if point is None:
+                stale.append(key(wo.id, milestone))
+            else:
+                items.append(
+                    {
+                        "kind": "wo.sla",
+                        "key": key(wo.id, milestone),
+                        "due_at": point[1],
+                        "payload": {"work_order_id": str(wo.id), "milestone": milestone, "point": point[0]},
+                    }
+                )
+    await timers.schedule_many(session, items)
+    await timers.cancel_many(session, stale)
 
 
 def meet(clocks: dict[str, Clock], milestones: tuple[str, ...], at: dt.datetime) -> list[str]:

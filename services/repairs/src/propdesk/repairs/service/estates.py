@@ -3,6 +3,7 @@ starter price list), say so."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from propdesk.common.contracts.intake import EstateRegistered
 from propdesk.common.contracts.repairs import EstateProvisioned
 from propdesk.common.events import Envelope
 from propdesk.repairs.models import EstateSettings, PriceItem, SlaTarget, estate
+from propdesk.repairs.schemas import RepairSettings
 
 WORKDAY = 9 * 60
 DEFAULTS = [
@@ -68,8 +70,30 @@ async def provision_estate(session: AsyncSession, event: EstateRegistered, envel
     )
 
 
+# Per-process cache of estate configuration read on every report (time zone, settings, SLA targets). A change
+# made through this process's API drops it at once; other replicas see it within TTL seconds.
+TTL = 5.0
+_cache: dict[tuple, tuple[float, object]] = {}
+
+
+def _get(key: tuple):
+    hit = _cache.get(key)
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def _put(key: tuple, value, ttl: float = TTL):
+    _cache[key] = (time.monotonic() + ttl, value)
+    return value
+
+
+def invalidate(estate_id: uuid.UUID) -> None:
+    for key in [k for k in _cache if k[1] == estate_id]:
+        _cache.pop(key, None)
+
+
 async def require_estate(session: AsyncSession, estate_id: uuid.UUID) -> None:
-    await projections.require_known_estate(session, estate, estate_id, "repairs")
+    if _get(("tz", estate_id)) is None:
+        await projections.require_known_estate(session, estate, estate_id, "repairs")
 
 
 async def sla_targets(session: AsyncSession, estate_id: uuid.UUID) -> list[SlaTarget]:
@@ -82,17 +106,53 @@ async def sla_targets(session: AsyncSession, estate_id: uuid.UUID) -> list[SlaTa
     return list(rows.scalars().all())
 
 
-async def settings_for(session: AsyncSession, estate_id: uuid.UUID) -> EstateSettings:
+async def settings_for(session: AsyncSession, estate_id: uuid.UUID) -> RepairSettings:
+    if (hit := _get(("settings", estate_id))) is not None:
+        return hit
     row = await session.get(EstateSettings, estate_id)
-    return row or EstateSettings(
-        estate_id=estate_id,
-        labour_rate_fen_per_hour=8000,
-        duplicate_window_minutes=240,
-        auto_close_days=7,
-        auto_dispatch=True,
+    if row is None:
+        return RepairSettings()
+    return _put(
+        ("settings", estate_id),
+        RepairSettings(
+            labour_rate_fen_per_hour=row.labour_rate_fen_per_hour,
+            duplicate_window_minutes=row.duplicate_window_minutes,
+            auto_close_days=row.auto_close_days,
+            auto_dispatch=row.auto_dispatch,
+        ),
     )
 
 
 async def timezone_of(session: AsyncSession, estate_id: uuid.UUID) -> str:
+    if (hit := _get(("tz", estate_id))) is not None:
+        return hit
     tz = (await session.execute(select(estate.c.timezone).where(estate.c.id == estate_id))).scalar()
-    return tz or "Asia/Shanghai"
+    return _put(("tz", estate_id), tz, ttl=60.0) if tz else "Asia/Shanghai"
+
+
+async def targets(
+    session: AsyncSession, estate_id: uuid.UUID, category: str, urgency: str
+) -> dict[str, tuple[int, str]]:
+    """Milestone -> (minutes, calendar) for this category and urgency; the category's own rows win."""
+    key = ("targets", estate_id, category, urgency)
+    if (hit := _get(key)) is not None:
+        return dict(hit)
+    rows = (
+        (
+            await session.execute(
+                select(SlaTarget)
+                .where(
+                    SlaTarget.estate_id == estate_id,
+                    SlaTarget.urgency == urgency,
+                    (SlaTarget.category == category) | SlaTarget.category.is_(None),
+                )
+                .order_by(SlaTarget.category.nulls_first())
+            )
+        )
+        .scalars()
+        .all()
+    )
+    found: dict[str, tuple[int, str]] = {}
+    for row in rows:  # the category's own rows come last and win
+        found[row.milestone] = (row.target_minutes, row.calendar)
+    return dict(_put(key, found))

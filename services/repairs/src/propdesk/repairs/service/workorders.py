@@ -104,7 +104,7 @@ async def reporter_ids(session: AsyncSession, wo: WorkOrder) -> list[uuid.UUID]:
     return list(dict.fromkeys(rows.scalars().all()))
 
 
-async def ref(session: AsyncSession, wo: WorkOrder) -> dict:
+async def ref(session: AsyncSession, wo: WorkOrder, reporters: list[uuid.UUID] | None = None) -> dict:
     return {
         "work_order_id": wo.id,
         "estate_id": wo.estate_id,
@@ -116,7 +116,7 @@ async def ref(session: AsyncSession, wo: WorkOrder) -> dict:
         "category": wo.category,
         "urgency": wo.urgency,
         "technician_id": wo.technician_id,
-        "reporter_ids": await reporter_ids(session, wo),
+        "reporter_ids": reporters if reporters is not None else await reporter_ids(session, wo),
     }
 
 
@@ -281,15 +281,13 @@ async def report(
         scheduled_for=scheduled_for,
     )
     wo.created_at = now
-    running = clocks.start(await clocks.targets(session, estate_id, category, wo.urgency), now)
+    running = clocks.start(await estates.targets(session, estate_id, category, wo.urgency), now)
     clocks.store(wo, running)
     session.add(wo)
     await session.flush()
     reporter.work_order_id = wo.id
     session.add(reporter)
-    await clocks.arm(session, wo, running)
     entry(session, wo, "reported", actor, description, before="", source=source)
-    await session.flush()
     await _record(session, wo, _created_event(wo, request_id))
     if found.emergency:
         await _record(
@@ -310,8 +308,12 @@ async def report(
                 reporter_phone=reporter_phone,
             ),
         )
+    reporters = [reporter_resident_id] if reporter_resident_id else []
     if settings.auto_dispatch:
-        await auto_assign(session, wo, actor="system")
+        await auto_assign(session, wo, actor="system", reporters=reporters)  # arms the clocks' timers
+    else:
+        await clocks.arm(session, wo, running)
+        await session.flush()
     return wo, False
 
 
@@ -331,7 +333,9 @@ def _created_event(wo: WorkOrder, request_id: uuid.UUID | None) -> ev.WorkOrderC
 # ---------------------------------------------------------------- dispatch
 
 
-async def auto_assign(session: AsyncSession, wo: WorkOrder, *, actor: str) -> Technician | None:
+async def auto_assign(
+    session: AsyncSession, wo: WorkOrder, *, actor: str, reporters: list[uuid.UUID] | None = None
+) -> Technician | None:
     """Pick a technician (skill, shift, load, distance); when nobody fits, say so to the dispatchers."""
     now = utcnow()
     ranked, why = await dispatch.candidates(
@@ -343,14 +347,23 @@ async def auto_assign(session: AsyncSession, wo: WorkOrder, *, actor: str) -> Te
             before, wo.state = wo.state, "triaged"
             clocks.meet(running, MEETS["triage"], now)
             clocks.store(wo, running)
-            await clocks.arm(session, wo, running)
             entry(session, wo, "triage", actor, None, before=before)
+        await clocks.arm(session, wo, running)
         entry(session, wo, "unassignable", actor, why)
         await session.flush()
-        await _record(session, wo, ev.WorkOrderUnassignable(**await ref(session, wo), reason=why))
+        await _record(session, wo, ev.WorkOrderUnassignable(**await ref(session, wo, reporters), reason=why))
         return None
     chosen = ranked[0]
-    await _assign(session, wo, chosen.technician, actor=actor, note=None, auto=True, load=chosen.load)
+    await _assign(
+        session,
+        wo,
+        chosen.technician,
+        actor=actor,
+        note=None,
+        auto=True,
+        load=chosen.load,
+        reporters=reporters,
+    )
     return chosen.technician
 
 
@@ -363,6 +376,7 @@ async def _assign(
     note: str | None,
     auto: bool,
     load: int | None = None,
+    reporters: list[uuid.UUID] | None = None,
 ) -> None:
     now = utcnow()
     running = clocks.load(wo)
@@ -400,7 +414,7 @@ async def _assign(
             category=wo.category,
             urgency=wo.urgency,
             description=wo.description,
-            reporter_ids=await reporter_ids(session, wo),
+            reporter_ids=reporters if reporters is not None else await reporter_ids(session, wo),
         ),
     )
 
@@ -515,7 +529,7 @@ async def act(session: AsyncSession, wo: WorkOrder, action, *, principal: Princi
         wo.reopen_count += 1
         wo.completed_at = wo.closed_at = None
         wo.open, wo.technician_id, wo.declined_by = True, None, []
-        found = await clocks.targets(session, wo.estate_id, wo.category, wo.urgency)
+        found = await estates.targets(session, wo.estate_id, wo.category, wo.urgency)
         restart = {m: v for m, v in found.items() if m != "acknowledge"}
         running = {**{m: c for m, c in running.items() if m == "acknowledge"}, **clocks.start(restart, now)}
         await timers.cancel(session, f"wo:{wo.id}:autoclose")
@@ -527,7 +541,7 @@ async def act(session: AsyncSession, wo: WorkOrder, action, *, principal: Princi
             raise IllegalTransition(
                 Text("紧急程度未变化", "The urgency is already that"), state=wo.state, action=name
             )
-        found = await clocks.targets(session, wo.estate_id, wo.category, action.urgency)
+        found = await estates.targets(session, wo.estate_id, wo.category, action.urgency)
         running = clocks.retarget(running, found, wo.created_at, now)
         entry(session, wo, name, actor, note, urgency_from=wo.urgency, urgency_to=action.urgency)
         wo.urgency = action.urgency
@@ -690,39 +704,81 @@ async def record_part(
 # ---------------------------------------------------------------- timers and events
 
 
-async def on_sla(session: AsyncSession, work_order_id: uuid.UUID, milestone: str, point: str) -> None:
-    wo = await timers.lock_or_defer(session, WorkOrder, work_order_id)
-    if wo is None or wo.state in DONE:
-        return
-    running, now = clocks.load(wo), utcnow()
-    clock = running.get(milestone)
-    if clock is None or clock.met_at is not None or clock.paused_at is not None:
-        return
-    due = clock.due_at(clocks.CAL)
-    if point == "breach":
-        if clock.breached_at is None and due is not None and now >= due:
-            clock.breached_at, wo.breached = now, True
-            entry(session, wo, "sla_breached", "system", None, milestone=milestone, due_at=due.isoformat())
-            await _record(
-                session,
-                wo,
-                ev.WorkOrderSlaBreached(**await ref(session, wo), milestone=milestone, due_at=due),
+async def on_sla_due(session: AsyncSession, batch: list[timers.Timer]) -> None:
+    """Every due SLA point at once (a batch handler): one query for the orders, one for their reporters,
+    the events in bulk, the timers moved to their next points in two statements. An order a request holds
+    locked keeps its timer, retried a second later."""
+    ids = {uuid.UUID(t.payload["work_order_id"]) for t in batch}
+    orders = {
+        wo.id: wo
+        for wo in (
+            await session.execute(
+                select(WorkOrder).where(WorkOrder.id.in_(ids)).with_for_update(skip_locked=True)
             )
-    else:
-        threshold = float(point)
-        if threshold not in clock.warned:
+        ).scalars()
+    }
+    busy = [t for t in batch if uuid.UUID(t.payload["work_order_id"]) not in orders]
+    if busy:
+        exists = set(
+            (
+                await session.execute(
+                    select(WorkOrder.id).where(
+                        WorkOrder.id.in_([uuid.UUID(t.payload["work_order_id"]) for t in busy])
+                    )
+                )
+            ).scalars()
+        )
+        retry = utcnow() + dt.timedelta(seconds=1)
+        await timers.schedule_many(
+            session,
+            [
+                {"kind": t.kind, "key": t.key, "due_at": retry, "payload": t.payload}
+                for t in busy
+                if uuid.UUID(t.payload["work_order_id"]) in exists
+            ],
+        )
+    reporters: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in orders}
+    for wo_id, resident_id in await session.execute(
+        select(WorkOrderReporter.work_order_id, WorkOrderReporter.resident_id)
+        .where(WorkOrderReporter.work_order_id.in_(list(orders)), WorkOrderReporter.resident_id.is_not(None))
+        .order_by(WorkOrderReporter.reported_at)
+    ):
+        if resident_id not in reporters[wo_id]:
+            reporters[wo_id].append(resident_id)
+    now, touched, events = utcnow(), {}, []
+    for t in batch:
+        wo = orders.get(uuid.UUID(t.payload["work_order_id"]))
+        if wo is None or wo.state in DONE:
+            continue
+        running = touched.get(wo.id) or clocks.load(wo)
+        milestone, point = t.payload["milestone"], t.payload["point"]
+        clock = running.get(milestone)
+        if clock is None or clock.met_at is not None or clock.paused_at is not None:
+            continue
+        due = clock.due_at(clocks.CAL)
+        base = await ref(session, wo, reporters[wo.id])
+        if point == "breach":
+            if clock.breached_at is None and due is not None and now >= due:
+                clock.breached_at, wo.breached = now, True
+                entry(
+                    session, wo, "sla_breached", "system", None, milestone=milestone, due_at=due.isoformat()
+                )
+                events.append((wo, ev.WorkOrderSlaBreached(**base, milestone=milestone, due_at=due)))
+        elif (threshold := float(point)) not in clock.warned:
             clock.warned.append(threshold)
             entry(session, wo, "sla_warning", "system", None, milestone=milestone, threshold=threshold)
-            await _record(
-                session,
-                wo,
-                ev.WorkOrderSlaWarning(
-                    **await ref(session, wo), milestone=milestone, threshold=threshold, due_at=due
-                ),
+            events.append(
+                (wo, ev.WorkOrderSlaWarning(**base, milestone=milestone, threshold=threshold, due_at=due))
             )
-    clocks.store(wo, running)
-    await clocks.arm(session, wo, running)
+        touched[wo.id] = running
+    for wo_id, running in touched.items():
+        clocks.store(orders[wo_id], running)
+    await clocks.arm_many(session, [(orders[i], running) for i, running in touched.items()])
     await session.flush()
+    for estate_id in {wo.estate_id for wo, _ in events}:
+        await outbox.record_many(
+            session, [(e, wo.id) for wo, e in events if wo.estate_id == estate_id], estate_id=estate_id
+        )
 
 
 async def on_autoclose(session: AsyncSession, work_order_id: uuid.UUID) -> None:
