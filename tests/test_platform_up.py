@@ -171,6 +171,12 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
         assert len(httpx.get(f"{base}/staff", headers=auth).json()["items"]) == seeded["staff"]
         occupied = httpx.get(f"{base}/units", params={"state": "occupied", "limit": 500}, headers=auth).json()
         assert len(occupied["items"]) > 150
+        assert seeded["technicians_on_rota"] == seeded["technicians"]  # repairs can dispatch in the demo
+        repairs_base = f"{rows['repairs']['url']}/v1/estates/{estate['id']}"
+        techs = httpx.get(f"{repairs_base}/technicians", headers=auth).json()
+        assert len(techs) == seeded["technicians"] and all(t["rota"]["weekly"] for t in techs)
+        kpis = httpx.get(f"{base}/kpis", headers=auth).json()
+        assert kpis["cases"]["total"] >= 18 and kpis["calls"]["total"] == 30  # the demo's month of desk work
         found = httpx.get(f"{base}/residents", params={"name": "王"}, headers=auth).json()
         assert found["items"] and all(r["name"].startswith("王") for r in found["items"])
         check_newcomer_sees_messages(env, rows, auth, estate["id"])

@@ -482,14 +482,20 @@ def migrate(service: str = typer.Option(None, help="one service (default: all)")
 
 async def seed_demo() -> dict:
     """Load the demo estate through intake's public API (see `propdesk.common.demo.load`)."""
-    from propdesk.common.demo import generate, load
+    from propdesk.common.demo import generate, load, load_rota
 
     estate = generate()
     intake = next(d for d in definitions() if d.name == "intake")
-    async with httpx.AsyncClient(base_url=service_url(intake), timeout=120) as client:
-        summary = await load(
-            client, admin_headers(), estate, warn=lambda text: typer.secho(text, fg="yellow")
-        )
+    repairs = next(d for d in definitions() if d.name == "repairs")
+    auth = admin_headers()
+    async with (
+        httpx.AsyncClient(base_url=service_url(intake), timeout=120) as client,
+        httpx.AsyncClient(base_url=service_url(repairs), timeout=30) as repairs_client,
+    ):
+        summary = await load(client, auth, estate, warn=lambda text: typer.secho(text, fg="yellow"))
+        listed = (await client.get("/v1/estates", headers=auth, params={"limit": 500})).json()["items"]
+        estate_id = next(e["id"] for e in listed if e["code"] == estate.code)
+        summary["technicians_on_rota"] = await load_rota(repairs_client, auth, estate_id)
     typer.echo(f"demo estate {estate.name} ({estate.code}) loaded: {summary}")
     return {"estate": estate.code, **summary}
 

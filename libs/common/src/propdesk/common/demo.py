@@ -383,3 +383,32 @@ async def _desk_work(client, estate: DemoEstate, estate_id: str, auth, key) -> d
         )
         counts["follow_ups_answered"] += 1
     return counts
+
+
+async def load_rota(repairs, auth: dict[str, str], estate_id: str, *, timeout: float = 60.0) -> int:
+    """Give the demo's technicians a rota in repairs once it knows them all: day shifts 08:00-20:00 every
+    day, every third technician on nights (20:00-08:00), so reports are dispatched round the clock. A rota
+    already set is left alone. Returns how many technicians got one."""
+    import asyncio
+    import time
+
+    expected = sum(1 for s in generate().staff if s.role == "technician")
+    deadline, techs = time.monotonic() + timeout, []
+    while time.monotonic() < deadline:
+        r = await repairs.get(f"/v1/estates/{estate_id}/technicians", headers=auth)
+        techs = r.json() if r.status_code == 200 else []
+        if len(techs) >= expected:
+            break
+        await asyncio.sleep(0.5)
+    given = 0
+    for n, tech in enumerate(techs):
+        if tech["rota"]["weekly"] or tech["rota"]["on_call"]:
+            continue
+        night = n % 3 == 2
+        weekly = [
+            {"weekday": d, "starts": "20:00" if night else "08:00", "ends": "08:00" if night else "20:00"}
+            for d in range(7)
+        ]
+        r = await repairs.put(f"/v1/technicians/{tech['id']}/rota", headers=auth, json={"weekly": weekly})
+        given += r.status_code == 200
+    return given
