@@ -89,6 +89,7 @@ async def put_rota(
         ]
     )
     await session.flush()
+    dispatch.forget_roster(tech.estate_id)
     return (await _read(session, [tech]))[0]
 
 
@@ -110,4 +111,5 @@ async def put_profile(
             raise LocationNotFound(f"building {data.home_building_id} is not known in this estate")
     tech.home_building_id = data.home_building_id
     await session.flush()
+    dispatch.forget_roster(tech.estate_id)
     return (await _read(session, [tech]))[0]

@@ -29,36 +29,41 @@ router = APIRouter(tags=["work orders"])
 EXTRA = ("linked", "clocks", "timeline", "reporters", "parts")
 
 
-async def _read(session, wo: WorkOrder, *, full: bool = True, linked: bool = False) -> WorkOrderRead:
+async def _read(
+    session, wo: WorkOrder, *, full: bool = True, linked: bool = False, fresh: bool = False
+) -> WorkOrderRead:
+    """The order as the API shows it. `fresh`: created in this session, so its timeline and reporters are the
+    session's own new rows (no need to read them back)."""
     fields = {f: getattr(wo, f) for f in WorkOrderRead.model_fields if f not in EXTRA}
     read = WorkOrderRead.model_validate({**fields, "linked": linked, "clocks": clocks.view(wo, utcnow())})
-    if full:
-        read.timeline = [
-            EntryRead.model_validate(e)
-            for e in (
-                await session.execute(
-                    select(WorkOrderEntry)
-                    .where(WorkOrderEntry.work_order_id == wo.id)
-                    .order_by(WorkOrderEntry.id)
-                )
-            ).scalars()
-        ]
-        read.reporters = [
-            ReporterRead.model_validate(r)
-            for r in (
-                await session.execute(
-                    select(WorkOrderReporter)
-                    .where(WorkOrderReporter.work_order_id == wo.id)
-                    .order_by(WorkOrderReporter.reported_at)
-                )
-            ).scalars()
-        ]
-        read.parts = [
-            PartRead.model_validate(p)
-            for p in (
-                await session.execute(select(WorkOrderPart).where(WorkOrderPart.work_order_id == wo.id))
-            ).scalars()
-        ]
+    if not full:
+        return read
+    if fresh:
+        mine = [o for o in session.info.get("new_rows", []) if o.work_order_id == wo.id]
+        entries = sorted((o for o in mine if isinstance(o, WorkOrderEntry)), key=lambda e: e.id)
+        reporters = [o for o in mine if isinstance(o, WorkOrderReporter)]
+        parts: list = []
+    else:
+        entries = (
+            await session.execute(
+                select(WorkOrderEntry)
+                .where(WorkOrderEntry.work_order_id == wo.id)
+                .order_by(WorkOrderEntry.id)
+            )
+        ).scalars()
+        reporters = (
+            await session.execute(
+                select(WorkOrderReporter)
+                .where(WorkOrderReporter.work_order_id == wo.id)
+                .order_by(WorkOrderReporter.reported_at)
+            )
+        ).scalars()
+        parts = (
+            await session.execute(select(WorkOrderPart).where(WorkOrderPart.work_order_id == wo.id))
+        ).scalars()
+    read.timeline = [EntryRead.model_validate(e) for e in entries]
+    read.reporters = [ReporterRead.model_validate(r) for r in reporters]
+    read.parts = [PartRead.model_validate(p) for p in parts]
     return read
 
 
@@ -111,7 +116,7 @@ async def report(
             payable=data.payable,
             actor=workorders.actor_of(principal),
         )
-        return await _read(session, wo, linked=linked), 200 if linked else 201
+        return await _read(session, wo, linked=linked, fresh=not linked), 200 if linked else 201
 
     return await idempotent(request, session, principal, create)
 

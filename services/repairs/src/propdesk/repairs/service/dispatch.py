@@ -6,6 +6,7 @@ dispatcher."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 
@@ -74,21 +75,63 @@ async def shifts_of(session: AsyncSession, technician_ids: list[uuid.UUID]) -> d
     return out
 
 
+@dataclass(frozen=True)
+class Roster:
+    technicians: list[Technician]
+    shifts: dict[uuid.UUID, list[Shift]]
+
+
+_rosters: dict[uuid.UUID, tuple[float, Roster]] = {}
+ROSTER_TTL = 5.0  # seconds; a change through this process drops it at once
+
+
+def forget_roster(estate_id: uuid.UUID) -> None:
+    _rosters.pop(estate_id, None)
+
+
+async def roster(session: AsyncSession, estate_id: uuid.UUID) -> Roster:
+    """The estate's technicians and their shifts in one query, cached briefly (read on every report)."""
+    hit = _rosters.get(estate_id)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    rows = (
+        await session.execute(
+            select(Technician, Shift)
+            .outerjoin(Shift, Shift.technician_id == Technician.id)
+            .where(Technician.estate_id == estate_id)
+            .execution_options(populate_existing=True)
+        )
+    ).all()
+    techs: dict[uuid.UUID, Technician] = {}
+    shifts: dict[uuid.UUID, list[Shift]] = {}
+    for tech, shift in rows:
+        techs.setdefault(tech.id, tech)
+        shifts.setdefault(tech.id, [])
+        if shift is not None:
+            shifts[tech.id].append(shift)
+    for obj in [*techs.values(), *(s for v in shifts.values() for s in v)]:
+        session.expunge(obj)  # plain values from here on: safe to share between requests
+    found = Roster(list(techs.values()), shifts)
+    _rosters[estate_id] = (time.monotonic() + ROSTER_TTL, found)
+    return found
+
+
 async def candidates(
     session: AsyncSession, wo: WorkOrder, now: dt.datetime, tz: str
 ) -> tuple[list[Candidate], str]:
     """Ranked candidates, and when there are none, why."""
-    techs = list(
-        (await session.execute(select(Technician).where(Technician.estate_id == wo.estate_id))).scalars()
-    )
-    skilled = [t for t in techs if qualified(t, wo.category) is None and t.id not in (wo.declined_by or [])]
+    team = await roster(session, wo.estate_id)
+    skilled = [
+        t
+        for t in team.technicians
+        if qualified(t, wo.category) is None and t.id not in (wo.declined_by or [])
+    ]
     if not skilled:
         needed = REQUIRED_CERTIFICATE.get(wo.category)
         return [], f"no active technician with the skill {wo.category}" + (
             f" and a {needed} certificate" if needed else ""
         )
-    rota = await shifts_of(session, [t.id for t in skilled])
-    working = [t for t in skilled if on_shift(rota[t.id], now, tz)]
+    working = [t for t in skilled if on_shift(team.shifts.get(t.id, []), now, tz)]
     if not working:
         return [], f"no technician with the skill {wo.category} is on shift now"
     load = await loads(session, wo.estate_id)

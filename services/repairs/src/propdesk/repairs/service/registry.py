@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.contracts import intake as ev
 from propdesk.repairs.models import Building, Place, Technician, Unit
+from propdesk.repairs.service.dispatch import forget_roster
 
 
 async def _upsert(session: AsyncSession, model, values: dict, keep: tuple[str, ...] = ()) -> None:
@@ -80,3 +81,4 @@ async def on_staff(session: AsyncSession, e: ev.StaffSnapshot) -> None:
         },
         keep=("home_building_id",),  # repairs' own profile field
     )
+    forget_roster(e.estate_id)

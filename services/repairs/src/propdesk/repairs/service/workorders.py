@@ -123,17 +123,17 @@ async def ref(session: AsyncSession, wo: WorkOrder, reporters: list[uuid.UUID] |
 def entry(
     session: AsyncSession, wo: WorkOrder, kind: str, actor: str, note=None, *, before=None, **data
 ) -> None:
-    session.add(
-        WorkOrderEntry(
-            work_order_id=wo.id,
-            kind=kind,
-            from_state=before,
-            to_state=wo.state if before is not None else None,
-            actor=actor,
-            note=note,
-            data={k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()},
-        )
+    row = WorkOrderEntry(
+        work_order_id=wo.id,
+        kind=kind,
+        from_state=before,
+        to_state=wo.state if before is not None else None,
+        actor=actor,
+        note=note,
+        data={k: (str(v) if isinstance(v, uuid.UUID) else v) for k, v in data.items()},
     )
+    session.add(row)
+    session.info.setdefault("new_rows", []).append(row)  # the response of the request that wrote it shows it
 
 
 async def _record(session: AsyncSession, wo: WorkOrder, event) -> None:
@@ -287,6 +287,7 @@ async def report(
     await session.flush()
     reporter.work_order_id = wo.id
     session.add(reporter)
+    session.info.setdefault("new_rows", []).append(reporter)
     entry(session, wo, "reported", actor, description, before="", source=source)
     await _record(session, wo, _created_event(wo, request_id))
     if found.emergency:
