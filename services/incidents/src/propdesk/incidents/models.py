@@ -1,14 +1,28 @@
-"""incidents's tables, schema `incidents`."""
+"""incidents's tables, schema `incidents`: the estate projection and response targets, estate playbook
+overrides, incidents with their snapshot playbook, steps, outside parties, linked reports and timeline."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from propdesk.common.db import KeyMixin, TimestampMixin, make_metadata
+from propdesk.common.ids import uuid7
 from propdesk.common.projections import estate_projection
 
 SCHEMA = "incidents"
@@ -32,3 +46,109 @@ class ResponseTarget(KeyMixin, TimestampMixin, Base):
     step: Mapped[str] = mapped_column(String(32))
     target_minutes: Mapped[int] = mapped_column(Integer())
     source: Mapped[str] = mapped_column(String(200))
+
+
+class EstatePlaybook(KeyMixin, TimestampMixin, Base):
+    """An estate's own version of a playbook (the YAML as given, validated)."""
+
+    __tablename__ = "estate_playbook"
+    __table_args__ = (UniqueConstraint("estate_id", "key", "version"),)
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("incidents.estate.id"))
+    key: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+    document: Mapped[dict] = mapped_column(JSONB)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class Incident(KeyMixin, TimestampMixin, Base):
+    __tablename__ = "incident"
+    __table_args__ = (
+        UniqueConstraint("reference"),
+        Index("ix_incident_estate_active", "estate_id", "playbook_key", postgresql_where=text("active")),
+    )
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("incidents.estate.id"))
+    reference: Mapped[str] = mapped_column(String(32))
+    playbook_key: Mapped[str] = mapped_column(String(40))
+    playbook_version: Mapped[int] = mapped_column(Integer)
+    playbook: Mapped[dict] = mapped_column(
+        JSONB
+    )  # the snapshot: later edits do not change a running incident
+    severity: Mapped[str] = mapped_column(String(10))
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    building_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    place_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    floors: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(16))
+    source_ref: Mapped[str | None] = mapped_column(String(100))
+    reports: Mapped[int] = mapped_column(Integer, default=1)
+    triggered_by: Mapped[str] = mapped_column(String(100))
+    triggered_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    stabilised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IncidentStep(KeyMixin, Base):
+    __tablename__ = "incident_step"
+    __table_args__ = (UniqueConstraint("incident_id", "key"),)
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.incident.id"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(40))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    role: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    escalation_level: Mapped[int] = mapped_column(SmallInteger, default=0)
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class IncidentParty(KeyMixin, Base):
+    """An outside party: 119, 110, 120, the elevator contractor, the utility."""
+
+    __tablename__ = "incident_party"
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.incident.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(24))
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    called_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    called_by: Mapped[str] = mapped_column(String(100))
+    promised_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    arrived_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IncidentEntry(Base):
+    """The timeline: state changes, steps, escalations, calls, linked reports, notes."""
+
+    __tablename__ = "incident_entry"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.incident.id"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSONB, default=dict)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC))

@@ -1,4 +1,5 @@
-"""Events incidents consumes."""
+"""Events incidents consumes: intake's estates, and repairs' emergency reports (an elevator entrapment or a
+fire becomes an incident, or is linked to the active one)."""
 
 from __future__ import annotations
 
@@ -6,16 +7,36 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
 from propdesk.common.contracts.intake import EstateRegistered
+from propdesk.common.contracts.repairs import EmergencyReported
 from propdesk.common.events import Envelope
-from propdesk.incidents import service
+from propdesk.incidents.service import estates, incidents
 
 intake = Subscription(producer="intake")
+repairs = Subscription(producer="repairs")
 
 
 @intake.on(EstateRegistered.spec.type)
 async def on_estate_registered(session: AsyncSession, event: EstateRegistered, envelope: Envelope) -> None:
-    await service.provision_estate(session, event, envelope)
+    await estates.provision_estate(session, event, envelope)
+
+
+@repairs.on(EmergencyReported.spec.type)
+async def on_emergency(session: AsyncSession, event: EmergencyReported, envelope: Envelope) -> None:
+    who = f"{event.reporter_name} {event.reporter_phone or ''}".strip()
+    await incidents.trigger(
+        session,
+        event.estate_id,
+        event.kind,
+        description=f"{event.description}（{event.reference}{'，报告人 ' + who if who else ''}）",
+        building_id=event.building_id,
+        place_id=event.place_id,
+        unit_id=event.unit_id,
+        location=event.location,
+        source="event",
+        source_ref=event.reference,
+        actor="repairs",
+    )
 
 
 def subscriptions() -> list[Subscription]:
-    return [intake]
+    return [intake, repairs]

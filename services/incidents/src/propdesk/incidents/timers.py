@@ -1,7 +1,17 @@
-"""What incidents does when a durable timer fires; the domain's timers arrive with its issue."""
+"""What incidents does when a durable timer fires: a step's deadline (and each repeat of its escalation)."""
 
 from __future__ import annotations
 
-from propdesk.common.timers import TimerHandler
+import uuid
 
-HANDLERS: dict[str, TimerHandler] = {}
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common.timers import Timer, TimerHandler
+from propdesk.incidents.service import incidents
+
+
+async def step_due(session: AsyncSession, timer: Timer) -> None:
+    await incidents.on_step_due(session, uuid.UUID(timer.payload["incident_id"]), timer.payload["step"])
+
+
+HANDLERS: dict[str, TimerHandler] = {"incident.step_due": step_due}

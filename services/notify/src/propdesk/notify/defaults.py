@@ -193,6 +193,19 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Maintenance missed {{ reference }}",
         "{{ title }} was due on {{ due_on }} and is not done ({{ reference }}).",
     ),
+    "incidents.incident.triggered": (
+        "{% if drill %}【演练】{% endif %}紧急事件 {{ reference }}：{{ title }}",
+        "{{ location }} {{ description }}。请立即按预案处置并确认。",
+        "{% if drill %}[DRILL] {% endif %}Emergency {{ reference }}: {{ playbook | replace('_', ' ') }}",
+        "{{ location }} {{ description }}. Follow the playbook and acknowledge now.",
+    ),
+    "incidents.step.escalated": (
+        "{% if drill %}【演练】{% endif %}应急步骤超时 {{ reference }}",
+        "「{{ step_title_zh }}」已超过时限（{{ due_at | local }}），第 {{ escalations }} 次升级，请立即确认处理。",
+        "{% if drill %}[DRILL] {% endif %}Emergency step late {{ reference }}",
+        '"{{ step_title_en }}" is past its deadline ({{ due_at | local }}); escalation {{ escalations }}. '
+        "Acknowledge it now.",
+    ),
     "notify.digest": (  # staff digests (not an event type)
         "{{ count }} 条提醒",
         "{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}",

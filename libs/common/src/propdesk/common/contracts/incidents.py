@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
+from typing import Literal
 
-from propdesk.common.events import EventPayload, event
+from propdesk.common.events import EventPayload, Field, event
 
 
 @event(
@@ -15,3 +17,64 @@ class EstateProvisioned(EventPayload):
     estate_id: uuid.UUID
     service: str = "incidents"
     detail: dict[str, str | int | bool] = {}
+
+
+class IncidentRef(EventPayload):
+    incident_id: uuid.UUID
+    estate_id: uuid.UUID
+    reference: str = Field(description="INC-YYYYMM-NNNNNN")
+    playbook: str
+    severity: Literal["critical", "major", "minor"]
+    drill: bool = False
+    title: str
+    location: str = ""
+    building_id: uuid.UUID | None = None
+
+
+@event(
+    "incidents.incident.triggered",
+    summary="An emergency playbook started (or a drill): the duty officers and managers are told at once, "
+    "through quiet hours.",
+    notifies=True,
+)
+class IncidentTriggered(IncidentRef):
+    description: str
+    source: Literal["api", "event", "webhook"]
+    triggered_at: datetime.datetime
+
+
+@event(
+    "incidents.incident.state_changed",
+    summary="An incident was acknowledged, stabilised, resolved, closed or cancelled (who and when).",
+)
+class IncidentStateChanged(IncidentRef):
+    state: Literal["acknowledged", "stabilised", "resolved", "closed", "cancelled"]
+    by: str
+    at: datetime.datetime
+
+
+@event(
+    "incidents.report.linked",
+    summary="Another report of an active incident was linked to it instead of opening a second one.",
+)
+class ReportLinked(IncidentRef):
+    reports: int
+    source_ref: str | None = None
+
+
+@event(
+    "incidents.step.escalated",
+    summary="A playbook step passed its deadline without acknowledgement: the next person on its escalation "
+    "chain is told, again every few minutes until someone acknowledges.",
+    notifies=True,
+)
+class StepEscalated(IncidentRef):
+    step: str
+    step_title_zh: str
+    step_title_en: str
+    due_at: datetime.datetime
+    level: int
+    role: str
+    staff_role: str | None = None
+    department: str | None = None
+    escalations: int

@@ -129,7 +129,29 @@ async def vacant_inspection_due(session, e, env) -> Route:
     return await desk(session, e.estate_id), "inspection", False
 
 
+async def incident_triggered(session, e, env) -> Route:
+    """Duty officers and managers, at once and through quiet hours (a drill tells them too, marked as one)."""
+    return (
+        await r.staff_with(session, e.estate_id, roles=["duty_officer", "manager"]),
+        "incident",
+        not e.drill,
+    )
+
+
+async def step_escalated(session, e, env) -> Route:
+    people = []
+    if e.staff_role:
+        people += await r.staff_with(session, e.estate_id, roles=[e.staff_role])
+    if e.department:
+        people += await r.staff_with(session, e.estate_id, department=e.department)
+    if not people:  # nobody holds that role here: the duty officers hear instead
+        people = await r.staff_with(session, e.estate_id, roles=["duty_officer"])
+    return list({p.id: p for p in people}.values()), "incident", not e.drill
+
+
 ROUTES: dict[str, Router] = {
+    "incidents.incident.triggered": incident_triggered,
+    "incidents.step.escalated": step_escalated,
     "intake.follow_up.created": to_resident,
     "intake.follow_up.dissatisfied": follow_up_dissatisfied,
     "intake.follow_up.overdue": follow_up_overdue,

@@ -1,0 +1,11 @@
+"""incidents's HTTP routers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from propdesk.incidents.api import incidents, playbooks
+
+    return [playbooks.router, incidents.router]

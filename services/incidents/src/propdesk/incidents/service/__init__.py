@@ -1,0 +1,1 @@
+"""incidents's domain logic, one module per sub-domain."""
