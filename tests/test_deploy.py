@@ -28,12 +28,12 @@ def _env_names(env: dict) -> set[str]:
 
 
 def _known(name: str) -> bool:
-    services = {d.name.upper() for d in DEFINITIONS}
-    scoped = next(
-        (name.replace(f"PROPDESK_{s}_", "PROPDESK_") for s in services if name.startswith(f"PROPDESK_{s}_")),
-        name,
-    )
-    return scoped in SETTINGS
+    """A common setting (PROPDESK_X), or a service's own or scoped one (PROPDESK_<SERVICE>_X)."""
+    for d in DEFINITIONS:
+        prefix = f"PROPDESK_{d.name.upper()}_"
+        if name.startswith(prefix):
+            return name[len(prefix) :].lower() in d.settings_cls.model_fields
+    return name in SETTINGS
 
 
 def test_docker_compose():

@@ -152,3 +152,109 @@ class IncidentEntry(Base):
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict] = mapped_column(JSONB, default=dict)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC))
+
+
+class Unit(Base):
+    """Projection of intake's units: where a unit is (building, floor) for broadcast scope and the tally."""
+
+    __tablename__ = "unit"
+    __table_args__ = (Index("ix_incidents_unit_building_floor", "building_id", "floor"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    building_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    floor: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="residential")
+
+
+class Broadcast(KeyMixin, Base):
+    __tablename__ = "broadcast"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.incident.id"), index=True
+    )
+    outage_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    scope: Mapped[dict] = mapped_column(JSONB)
+    title_zh: Mapped[str] = mapped_column(String(200))
+    body_zh: Mapped[str] = mapped_column(Text)
+    title_en: Mapped[str] = mapped_column(String(200))
+    body_en: Mapped[str] = mapped_column(Text)
+    ask_reply: Mapped[bool] = mapped_column(Boolean, default=False)
+    staff_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_by: Mapped[str] = mapped_column(String(100))
+
+
+class Reply(KeyMixin, Base):
+    """A resident's answer to an incident: safe, or needs help (the latest answer per unit and person counts)."""
+
+    __tablename__ = "reply"
+    __table_args__ = (UniqueConstraint("incident_id", "unit_id", "resident"),)
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.incident.id"), index=True
+    )
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    resident: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class HelpTask(KeyMixin, Base):
+    __tablename__ = "help_task"
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.incident.id"), index=True
+    )
+    reply_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    note: Mapped[str | None] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC)
+    )
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    done_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class PlannedOutage(KeyMixin, TimestampMixin, Base):
+    """计划停水停电: noticed ahead, a reminder before it starts, an all-clear when it ends."""
+
+    __tablename__ = "planned_outage"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.estate.id"), index=True
+    )
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    building_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
+    floors: Mapped[list[int]] = mapped_column(ARRAY(Integer), default=list)
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(Text)
+    notice_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reminder_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(12), default="scheduled")
+    noticed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    all_clear_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(100))
+
+
+class Review(Base):
+    """The post-incident review with its follow-up tasks."""
+
+    __tablename__ = "review"
+
+    incident_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("incidents.incident.id"), primary_key=True
+    )
+    summary: Mapped[str] = mapped_column(Text)
+    causes: Mapped[str | None] = mapped_column(Text)
+    follow_ups: Mapped[list] = mapped_column(JSONB, default=list)
+    reviewed_by: Mapped[str] = mapped_column(String(100))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

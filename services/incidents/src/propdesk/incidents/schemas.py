@@ -134,3 +134,100 @@ class IncidentRead(Output):
     steps: list[StepRead] = []
     parties: list[PartyRead] = []
     timeline: list[EntryRead] = []
+
+
+class BroadcastCreate(Input):
+    key: str | None = Field(default=None, max_length=40, description="one of the playbook's broadcasts")
+    title_zh: str | None = Field(default=None, max_length=200)
+    body_zh: str | None = Field(default=None, max_length=2000)
+    title_en: str | None = Field(default=None, max_length=200)
+    body_en: str | None = Field(default=None, max_length=2000)
+    ask_reply: bool = True
+    building_ids: list[uuid.UUID] | None = Field(default=None, description="override the playbook's scope")
+    floors: list[int] = Field(default_factory=list, max_length=200)
+
+
+class BroadcastRead(Output):
+    id: uuid.UUID
+    purpose: str
+    scope: dict
+    title_zh: str
+    title_en: str
+    ask_reply: bool
+    staff_only: bool
+    sent_at: dt.datetime
+    sent_by: str
+
+
+class ReplyCreate(Input):
+    unit_id: uuid.UUID
+    status: Literal["safe", "need_help"]
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class ReplyRead(Output):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    status: str
+    note: str | None
+    at: dt.datetime
+
+
+class HelpTaskRead(Output):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    note: str | None
+    state: str
+    created_at: dt.datetime
+    done_at: dt.datetime | None
+    done_by: str | None
+
+
+class OutageCreate(Input):
+    kind: Literal["water", "power"]
+    building_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=200, description="none: the whole estate"
+    )
+    floors: list[int] = Field(default_factory=list, max_length=200)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    reason: str = Field(min_length=1, max_length=500, examples=["二次供水水箱清洗"])
+    notice_at: AwareDatetime | None = Field(default=None, description="when residents are told (default now)")
+
+
+class OutageRead(Output):
+    id: uuid.UUID
+    reference: str
+    kind: str
+    building_ids: list[uuid.UUID]
+    floors: list[int]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+    notice_at: dt.datetime
+    reminder_at: dt.datetime
+    state: str
+    noticed_at: dt.datetime | None
+    reminded_at: dt.datetime | None
+    all_clear_at: dt.datetime | None
+
+
+class FollowUpTask(Input):
+    title: str = Field(min_length=1, max_length=200)
+    owner: str = Field(min_length=1, max_length=100)
+    due_on: dt.date
+
+
+class ReviewCreate(Input):
+    summary: str = Field(min_length=1, max_length=5000)
+    causes: str | None = Field(default=None, max_length=5000)
+    follow_ups: list[FollowUpTask] = Field(default_factory=list, max_length=50)
+
+
+class AlarmEvent(Input):
+    event_id: str = Field(min_length=1, max_length=100)
+    panel: str = Field(min_length=1, max_length=100)
+    kind: Literal["fire", "smoke", "sprinkler", "manual_call_point"]
+    building_id: uuid.UUID | None = None
+    zone: str = Field("", max_length=100)
+    floors: list[int] = Field(default_factory=list, max_length=200)

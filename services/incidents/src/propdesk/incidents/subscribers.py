@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
-from propdesk.common.contracts.intake import EstateRegistered
+from propdesk.common.contracts.intake import EstateRegistered, UnitRegistered, UnitSnapshot, UnitUpdated
 from propdesk.common.contracts.repairs import EmergencyReported
 from propdesk.common.events import Envelope
-from propdesk.incidents.service import estates, incidents
+from propdesk.incidents.service import broadcasts, estates, incidents
 
 intake = Subscription(producer="intake")
 repairs = Subscription(producer="repairs")
@@ -18,6 +18,12 @@ repairs = Subscription(producer="repairs")
 @intake.on(EstateRegistered.spec.type)
 async def on_estate_registered(session: AsyncSession, event: EstateRegistered, envelope: Envelope) -> None:
     await estates.provision_estate(session, event, envelope)
+
+
+@intake.on(UnitRegistered.spec.type)
+@intake.on(UnitUpdated.spec.type)
+async def on_unit(session: AsyncSession, event: UnitSnapshot, envelope: Envelope) -> None:
+    await broadcasts.on_unit(session, event)
 
 
 @repairs.on(EmergencyReported.spec.type)

@@ -199,6 +199,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "{% if drill %}[DRILL] {% endif %}Emergency {{ reference }}: {{ playbook | replace('_', ' ') }}",
         "{{ location }} {{ description }}. Follow the playbook and acknowledge now.",
     ),
+    "incidents.help.requested": (
+        "{% if drill %}【演练】{% endif %}住户求助 {{ reference }}",
+        "{{ unit_number }}（{{ floor }} 层）的住户需要帮助：{{ note or '' }}",
+        "{% if drill %}[DRILL] {% endif %}Resident needs help {{ reference }}",
+        "The resident of {{ unit_number }} (floor {{ floor }}) needs help: {{ note or '' }}",
+    ),
     "incidents.step.escalated": (
         "{% if drill %}【演练】{% endif %}应急步骤超时 {{ reference }}",
         "「{{ step_title_zh }}」已超过时限（{{ due_at | local }}），第 {{ escalations }} 次升级，请立即确认处理。",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
+from propdesk.common.contracts import incidents as incidents_ev
 from propdesk.common.contracts import intake as ev
 from propdesk.common.db import settings_of
 from propdesk.common.events import Envelope
+from propdesk.notify.service import broadcast as broadcast_service
 from propdesk.notify.service import delivery, digest, recipients, webhooks
 from propdesk.notify.service import estates as service
 from propdesk.notify.service.routing import ROUTES
@@ -74,8 +76,42 @@ for model in (ev.UnitRegistered, ev.UnitUpdated):
 for model in (ev.OccupancyStarted, ev.OccupancyEnded):
     intake.handlers[model.spec.type] = on_occupancy
 repairs = Subscription(producer="repairs")
+incidents = Subscription(producer="incidents")
+BY_PRODUCER = {"intake": intake, "repairs": repairs, "incidents": incidents}
 for event_type in ROUTES:
-    (repairs if event_type.startswith("repairs.") else intake).handlers[event_type] = on_notifying_event
+    BY_PRODUCER[event_type.split(".", 1)[0]].handlers[event_type] = on_notifying_event
+
+
+async def on_broadcast_requested(session: AsyncSession, event, envelope: Envelope) -> None:
+    """incidents asks for a broadcast (an emergency, a planned outage): everyone in the scope, set-based."""
+    units = list(event.unit_ids)
+    if event.building_ids:
+        units += await recipients.units_in_scope(
+            session, event.estate_id, building_ids=event.building_ids, floors=event.floors
+        )
+    ids = await recipients.ids_for(
+        session,
+        event.estate_id,
+        recipient_ids=[],
+        unit_ids=units,
+        staff_roles=event.staff_roles,
+        all_residents=event.all_residents,
+    )
+    await broadcast_service.broadcast(
+        session,
+        source_event_id=envelope.id,
+        event_type="notify.notice",
+        estate_id=event.estate_id,
+        recipient_ids=ids,
+        category="emergency" if event.purpose == "incident" else "outage",
+        critical=event.critical,
+        context=event.model_dump(
+            mode="json", include={"title_zh", "body_zh", "title_en", "body_en", "reference"}
+        ),
+    )
+
+
+incidents.handlers[incidents_ev.BroadcastRequested.spec.type] = on_broadcast_requested
 
 
 def _with_webhooks(handler):
@@ -88,9 +124,9 @@ def _with_webhooks(handler):
     return handle
 
 
-for sub in (intake, repairs):
+for sub in BY_PRODUCER.values():
     sub.handlers = {event_type: _with_webhooks(h) for event_type, h in sub.handlers.items()}
 
 
 def subscriptions() -> list[Subscription]:
-    return [intake, repairs]
+    return list(BY_PRODUCER.values())

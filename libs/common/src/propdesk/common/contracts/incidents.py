@@ -78,3 +78,42 @@ class StepEscalated(IncidentRef):
     staff_role: str | None = None
     department: str | None = None
     escalations: int
+
+
+@event(
+    "incidents.broadcast.requested",
+    summary="notify is asked to tell everyone in a scope (residents by estate, building, floor or unit; staff by "
+    "role for drills), in zh-CN and en; critical messages pass quiet hours. Incident broadcasts and planned "
+    "outage notices, reminders and all-clears.",
+)
+class BroadcastRequested(EventPayload):
+    broadcast_id: uuid.UUID
+    estate_id: uuid.UUID
+    incident_id: uuid.UUID | None = None
+    outage_id: uuid.UUID | None = None
+    reference: str
+    purpose: Literal["incident", "outage_notice", "outage_reminder", "outage_all_clear", "outage_cancelled"]
+    all_residents: bool = False
+    building_ids: list[uuid.UUID] = []
+    floors: list[int] = []
+    unit_ids: list[uuid.UUID] = []
+    staff_roles: list[str] = []
+    title_zh: str
+    body_zh: str
+    title_en: str
+    body_en: str
+    critical: bool = True
+    ask_reply: bool = False
+
+
+@event(
+    "incidents.help.requested",
+    summary="A resident answered an incident broadcast with 'I need help': a task for the commander.",
+    notifies=True,
+)
+class HelpRequested(IncidentRef):
+    reply_id: uuid.UUID
+    unit_id: uuid.UUID
+    unit_number: str = ""
+    floor: int | None = None
+    note: str | None = None

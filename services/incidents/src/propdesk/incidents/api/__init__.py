@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from propdesk.incidents.api import incidents, playbooks
+    from propdesk.incidents.api import incidents, playbooks, reports, residents
 
-    return [playbooks.router, incidents.router]
+    return [playbooks.router, incidents.router, residents.router, reports.router]

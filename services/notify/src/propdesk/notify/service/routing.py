@@ -149,7 +149,16 @@ async def step_escalated(session, e, env) -> Route:
     return list({p.id: p for p in people}.values()), "incident", not e.drill
 
 
+async def help_requested(session, e, env) -> Route:
+    return (
+        await r.staff_with(session, e.estate_id, roles=["duty_officer", "manager"]),
+        "incident",
+        not e.drill,
+    )
+
+
 ROUTES: dict[str, Router] = {
+    "incidents.help.requested": help_requested,
     "incidents.incident.triggered": incident_triggered,
     "incidents.step.escalated": step_escalated,
     "intake.follow_up.created": to_resident,

@@ -1,0 +1,134 @@
+"""Incident reports (Markdown, PDF), the post-incident review, drills, and the alarm panel's signed webhook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import func, select
+
+from propdesk.common.auth import Principal
+from propdesk.common.db import settings_of
+from propdesk.common.errors import Unauthorized
+from propdesk.common.i18n import Text
+from propdesk.common.timeutil import utcnow
+from propdesk.common.web import Session
+from propdesk.incidents.api.deps import COMMAND, STAFF
+from propdesk.incidents.api.incidents import IncidentRead, _get, _read, actor
+from propdesk.incidents.models import Incident
+from propdesk.incidents.playbook import seeded
+from propdesk.incidents.schemas import AlarmEvent, ReviewCreate
+from propdesk.incidents.service import incidents, reports
+
+router = APIRouter(tags=["reports, drills, alarms"])
+
+
+@router.get(
+    "/v1/incidents/{incident_id}/report.md",
+    response_class=Response,
+    summary="The incident report (紧急事件报告书) as Markdown",
+    responses={200: {"content": {"text/markdown": {}}}},
+)
+async def report_md(incident_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
+    i = await _get(session, incident_id, principal)
+    return Response(await reports.markdown(session, i), media_type="text/markdown; charset=utf-8")
+
+
+@router.get(
+    "/v1/incidents/{incident_id}/report.pdf",
+    response_class=Response,
+    summary="The incident report as PDF",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def report_pdf(incident_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
+    i = await _get(session, incident_id, principal)
+    body = reports.pdf(await reports.markdown(session, i))
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{i.reference}.pdf"'},
+    )
+
+
+@router.put(
+    "/v1/incidents/{incident_id}/review",
+    response_model=IncidentRead,
+    summary="The post-incident review and its follow-up tasks",
+)
+async def review(
+    incident_id: uuid.UUID, data: ReviewCreate, session: Session, principal: Principal = Depends(COMMAND)
+):
+    i = await _get(session, incident_id, principal, lock=True)
+    await reports.review(
+        session,
+        i.id,
+        summary=data.summary,
+        causes=data.causes,
+        follow_ups=[f.model_dump(mode="json") for f in data.follow_ups],
+        actor=actor(principal),
+    )
+    incidents.entry(session, i, "review", actor(principal), data.summary, follow_ups=len(data.follow_ups))
+    await session.flush()
+    return await _read(session, i)
+
+
+@router.get(
+    "/v1/estates/{estate_id}/drills",
+    summary="Drills per playbook: the last one and whether a year has passed without one (residential buildings "
+    "drill at least once a year)",
+)
+async def drills(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)) -> list[dict]:
+    principal.require_estate(estate_id)
+    rows = dict(
+        (
+            await session.execute(
+                select(Incident.playbook_key, func.max(Incident.triggered_at))
+                .where(Incident.estate_id == estate_id, Incident.drill.is_(True))
+                .group_by(Incident.playbook_key)
+            )
+        ).all()
+    )
+    year_ago = utcnow() - dt.timedelta(days=365)
+    return [
+        {
+            "playbook": key,
+            "last_drill_at": rows.get(key),
+            "overdue": rows.get(key) is None or rows[key] < year_ago,
+        }
+        for key in sorted(seeded())
+    ]
+
+
+class BadSignature(Unauthorized):
+    code = "bad-signature"
+    title = Text("签名无效", "Bad signature")
+
+
+@router.post(
+    "/v1/webhooks/alarm-panel/{estate_id}",
+    response_model=IncidentRead,
+    summary="A fire alarm panel reports an alarm (HMAC-SHA256 of the body in X-Propdesk-Signature: sha256=…): "
+    "the fire playbook starts, or the report joins the active fire incident",
+)
+async def alarm(estate_id: uuid.UUID, request: Request, data: AlarmEvent, session: Session):
+    secret = settings_of(session).alarm_webhook_secret.get_secret_value()
+    body = await request.body()
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers.get("x-propdesk-signature", "")):
+        raise BadSignature("the signature does not match the body")
+    i, linked = await incidents.trigger(
+        session,
+        estate_id,
+        "fire",
+        description=f"火警报警 alarm panel {data.panel}: {data.kind} {data.zone}".strip(),
+        building_id=data.building_id,
+        floors=data.floors,
+        location=data.zone,
+        source="webhook",
+        source_ref=f"{data.panel}:{data.event_id}",
+        actor=f"panel:{data.panel}",
+    )
+    return await _read(session, i, linked=linked)
