@@ -1,0 +1,163 @@
+"""Issue 7 end to end with intake, repairs, incidents and notify running: an elevator entrapment reported in
+repairs → the incident, its steps with the 30-minute rescue deadline → a late step escalates → a broadcast
+to that building → residents' replies tallied → the report PDF, whose times match the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import uuid
+
+from pypdf import PdfReader
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from propdesk.common.db import asyncpg_url
+from propdesk.common.testing import scenes
+from propdesk.common.testing.helpers import bus_events, running_service, token, wait_until
+from propdesk.incidents.main import SERVICE as INCIDENTS
+from propdesk.intake.main import SERVICE as INTAKE
+from propdesk.notify.main import SERVICE as NOTIFY
+from propdesk.repairs.main import SERVICE as REPAIRS
+
+
+def local(moment: str) -> str:
+    """How the report prints a time (Asia/Shanghai), without the space (see below)."""
+    return (dt.datetime.fromisoformat(moment) + dt.timedelta(hours=8)).strftime("%Y-%m-%d%H:%M:%S")
+
+
+async def test_entrapment_to_escalation_to_broadcast_to_tally_to_report(platform_env):
+    async with (
+        running_service(INTAKE, platform_env) as intake,
+        running_service(REPAIRS, platform_env) as repairs,
+        running_service(INCIDENTS, platform_env) as incidents,
+        running_service(NOTIFY, platform_env) as notify,
+    ):
+        s = await scenes.household(intake, building="C1", unit_number="C1-0801", floor=8)
+        eid = s["estate"]["id"]
+        duty_staff = (
+            await intake.post(
+                f"/v1/estates/{eid}/staff",
+                headers=s["manager"],
+                json={"name": "周值班", "department": "security", "roles": ["duty_officer"]},
+            )
+        ).json()
+        duty = token("duty_officer", estates=[uuid.UUID(eid)], sub=duty_staff["id"])
+        lift = (
+            await intake.post(
+                f"/v1/estates/{eid}/places",
+                headers=s["manager"],
+                json={
+                    "building_id": s["building"]["id"],
+                    "kind": "elevator",
+                    "code": "C1-L1",
+                    "name": "1号电梯",
+                    "floor": 1,
+                },
+            )
+        ).json()
+        await scenes.repair_crew(intake, repairs, s)
+
+        r = await repairs.post(
+            f"/v1/estates/{eid}/work-orders",
+            headers=s["me"],
+            json={
+                "place_id": lift["id"],
+                "category": "elevator",
+                "problem": "entrapment",
+                "description": "1号电梯困在 5 楼，里面有老人",
+            },
+        )
+        assert r.status_code == 201, r.text
+
+        async def opened():
+            items = (await incidents.get(f"/v1/estates/{eid}/incidents", headers=duty)).json()["items"]
+            return items or None
+
+        (summary,) = await wait_until(opened, message="the incident from repairs' report")
+        incident = (await incidents.get(f"/v1/incidents/{summary['id']}", headers=duty)).json()
+        assert (incident["playbook_key"], incident["source"], incident["building_id"]) == (
+            "elevator_entrapment",
+            "event",
+            s["building"]["id"],
+        )
+        rescue = next(x for x in incident["steps"] if x["key"] == "rescuers_on_site")
+        assert dt.datetime.fromisoformat(rescue["due_at"]) - dt.datetime.fromisoformat(
+            incident["triggered_at"]
+        ) == dt.timedelta(minutes=30)
+
+        async def duty_told():
+            items = (await notify.get("/v1/me/inbox", headers=duty)).json()["items"]
+            return [m for m in items if m["critical"]] or None
+
+        await wait_until(duty_told, message="the duty officer's critical alert")
+
+        # the contractor is not called within 5 minutes: time moves on and the step escalates
+        engine = create_async_engine(asyncpg_url(platform_env.database_url))
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "UPDATE incidents.incident_step SET due_at = now() - interval '1 minute' WHERE incident_id = :i AND key = 'call_contractor'"
+                ),
+                {"i": uuid.UUID(incident["id"])},
+            )
+            await conn.execute(
+                text("UPDATE incidents.timer SET due_at = now() WHERE key = :k"),
+                {"k": f"inc:{incident['id']}:call_contractor"},
+            )
+        await engine.dispose()
+
+        async def escalated():
+            found = [
+                e["payload"] for e in await bus_events(platform_env, "incidents.step.escalated", settle=0.2)
+            ]
+            return found or None
+
+        (escalation,) = await wait_until(escalated, message="the escalation on the bus")
+        assert (escalation["step"], escalation["level"], escalation["staff_role"]) == (
+            "call_contractor",
+            1,
+            "duty_officer",
+        )
+        url = f"/v1/incidents/{incident['id']}"
+        await incidents.post(url + "/actions", headers=duty, json={"action": "acknowledge"})
+        await incidents.post(
+            url + "/steps/call_contractor", headers=duty, json={"action": "complete", "note": "已通知奥的斯"}
+        )
+
+        r = await incidents.post(
+            url + "/broadcasts", headers=duty, json={"key": "out_of_service", "ask_reply": True}
+        )
+        assert r.status_code == 201, r.text
+
+        async def resident_told():
+            items = (await notify.get("/v1/me/inbox", headers=s["me"])).json()["items"]
+            return [m for m in items if "电梯" in m["title"]] or None
+
+        await wait_until(resident_told, message="the building's residents to be told")
+        r = await incidents.post(
+            url + "/replies", headers=s["me"], json={"unit_id": s["unit"]["id"], "status": "safe"}
+        )
+        assert r.status_code == 200, r.text
+        tally = (await incidents.get(url + "/tally", headers=duty)).json()
+        assert tally["total"] == {"units": 1, "safe": 1, "need_help": 0, "no_answer": 0}
+
+        await incidents.post(
+            url + "/steps/rescuers_on_site", headers=duty, json={"action": "complete", "note": "维保到场"}
+        )
+        await incidents.post(url + "/actions", headers=duty, json={"action": "resolve"})
+        final = (await incidents.get(url, headers=duty)).json()
+        pdf = await incidents.get(url + "/report.pdf", headers=duty)
+        # table cells wrap inside the PDF: compare without whitespace
+        report = re.sub(
+            r"\s", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        )
+        for moment in (final["triggered_at"], final["acknowledged_at"], final["resolved_at"]):
+            assert local(moment) in report
+        for step in final["steps"]:
+            assert local(step["due_at"]) in report
+            if step["done_at"]:
+                assert local(step["done_at"]) in report
+        for entry in final["timeline"]:
+            assert local(entry["at"]) in report, entry["kind"]
