@@ -20,6 +20,7 @@ SERVICE = ServiceDefinition(
     routers=api.routers,
     subscriptions=subscribers.subscriptions(),
     timer_handlers=timers.HANDLERS,
+    timer_batch_handlers=timers.BATCH_HANDLERS,
     settings_cls=IncidentsSettings,
 )
 

@@ -6,16 +6,13 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common.timers import Timer, TimerHandler
+from propdesk.common.timers import BatchTimerHandler, Timer, TimerHandler
 from propdesk.incidents.service import incidents, outages
-
-
-async def step_due(session: AsyncSession, timer: Timer) -> None:
-    await incidents.on_step_due(session, uuid.UUID(timer.payload["incident_id"]), timer.payload["step"])
 
 
 async def outage_send(session: AsyncSession, timer: Timer) -> None:
     await outages.send(session, uuid.UUID(timer.payload["outage_id"]), timer.payload["purpose"])
 
 
-HANDLERS: dict[str, TimerHandler] = {"incident.step_due": step_due, "outage.send": outage_send}
+BATCH_HANDLERS: dict[str, BatchTimerHandler] = {"incident.step_due": incidents.on_steps_due}
+HANDLERS: dict[str, TimerHandler] = {"outage.send": outage_send}

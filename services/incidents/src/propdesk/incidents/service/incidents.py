@@ -312,51 +312,107 @@ async def _state_of(session: AsyncSession, incident_id: uuid.UUID, key: str) -> 
     ).scalar()
 
 
-async def on_step_due(session: AsyncSession, incident_id: uuid.UUID, key: str) -> None:
-    """A step's deadline passed (or its last escalation went unanswered): the next level is told."""
-    incident = await timers.lock_or_defer(session, Incident, incident_id)
-    if incident is None or not incident.active or incident.state == "resolved":
-        return
-    step = (
-        await session.execute(
-            select(IncidentStep).where(IncidentStep.incident_id == incident_id, IncidentStep.key == key)
+async def on_steps_due(session: AsyncSession, batch: list[timers.Timer]) -> None:
+    """Every due step deadline at once (a batch handler): one query for the incidents, one for their steps,
+    the escalations' events in bulk, each repeat scheduled in one statement. A step still pending goes one
+    level up its chain (staying at the top) and will be escalated again after `repeat_minutes`; an incident a
+    request holds locked keeps its timer, retried a second later."""
+    ids = {uuid.UUID(t.payload["incident_id"]) for t in batch}
+    found = {
+        i.id: i
+        for i in (
+            await session.execute(
+                select(Incident).where(Incident.id.in_(ids)).with_for_update(skip_locked=True)
+            )
+        ).scalars()
+    }
+    now = utcnow()
+    busy = [t for t in batch if uuid.UUID(t.payload["incident_id"]) not in found]
+    if busy:
+        exist = set(
+            (
+                await session.execute(
+                    select(Incident.id).where(
+                        Incident.id.in_([uuid.UUID(t.payload["incident_id"]) for t in busy])
+                    )
+                )
+            ).scalars()
         )
-    ).scalar_one_or_none()
-    if step is None or step.state != "pending":
-        return
-    book = snapshot(incident)
-    chain = book.chain(book.step(key))
-    step.escalation_level = min(step.escalation_level + 1, len(chain))
-    step.escalations += 1
-    role = chain[step.escalation_level - 1]
-    staff_role, department = STAFF_OF_ROLE.get(role, (None, None))
-    entry(session, incident, "escalated", "system", None, step=key, level=step.escalation_level, role=role)
-    await timers.schedule(
-        session,
-        kind="incident.step_due",
-        key=_key(incident.id, key),
-        due_at=utcnow() + dt.timedelta(minutes=book.repeat_minutes),
-        payload={"incident_id": str(incident.id), "step": key},
-    )
-    await session.flush()
-    title = book.step(key).title
-    await outbox.record(
-        session,
-        ev.StepEscalated(
-            **ref(incident),
-            step=key,
-            step_title_zh=title.zh,
-            step_title_en=title.en,
-            due_at=step.due_at,
+        await timers.schedule_many(
+            session,
+            [
+                {"kind": t.kind, "key": t.key, "due_at": now + dt.timedelta(seconds=1), "payload": t.payload}
+                for t in busy
+                if uuid.UUID(t.payload["incident_id"]) in exist
+            ],
+        )
+    steps = {
+        (s.incident_id, s.key): s
+        for s in (
+            await session.execute(
+                select(IncidentStep).where(
+                    IncidentStep.incident_id.in_(list(found)), IncidentStep.state == "pending"
+                )
+            )
+        ).scalars()
+    }
+    books: dict[uuid.UUID, Playbook] = {}
+    repeats, events = [], []
+    for t in batch:
+        incident = found.get(uuid.UUID(t.payload["incident_id"]))
+        if incident is None or not incident.active or incident.state == "resolved":
+            continue
+        step = steps.get((incident.id, t.payload["step"]))
+        if step is None:
+            continue
+        book = books.setdefault(incident.id, snapshot(incident))
+        chain = book.chain(book.step(step.key))
+        step.escalation_level = min(step.escalation_level + 1, len(chain))
+        step.escalations += 1
+        role = chain[step.escalation_level - 1]
+        staff_role, department = STAFF_OF_ROLE.get(role, (None, None))
+        entry(
+            session,
+            incident,
+            "escalated",
+            "system",
+            None,
+            step=step.key,
             level=step.escalation_level,
             role=role,
-            staff_role=staff_role,
-            department=department,
-            escalations=step.escalations,
-        ),
-        aggregate_id=incident.id,
-        estate_id=incident.estate_id,
-    )
+        )
+        repeats.append(
+            {
+                "kind": "incident.step_due",
+                "key": _key(incident.id, step.key),
+                "due_at": now + dt.timedelta(minutes=book.repeat_minutes),
+                "payload": {"incident_id": str(incident.id), "step": step.key},
+            }
+        )
+        title = book.step(step.key).title
+        events.append(
+            (
+                incident,
+                ev.StepEscalated(
+                    **ref(incident),
+                    step=step.key,
+                    step_title_zh=title.zh,
+                    step_title_en=title.en,
+                    due_at=step.due_at,
+                    level=step.escalation_level,
+                    role=role,
+                    staff_role=staff_role,
+                    department=department,
+                    escalations=step.escalations,
+                ),
+            )
+        )
+    await timers.schedule_many(session, repeats)
+    await session.flush()
+    for estate_id in {i.estate_id for i, _ in events}:
+        await outbox.record_many(
+            session, [(e, i.id) for i, e in events if i.estate_id == estate_id], estate_id=estate_id
+        )
 
 
 async def call_party(
