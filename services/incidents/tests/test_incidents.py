@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from propdesk.common.contracts.repairs import EmergencyReported
+from propdesk.common.contracts.repairs import EmergencyReported, OutageReported
 from propdesk.common.testing.helpers import emit, running_service, token, wait_until
 from propdesk.incidents.main import SERVICE as INCIDENTS
 from propdesk.incidents.playbook import seeded
@@ -194,6 +194,43 @@ class TestTriggers:
             "WO-202611-000011",
             "C1栋 1号电梯",
         )
+
+
+async def test_several_power_cut_reports_from_one_building_open_the_outage_playbook(platform_env, site, db):
+    s = site
+    async with running_service(REPAIRS, platform_env) as repairs:
+
+        async def report(n: int, building: int) -> None:
+            await emit(
+                repairs,
+                OutageReported(
+                    work_order_id=uuid.uuid4(),
+                    estate_id=s["eid"],
+                    reference=f"WO-202611-0000{n:02d}",
+                    kind="power",
+                    building_id=uuid.UUID(s["buildings"][building]["id"]),
+                    reported_at=dt.datetime.now(dt.UTC),
+                ),
+            )
+
+        async def consumed(n: int):
+            rows = await db("SELECT count(*) FROM incidents.outage_report")
+            return rows[0][0] == n
+
+        await report(1, 0)
+        await report(2, 0)
+        await report(3, 1)  # another building: does not count towards C1
+        await wait_until(lambda: consumed(3), message="three reports counted")
+        assert await events(db, "incidents.incident.triggered") == []
+        await report(4, 0)  # the third from C1 within 30 minutes
+        (opened,) = await wait_until(
+            lambda: events(db, "incidents.incident.triggered"), message="the outage incident"
+        )
+        assert (opened["playbook"], opened["building_id"]) == ("power_outage", s["buildings"][0]["id"])
+        await report(5, 0)
+        await wait_until(lambda: consumed(5), message="the fifth report")
+        (linked,) = await events(db, "incidents.report.linked")
+        assert linked["incident_id"] == opened["incident_id"] and linked["reports"] == 2
 
 
 class TestStepsAndEscalation:

@@ -12,9 +12,11 @@ DEV_ALARM_SECRET = "propdesk-dev-alarm-panel-secret"
 class IncidentsSettings(ServiceSettings):
     """incidents's settings (`PROPDESK_INCIDENTS_*`)."""
 
-    alarm_webhook_secret: SecretStr | None = (
-        None  # signs the alarm panel's webhook; required outside dev mode
-    )
+    # signs the alarm panel's webhook; required outside dev mode
+    alarm_webhook_secret: SecretStr | None = None
+    # this many no-power / no-water reports from one building within the window open the outage playbook
+    outage_reports_threshold: int = 3
+    outage_reports_window_minutes: int = 30
 
     @model_validator(mode="after")
     def _alarm_secret_outside_dev(self) -> Self:

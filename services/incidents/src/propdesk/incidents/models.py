@@ -258,3 +258,18 @@ class Review(Base):
     follow_ups: Mapped[list] = mapped_column(JSONB, default=list)
     reviewed_by: Mapped[str] = mapped_column(String(100))
     reviewed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutageReport(KeyMixin, Base):
+    """A resident's report of no power or no water (from repairs), counted per building within a window."""
+
+    __tablename__ = "outage_report"
+    __table_args__ = (
+        Index("ix_outage_report_building_kind_at", "estate_id", "building_id", "kind", "reported_at"),
+    )
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    building_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    kind: Mapped[str] = mapped_column(String(8))
+    reference: Mapped[str] = mapped_column(String(32))
+    reported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
 from propdesk.common.contracts.intake import EstateRegistered, UnitRegistered, UnitSnapshot, UnitUpdated
-from propdesk.common.contracts.repairs import EmergencyReported
+from propdesk.common.contracts.repairs import EmergencyReported, OutageReported
 from propdesk.common.events import Envelope
 from propdesk.incidents.service import broadcasts, estates, incidents
 
@@ -42,6 +42,11 @@ async def on_emergency(session: AsyncSession, event: EmergencyReported, envelope
         source_ref=event.reference,
         actor="repairs",
     )
+
+
+@repairs.on(OutageReported.spec.type)
+async def on_outage_report(session: AsyncSession, event: OutageReported, envelope: Envelope) -> None:
+    await incidents.outage_reported(session, event)
 
 
 def subscriptions() -> list[Subscription]:

@@ -186,3 +186,19 @@ class MaintenanceMissed(EventPayload):
     work_order_id: uuid.UUID
     reference: str
     due_on: datetime.date
+
+
+@event(
+    "repairs.outage.reported",
+    summary="A resident reported no power or no water: incidents counts such reports per building and opens the "
+    "outage playbook when several arrive within a window.",
+)
+class OutageReported(EventPayload):
+    work_order_id: uuid.UUID
+    estate_id: uuid.UUID
+    reference: str
+    kind: Literal["power", "water"]
+    building_id: uuid.UUID | None = None
+    unit_id: uuid.UUID | None = None
+    location: str = ""
+    reported_at: datetime.datetime

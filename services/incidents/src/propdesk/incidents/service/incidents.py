@@ -10,16 +10,24 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, projections, timers
 from propdesk.common.contracts import incidents as ev
+from propdesk.common.db import settings_of
 from propdesk.common.errors import IllegalTransition, InvalidInput, NotFound
 from propdesk.common.i18n import Text
 from propdesk.common.ids import human_ref
 from propdesk.common.timeutil import to_local, utcnow
-from propdesk.incidents.models import Incident, IncidentEntry, IncidentParty, IncidentStep, estate
+from propdesk.incidents.models import (
+    Incident,
+    IncidentEntry,
+    IncidentParty,
+    IncidentStep,
+    OutageReport,
+    estate,
+)
 from propdesk.incidents.playbook import STAFF_OF_ROLE, Playbook
 from propdesk.incidents.service import playbooks
 
@@ -413,6 +421,50 @@ async def on_steps_due(session: AsyncSession, batch: list[timers.Timer]) -> None
         await outbox.record_many(
             session, [(e, i.id) for i, e in events if i.estate_id == estate_id], estate_id=estate_id
         )
+
+
+async def outage_reported(session: AsyncSession, event) -> Incident | None:
+    """Count no-power / no-water reports per building; enough of them within the window start the outage
+    playbook (later ones join the active incident)."""
+    settings = settings_of(session)
+    session.add(
+        OutageReport(
+            estate_id=event.estate_id,
+            building_id=event.building_id,
+            kind=event.kind,
+            reference=event.reference,
+            reported_at=event.reported_at,
+        )
+    )
+    await session.flush()
+    since = event.reported_at - dt.timedelta(minutes=settings.outage_reports_window_minutes)
+    recent = (
+        await session.execute(
+            select(func.count())
+            .select_from(OutageReport)
+            .where(
+                OutageReport.estate_id == event.estate_id,
+                OutageReport.building_id == event.building_id,
+                OutageReport.kind == event.kind,
+                OutageReport.reported_at >= since,
+            )
+        )
+    ).scalar_one()
+    if recent < settings.outage_reports_threshold:
+        return None
+    incident, _ = await trigger(
+        session,
+        event.estate_id,
+        f"{event.kind}_outage",
+        description=f"{recent} 户在 {settings.outage_reports_window_minutes} 分钟内报告{'停电' if event.kind == 'power' else '停水'} "
+        f"({recent} reports within {settings.outage_reports_window_minutes} min; latest {event.reference})",
+        building_id=event.building_id,
+        location=event.location,
+        source="event",
+        source_ref=event.reference,
+        actor="repairs",
+    )
+    return incident
 
 
 async def call_party(

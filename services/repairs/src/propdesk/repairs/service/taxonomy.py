@@ -13,6 +13,7 @@ class Problem:
     en: str
     urgency: str = "normal"
     emergency: str | None = None  # "elevator_entrapment" | "fire": incidents opens an incident
+    outage: str | None = None  # "power" | "water": incidents counts these per building
 
 
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -32,11 +33,11 @@ PROBLEMS: dict[str, list[Problem]] = {
         Problem("leak", "漏水", "Leak", "urgent"),
         Problem("burst_pipe", "爆管", "Burst pipe", "emergency"),
         Problem("blocked_drain", "下水堵塞", "Blocked drain"),
-        Problem("no_water", "停水/水压低", "No water or low pressure", "urgent"),
+        Problem("no_water", "停水/水压低", "No water or low pressure", "urgent", outage="water"),
         Problem("tap_toilet", "龙头/马桶故障", "Tap or toilet fault"),
     ],
     "electrical": [
-        Problem("power_out", "断电", "No power", "urgent"),
+        Problem("power_out", "断电", "No power", "urgent", outage="power"),
         Problem("short_circuit", "短路/跳闸", "Short circuit or tripping", "urgent"),
         Problem("socket_switch", "插座/开关故障", "Socket or switch fault"),
         Problem("lighting", "照明故障", "Lighting fault"),

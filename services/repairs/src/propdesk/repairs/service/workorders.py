@@ -309,6 +309,21 @@ async def report(
                 reporter_phone=reporter_phone,
             ),
         )
+    if found.outage:
+        await _record(
+            session,
+            wo,
+            ev.OutageReported(
+                work_order_id=wo.id,
+                estate_id=estate_id,
+                reference=wo.reference,
+                kind=found.outage,
+                building_id=building_id,
+                unit_id=unit_id,
+                location=location,
+                reported_at=now,
+            ),
+        )
     reporters = [reporter_resident_id] if reporter_resident_id else []
     if settings.auto_dispatch:
         await auto_assign(session, wo, actor="system", reporters=reporters)  # arms the clocks' timers
