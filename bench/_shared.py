@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 
@@ -28,3 +31,36 @@ def table(rows: list[tuple[str, str, str]]) -> str:
     return "\n".join(
         ["| measure | result | verdict |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
     )
+
+
+def start_service(name: str, port: int, env: dict, work: Path) -> subprocess.Popen:
+    """One propdesk service as its own uvicorn process, logging to <work>/<name>.log."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            f"propdesk.{name}.main:create_app",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--timeout-keep-alive",
+            "60",
+        ],
+        env=env,
+        stdout=open(work / f"{name}.log", "wb"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stop_services(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from _shared import pct, table, wait_ready
+from _shared import pct, start_service, stop_services, table, wait_ready
 
 from propdesk.common.auth import issue_token
 from propdesk.common.cli import create_streams, migrate_all
@@ -37,26 +36,6 @@ from propdesk.common.settings import DEV_JWT_SECRET
 
 UNITS, PER_UNIT, TIMERS, SPREAD = 5_000, 2, 10_000, 20.0
 SERVICES = ("incidents", "notify")
-
-
-def start(name: str, port: int, env: dict, work: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            f"propdesk.{name}.main:create_app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        stdout=open(work / f"{name}.log", "wb"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 async def setup(db: asyncpg.Connection, estate_id: uuid.UUID, building_id: uuid.UUID) -> None:
@@ -213,7 +192,7 @@ async def main() -> dict:
             "PROPDESK_NATS_URL": nats_url,
         }
         ports = {name: free_port() for name in SERVICES}
-        procs = [start(name, ports[name], env, work) for name in SERVICES]
+        procs = [start_service(name, ports[name], env, work) for name in SERVICES]
         token = issue_token(DEV_JWT_SECRET, sub="duty", roles=["duty_officer"], estates=[estate_id])
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{ports['incidents']}",
@@ -268,13 +247,7 @@ async def main() -> dict:
         await db.close()
         return results
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_services(procs)
         nats.stop()
         pg.stop()
 

@@ -26,7 +26,6 @@ import json
 import os
 import random
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -34,7 +33,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from _shared import pct, table, wait_ready
+from _shared import pct, start_service, stop_services, table, wait_ready
 from backbone import raw_jetstream, raw_postgres
 
 from propdesk.common.auth import issue_token
@@ -45,28 +44,6 @@ from propdesk.common.settings import DEV_JWT_SECRET
 
 UNITS, TECHNICIANS, TIMERS = 400, 12, 10_000
 SERVICES = ("intake", "repairs", "notify")
-
-
-def start(name: str, port: int, env: dict, work: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            f"propdesk.{name}.main:create_app",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-            "--timeout-keep-alive",
-            "60",
-        ],
-        env=env,
-        stdout=open(work / f"{name}.log", "wb"),
-        stderr=subprocess.STDOUT,
-    )
 
 
 async def until(probe, timeout: float, what: str):
@@ -319,7 +296,7 @@ async def main() -> dict:
             "PROPDESK_NATS_URL": nats_url,
         }
         ports = {name: free_port() for name in SERVICES}
-        procs = [start(name, ports[name], env, work) for name in SERVICES]
+        procs = [start_service(name, ports[name], env, work) for name in SERVICES]
         clients = {
             n: httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{p}", timeout=60, limits=httpx.Limits(max_connections=200)
@@ -371,13 +348,7 @@ async def main() -> dict:
             await client.aclose()
         return results
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_services(procs)
         nats.stop()
         pg.stop()
 

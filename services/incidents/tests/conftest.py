@@ -4,40 +4,20 @@ import contextlib
 import uuid
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from propdesk.common.db import asyncpg_url
-from propdesk.common.testing.helpers import running_service, token, wait_until
+from propdesk.common.testing.helpers import make_timers_due, outbox_events, running_service, token, wait_until
 from propdesk.incidents.main import SERVICE as INCIDENTS
 from propdesk.intake.main import SERVICE as INTAKE
 
 ADMIN = token("admin", all_estates=True)
 
 
-@pytest.fixture
-async def db(platform_env):
-    engine = create_async_engine(asyncpg_url(platform_env.database_url))
-
-    async def query(sql: str, **params):
-        async with engine.begin() as conn:
-            result = await conn.execute(text(sql), params)
-            return result.all() if result.returns_rows else result.rowcount
-
-    yield query
-    await engine.dispose()
-
-
 async def events(db, event_type: str) -> list[dict]:
-    rows = await db("SELECT envelope FROM incidents.outbox WHERE event_type = :t ORDER BY seq", t=event_type)
-    return [r[0]["payload"] for r in rows]
+    return await outbox_events(db, "incidents", event_type)
 
 
 async def make_due(db, key_prefix: str) -> None:
-    await db(
-        "UPDATE incidents.timer SET due_at = now() - interval '1 second' WHERE key LIKE :k",
-        k=key_prefix + "%",
-    )
+    await make_timers_due(db, "incidents", key_prefix)
 
 
 async def known_estate(intake, incidents) -> dict:

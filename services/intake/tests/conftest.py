@@ -3,11 +3,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from propdesk.common.db import asyncpg_url
-from propdesk.common.testing.helpers import running_service, token
+from propdesk.common.testing.helpers import make_timers_due, outbox_events, running_service, token
 from propdesk.intake.main import SERVICE as INTAKE
 
 ADMIN = token("admin", all_estates=True)
@@ -36,22 +33,8 @@ def manager(estate) -> dict:
     return token("manager", estates=[uuid.UUID(estate["id"])], sub="mgr-1")
 
 
-@pytest.fixture
-async def db(platform_env):
-    engine = create_async_engine(asyncpg_url(platform_env.database_url))
-
-    async def query(sql: str, **params):
-        async with engine.begin() as conn:  # commits: a test may also move time
-            result = await conn.execute(text(sql), params)
-            return result.all() if result.returns_rows else result.rowcount
-
-    yield query
-    await engine.dispose()
-
-
 async def events(db, event_type: str) -> list[dict]:
-    rows = await db("SELECT envelope FROM intake.outbox WHERE event_type = :t ORDER BY seq", t=event_type)
-    return [r[0]["payload"] for r in rows]
+    return await outbox_events(db, "intake", event_type)
 
 
 async def building_with_units(
@@ -98,9 +81,4 @@ async def household(
 
 
 async def make_due(db, key_prefix: str) -> None:
-    """Make a durable timer due now instead of waiting for it (the real timer worker then fires it)."""
-    await db(
-        "WITH t AS (UPDATE intake.timer SET due_at = now() - interval '1 second' WHERE key LIKE :k RETURNING 1) "
-        "SELECT count(*) FROM t",
-        k=key_prefix + "%",
-    )
+    await make_timers_due(db, "intake", key_prefix)

@@ -5,11 +5,8 @@ import datetime as dt
 import uuid
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from propdesk.common.db import asyncpg_url
-from propdesk.common.testing.helpers import running_service, token, wait_until
+from propdesk.common.testing.helpers import make_timers_due, outbox_events, running_service, token, wait_until
 from propdesk.intake.main import SERVICE as INTAKE
 from propdesk.repairs.main import SERVICE as REPAIRS
 
@@ -22,28 +19,12 @@ TECHS = {
 }
 
 
-@pytest.fixture
-async def db(platform_env):
-    engine = create_async_engine(asyncpg_url(platform_env.database_url))
-
-    async def query(sql: str, **params):
-        async with engine.begin() as conn:
-            result = await conn.execute(text(sql), params)
-            return result.all() if result.returns_rows else result.rowcount
-
-    yield query
-    await engine.dispose()
-
-
 async def events(db, event_type: str) -> list[dict]:
-    rows = await db("SELECT envelope FROM repairs.outbox WHERE event_type = :t ORDER BY seq", t=event_type)
-    return [r[0]["payload"] for r in rows]
+    return await outbox_events(db, "repairs", event_type)
 
 
 async def make_due(db, key_prefix: str) -> None:
-    await db(
-        "UPDATE repairs.timer SET due_at = now() - interval '1 second' WHERE key LIKE :k", k=key_prefix + "%"
-    )
+    await make_timers_due(db, "repairs", key_prefix)
 
 
 @contextlib.asynccontextmanager

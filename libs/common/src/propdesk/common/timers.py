@@ -66,6 +66,38 @@ async def lock_or_defer(session: AsyncSession, model, key):
         raise
 
 
+async def lock_for_batch(session: AsyncSession, model, batch: list[Timer], id_field: str) -> dict:
+    """For a batch handler: lock the rows its timers are about (payload[id_field]), skipping rows a request
+    holds. The timers of a skipped row move a second on (so they fire again); those whose row is gone are left
+    to be deleted. Returns {id: row} of the locked rows."""
+    ids = {uuid.UUID(t.payload[id_field]) for t in batch}
+    found = {
+        row.id: row
+        for row in (
+            await session.execute(select(model).where(model.id.in_(ids)).with_for_update(skip_locked=True))
+        ).scalars()
+    }
+    waiting = [t for t in batch if uuid.UUID(t.payload[id_field]) not in found]
+    if waiting:
+        exists = set(
+            (
+                await session.execute(
+                    select(model.id).where(model.id.in_([uuid.UUID(t.payload[id_field]) for t in waiting]))
+                )
+            ).scalars()
+        )
+        retry = utcnow() + dt.timedelta(seconds=1)
+        await schedule_many(
+            session,
+            [
+                {"kind": t.kind, "key": t.key, "due_at": retry, "payload": t.payload}
+                for t in waiting
+                if uuid.UUID(t.payload[id_field]) in exists
+            ],
+        )
+    return found
+
+
 async def schedule(
     session: AsyncSession,
     *,

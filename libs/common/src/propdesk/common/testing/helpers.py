@@ -128,3 +128,17 @@ async def bus_events(env: PlatformEnv, subject_tail: str, *, settle: float = 0.5
         return found
     finally:
         await nc.close()
+
+
+async def outbox_events(db, schema: str, event_type: str) -> list[dict]:
+    """The payloads of the events a service recorded in its outbox, in order (with the `db` fixture)."""
+    rows = await db(f"SELECT envelope FROM {schema}.outbox WHERE event_type = :t ORDER BY seq", t=event_type)
+    return [r[0]["payload"] for r in rows]
+
+
+async def make_timers_due(db, schema: str, key_prefix: str) -> None:
+    """Make a service's durable timers due now instead of waiting for them; the real timer worker fires them."""
+    await db(
+        f"UPDATE {schema}.timer SET due_at = now() - interval '1 second' WHERE key LIKE :k",
+        k=key_prefix + "%",
+    )

@@ -79,6 +79,26 @@ def platform_env(propdesk_servers: Servers, propdesk_template: str) -> Iterator[
     asyncio.run(_cleanup(propdesk_servers, db, env.namespace))
 
 
+@pytest.fixture
+async def db(platform_env: PlatformEnv):
+    """Run SQL against the test's database: `await db("SELECT …", name=value)` gives the rows (or the row count
+    of a statement without rows); each call commits, so a test may also move recorded time."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from propdesk.common.db import asyncpg_url
+
+    engine = create_async_engine(asyncpg_url(platform_env.database_url))
+
+    async def query(sql: str, **params):
+        async with engine.begin() as conn:
+            result = await conn.execute(text(sql), params)
+            return result.all() if result.returns_rows else result.rowcount
+
+    yield query
+    await engine.dispose()
+
+
 async def _cleanup(servers: Servers, db: str, namespace: str) -> None:
     import nats
 

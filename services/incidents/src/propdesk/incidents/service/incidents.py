@@ -325,35 +325,8 @@ async def on_steps_due(session: AsyncSession, batch: list[timers.Timer]) -> None
     the escalations' events in bulk, each repeat scheduled in one statement. A step still pending goes one
     level up its chain (staying at the top) and will be escalated again after `repeat_minutes`; an incident a
     request holds locked keeps its timer, retried a second later."""
-    ids = {uuid.UUID(t.payload["incident_id"]) for t in batch}
-    found = {
-        i.id: i
-        for i in (
-            await session.execute(
-                select(Incident).where(Incident.id.in_(ids)).with_for_update(skip_locked=True)
-            )
-        ).scalars()
-    }
+    found = await timers.lock_for_batch(session, Incident, batch, "incident_id")
     now = utcnow()
-    busy = [t for t in batch if uuid.UUID(t.payload["incident_id"]) not in found]
-    if busy:
-        exist = set(
-            (
-                await session.execute(
-                    select(Incident.id).where(
-                        Incident.id.in_([uuid.UUID(t.payload["incident_id"]) for t in busy])
-                    )
-                )
-            ).scalars()
-        )
-        await timers.schedule_many(
-            session,
-            [
-                {"kind": t.kind, "key": t.key, "due_at": now + dt.timedelta(seconds=1), "payload": t.payload}
-                for t in busy
-                if uuid.UUID(t.payload["incident_id"]) in exist
-            ],
-        )
     steps = {
         (s.incident_id, s.key): s
         for s in (

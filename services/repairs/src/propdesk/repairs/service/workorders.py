@@ -724,35 +724,7 @@ async def on_sla_due(session: AsyncSession, batch: list[timers.Timer]) -> None:
     """Every due SLA point at once (a batch handler): one query for the orders, one for their reporters,
     the events in bulk, the timers moved to their next points in two statements. An order a request holds
     locked keeps its timer, retried a second later."""
-    ids = {uuid.UUID(t.payload["work_order_id"]) for t in batch}
-    orders = {
-        wo.id: wo
-        for wo in (
-            await session.execute(
-                select(WorkOrder).where(WorkOrder.id.in_(ids)).with_for_update(skip_locked=True)
-            )
-        ).scalars()
-    }
-    busy = [t for t in batch if uuid.UUID(t.payload["work_order_id"]) not in orders]
-    if busy:
-        exists = set(
-            (
-                await session.execute(
-                    select(WorkOrder.id).where(
-                        WorkOrder.id.in_([uuid.UUID(t.payload["work_order_id"]) for t in busy])
-                    )
-                )
-            ).scalars()
-        )
-        retry = utcnow() + dt.timedelta(seconds=1)
-        await timers.schedule_many(
-            session,
-            [
-                {"kind": t.kind, "key": t.key, "due_at": retry, "payload": t.payload}
-                for t in busy
-                if uuid.UUID(t.payload["work_order_id"]) in exists
-            ],
-        )
+    orders = await timers.lock_for_batch(session, WorkOrder, batch, "work_order_id")
     reporters: dict[uuid.UUID, list[uuid.UUID]] = {i: [] for i in orders}
     for wo_id, resident_id in await session.execute(
         select(WorkOrderReporter.work_order_id, WorkOrderReporter.resident_id)
