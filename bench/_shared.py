@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -64,3 +69,51 @@ def stop_services(procs: list[subprocess.Popen]) -> None:
             proc.wait(15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@dataclass
+class Stack:
+    """Embedded PostgreSQL (fsync on) and NATS with every service's schema migrated and the streams made."""
+
+    work: Path
+    db_url: str
+    nats_url: str
+    procs: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self, *names: str) -> dict[str, int]:
+        """Start services as their own processes; returns their ports."""
+        from propdesk.common.embedded import free_port
+
+        env = {
+            **os.environ,
+            "PROPDESK_DEV": "1",
+            "PROPDESK_DATABASE_URL": self.db_url,
+            "PROPDESK_NATS_URL": self.nats_url,
+        }
+        ports = {name: free_port() for name in names}
+        self.procs += [start_service(name, ports[name], env, self.work) for name in names]
+        return ports
+
+
+@asynccontextmanager
+async def embedded_stack(name: str) -> AsyncIterator[Stack]:
+    import asyncpg
+
+    from propdesk.common.cli import create_streams, migrate_all
+    from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+
+    work = Path(tempfile.mkdtemp(prefix=f"propdesk-bench-{name}-"))
+    pg, nats = EmbeddedPostgres(work / "pg", port=free_port()), EmbeddedNats(work / "nats", port=free_port())
+    server, nats_url = pg.start(), nats.start()
+    stack = Stack(work, server.rsplit("/", 1)[0] + "/bench", nats_url)
+    try:
+        conn = await asyncpg.connect(server)
+        await conn.execute("CREATE DATABASE bench")
+        await conn.close()
+        await migrate_all(stack.db_url)
+        await create_streams(nats_url, "propdesk", 1)
+        yield stack
+    finally:
+        stop_services(stack.procs)
+        nats.stop()
+        pg.stop()

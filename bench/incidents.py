@@ -18,20 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import asyncpg
 import httpx
-from _shared import pct, start_service, stop_services, table, wait_ready
+from _shared import embedded_stack, pct, table, wait_ready
 
 from propdesk.common.auth import issue_token
-from propdesk.common.cli import create_streams, migrate_all
-from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from propdesk.common.settings import DEV_JWT_SECRET
 
 UNITS, PER_UNIT, TIMERS, SPREAD = 5_000, 2, 10_000, 20.0
@@ -170,29 +165,12 @@ async def timer_precision(db: asyncpg.Connection, keys: list[str]) -> dict:
 
 
 async def main() -> dict:
-    work = Path(tempfile.mkdtemp(prefix="propdesk-bench-incidents-"))
-    pg, nats = EmbeddedPostgres(work / "pg", port=free_port()), EmbeddedNats(work / "nats", port=free_port())
-    server, nats_url = pg.start(), nats.start()
-    procs: list[subprocess.Popen] = []
-    try:
-        conn = await asyncpg.connect(server)
-        await conn.execute("CREATE DATABASE bench")
-        await conn.close()
-        db_url = server.rsplit("/", 1)[0] + "/bench"
-        await migrate_all(db_url)
-        await create_streams(nats_url, "propdesk", 1)
-        db = await asyncpg.connect(db_url)
+    async with embedded_stack("incidents") as stack:
+        db = await asyncpg.connect(stack.db_url)
         estate_id, building_id = uuid.uuid4(), uuid.uuid4()
         await setup(db, estate_id, building_id)
         results: dict = {"recipients": UNITS * PER_UNIT, "raw_copy_s": await raw_copy(db, UNITS * PER_UNIT)}
-        env = {
-            **os.environ,
-            "PROPDESK_DEV": "1",
-            "PROPDESK_DATABASE_URL": db_url,
-            "PROPDESK_NATS_URL": nats_url,
-        }
-        ports = {name: free_port() for name in SERVICES}
-        procs = [start_service(name, ports[name], env, work) for name in SERVICES]
+        ports = stack.start(*SERVICES)
         token = issue_token(DEV_JWT_SECRET, sub="duty", roles=["duty_officer"], estates=[estate_id])
         async with httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{ports['incidents']}",
@@ -246,10 +224,6 @@ async def main() -> dict:
         results["timers"] = await timer_precision(db, keys)
         await db.close()
         return results
-    finally:
-        stop_services(procs)
-        nats.stop()
-        pg.stop()
 
 
 def report(r: dict) -> str:

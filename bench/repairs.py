@@ -23,23 +23,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import os
 import random
-import subprocess
-import tempfile
 import time
 import uuid
 from pathlib import Path
 
 import asyncpg
 import httpx
-from _shared import pct, start_service, stop_services, table, wait_ready
+from _shared import embedded_stack, pct, table, wait_ready
 from backbone import raw_jetstream, raw_postgres
 
 from propdesk.common.auth import issue_token
-from propdesk.common.cli import create_streams, migrate_all
 from propdesk.common.demo import csv_bytes
-from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from propdesk.common.settings import DEV_JWT_SECRET
 
 UNITS, TECHNICIANS, TIMERS = 400, 12, 10_000
@@ -274,29 +269,12 @@ async def timer_precision(db: asyncpg.Connection) -> dict:
 
 
 async def main() -> dict:
-    work = Path(tempfile.mkdtemp(prefix="propdesk-bench-repairs-"))
-    pg, nats = EmbeddedPostgres(work / "pg", port=free_port()), EmbeddedNats(work / "nats", port=free_port())
-    server, nats_url = pg.start(), nats.start()
-    procs: list[subprocess.Popen] = []
-    try:
-        conn = await asyncpg.connect(server)
-        await conn.execute("CREATE DATABASE bench")
-        await conn.close()
-        db_url = server.rsplit("/", 1)[0] + "/bench"
+    async with embedded_stack("repairs") as stack:
         results: dict = {}
         print("raw baselines ...", flush=True)
-        results["raw_jetstream"] = await raw_jetstream(nats_url, 20_000, window=500)
-        results["raw_postgres_commit_per_s"] = await raw_postgres(db_url, 3_000)
-        await migrate_all(db_url)
-        await create_streams(nats_url, "propdesk", 1)
-        env = {
-            **os.environ,
-            "PROPDESK_DEV": "1",
-            "PROPDESK_DATABASE_URL": db_url,
-            "PROPDESK_NATS_URL": nats_url,
-        }
-        ports = {name: free_port() for name in SERVICES}
-        procs = [start_service(name, ports[name], env, work) for name in SERVICES]
+        results["raw_jetstream"] = await raw_jetstream(stack.nats_url, 20_000, window=500)
+        results["raw_postgres_commit_per_s"] = await raw_postgres(stack.db_url, 3_000)
+        ports = stack.start(*SERVICES)
         clients = {
             n: httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{p}", timeout=60, limits=httpx.Limits(max_connections=200)
@@ -305,7 +283,7 @@ async def main() -> dict:
         }
         for client in clients.values():
             await wait_ready(client)
-        db = await asyncpg.connect(db_url)
+        db = await asyncpg.connect(stack.db_url)
         print("setup ...", flush=True)
         site = await setup(clients, db)
         rng = random.Random(5)
@@ -347,10 +325,6 @@ async def main() -> dict:
         for client in clients.values():
             await client.aclose()
         return results
-    finally:
-        stop_services(procs)
-        nats.stop()
-        pg.stop()
 
 
 def report(r: dict) -> str:

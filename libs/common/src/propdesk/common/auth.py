@@ -46,6 +46,14 @@ class Principal(BaseModel):
         return bool(self.roles.intersection(roles))
 
     @property
+    def subject_id(self) -> uuid.UUID | None:
+        """The subject as an id (a resident's or staff member's id in the registry), when it is one."""
+        try:
+            return uuid.UUID(self.sub)
+        except ValueError:
+            return None
+
+    @property
     def is_resident_only(self) -> bool:
         return self.roles == {Role.resident}
 

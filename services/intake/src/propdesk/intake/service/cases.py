@@ -160,7 +160,7 @@ async def open_case(
     if principal.is_resident_only:
         if data.unit_id is None or data.unit_id not in principal.units:
             raise Forbidden(Text("只能为本人房屋提交", "Residents file cases for their own units"))
-        resident_id = uuid.UUID(principal.sub) if _is_uuid(principal.sub) else None
+        resident_id = principal.subject_id
     if data.unit_id is not None:
         unit = await session.get(Unit, data.unit_id)
         if unit is None or unit.estate_id != estate_id:
@@ -221,14 +221,6 @@ async def open_case(
         estate_id=estate_id,
     )
     return case
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def require_visible(principal: Principal, case: Case) -> None:

@@ -90,7 +90,7 @@ async def apply(
         )
     resident_id = None
     if principal.is_resident_only:
-        resident_id = uuid.UUID(principal.sub) if _is_uuid(principal.sub) else None
+        resident_id = principal.subject_id
     resident_id = resident_id or await followups.household_contact(session, unit.id)
     now = utcnow()
     number = (await session.execute(text("SELECT nextval('intake.renovation_number')"))).scalar_one()
@@ -124,14 +124,6 @@ async def apply(
         ),
     )
     return r
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 async def review(

@@ -108,7 +108,7 @@ async def report(
             description=data.description,
             photos=data.photos,
             source="resident" if resident else "staff",
-            reporter_resident_id=workorders._uuid(principal.sub) if resident else None,
+            reporter_resident_id=principal.subject_id if resident else None,
             reporter_name=data.reporter_name or (principal.name or ""),
             reporter_phone=data.reporter_phone,
             preferred_from=data.preferred_from,
@@ -150,7 +150,7 @@ async def list_work_orders(
     principal.require_estate(estate_id)
     stmt = select(WorkOrder).where(WorkOrder.estate_id == estate_id)
     if principal.is_resident_only:
-        me = workorders._uuid(principal.sub)
+        me = principal.subject_id
         mine = select(WorkOrderReporter.work_order_id).where(WorkOrderReporter.resident_id == me)
         stmt = stmt.where(or_(WorkOrder.unit_id.in_(list(principal.units)), WorkOrder.id.in_(mine)))
     stmt = _filters(

@@ -88,13 +88,6 @@ def actor_of(principal: Principal | None) -> str:
     return "system" if principal is None else (principal.name or principal.sub)
 
 
-def _uuid(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
-
-
 async def reporter_ids(session: AsyncSession, wo: WorkOrder) -> list[uuid.UUID]:
     rows = await session.execute(
         select(WorkOrderReporter.resident_id)
@@ -442,7 +435,7 @@ def can_see(principal: Principal, wo: WorkOrder, reporters: list[uuid.UUID]) -> 
     if not principal.can_see_estate(wo.estate_id):
         return False
     if principal.is_resident_only:
-        me = _uuid(principal.sub)
+        me = principal.subject_id
         return (wo.unit_id is not None and wo.unit_id in principal.units) or (
             me is not None and me in reporters
         )
