@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from propdesk.common.db import KeyMixin, TimestampMixin, make_metadata
+from propdesk.common.ids import uuid7
 from propdesk.common.projections import estate_projection
 
 SCHEMA = "billing"
@@ -32,3 +46,188 @@ class LedgerAccount(KeyMixin, TimestampMixin, Base):
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))
+
+
+# ---------------------------------------------------------------- projections of intake's registry
+
+
+class Unit(Base):
+    __tablename__ = "unit"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    building_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    number: Mapped[str] = mapped_column(String(64))
+    area_m2: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    kind: Mapped[str] = mapped_column(String(16))
+
+
+class Payer(Base):
+    """Who pays for a unit: its owners and tenants (from intake's occupancies)."""
+
+    __tablename__ = "payer"
+
+    occupancy_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    resident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+# ---------------------------------------------------------------- the ledger
+
+
+class JournalEntry(Base):
+    """One money movement. Its lines balance (a deferred constraint trigger checks at commit); entries and
+    lines are never updated or deleted (a trigger refuses): corrections are new entries."""
+
+    __tablename__ = "journal_entry"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    posted_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC)
+    )
+    memo: Mapped[str] = mapped_column(String(200))
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class JournalLine(Base):
+    __tablename__ = "journal_line"
+    __table_args__ = (
+        CheckConstraint(
+            "(debit_fen > 0 AND credit_fen = 0) OR (credit_fen > 0 AND debit_fen = 0)", name="one_side"
+        ),
+        Index("ix_journal_line_account", "estate_id", "account", "unit_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)
+    entry_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("billing.journal_entry.id"), index=True
+    )
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    account: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    debit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# ---------------------------------------------------------------- invoices, payments, deposits
+
+
+class Invoice(KeyMixin, TimestampMixin, Base):
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("number"),
+        Index(
+            "uq_invoice_unit_period",
+            "unit_id",
+            "period",
+            unique=True,
+            postgresql_where=text("period IS NOT NULL"),
+        ),
+        Index(
+            "uq_invoice_source",
+            "source_kind",
+            "source_id",
+            unique=True,
+            postgresql_where=text("source_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_invoice_unit_open",
+            "unit_id",
+            "issued_at",
+            postgresql_where=text("state IN ('issued', 'partially_paid')"),
+        ),
+    )
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    number: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str | None] = mapped_column(String(7))
+    source_kind: Mapped[str] = mapped_column(String(20))
+    source_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    state: Mapped[str] = mapped_column(String(16), default="issued")
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    due_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class InvoiceLine(KeyMixin, Base):
+    __tablename__ = "invoice_line"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("billing.invoice.id"), index=True
+    )
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 4), comment="fen per unit of quantity")
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    revenue_account: Mapped[str] = mapped_column(String(16))
+    fee_item_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+
+class FeeItem(KeyMixin, TimestampMixin, Base):
+    """A recurring fee: a rate per m² per month for a kind of unit (物业费), or a fixed monthly amount."""
+
+    __tablename__ = "fee_item"
+    __table_args__ = (UniqueConstraint("estate_id", "code", "effective_from"),)
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    basis: Mapped[str] = mapped_column(String(16))  # per_m2 | fixed
+    unit_kind: Mapped[str] = mapped_column(String(16))
+    rate: Mapped[Decimal] = mapped_column(Numeric(14, 4), comment="fen per m² per month, or fen per month")
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    effective_to: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Payment(KeyMixin, TimestampMixin, Base):
+    __tablename__ = "payment"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    receipt_number: Mapped[str] = mapped_column(String(32), unique=True)
+    received_by: Mapped[str] = mapped_column(String(100))
+    reference: Mapped[str | None] = mapped_column(String(100))
+
+
+class Allocation(KeyMixin, Base):
+    """How much of a payment settled which invoice; immutable, so one payment over several invoices stays one."""
+
+    __tablename__ = "allocation"
+
+    payment_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("billing.payment.id"), index=True
+    )
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("billing.invoice.id"), index=True
+    )
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class Deposit(KeyMixin, TimestampMixin, Base):
+    """A deposit billing holds (renovation, 装修押金): requested → held → released (minus deductions)."""
+
+    __tablename__ = "deposit"
+    __table_args__ = (UniqueConstraint("purpose", "source_id"),)
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    purpose: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    reference: Mapped[str] = mapped_column(String(32))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(16), default="requested")
+    channel: Mapped[str | None] = mapped_column(String(16))
+    held_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    deductions: Mapped[list] = mapped_column(JSONB, default=list)
+    refund_fen: Mapped[int | None] = mapped_column(BigInteger)
+    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

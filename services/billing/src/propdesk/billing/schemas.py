@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from decimal import Decimal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class LedgerAccountRead(BaseModel):
@@ -14,3 +17,111 @@ class LedgerAccountRead(BaseModel):
     name_zh: str
     name_en: str
     kind: str
+
+
+Channel = Literal["cash", "bank_transfer", "card", "wechat", "alipay"]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class FeeItemCreate(Input):
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+    name: str = Field(min_length=1, max_length=100, examples=["物业服务费"])
+    basis: Literal["per_m2", "fixed"]
+    unit_kind: Literal["residential", "shop", "parking"]
+    rate: Decimal = Field(
+        gt=0, max_digits=14, decimal_places=4, description="fen per m² per month, or fen per month"
+    )
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+
+
+class FeeItemRead(Output):
+    id: uuid.UUID
+    code: str
+    name: str
+    basis: str
+    unit_kind: str
+    rate: Decimal
+    effective_from: dt.date
+    effective_to: dt.date | None
+
+
+class RunCreate(Input):
+    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"])
+
+
+class LineRead(Output):
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount_fen: int
+    revenue_account: str
+
+
+class AllocationRead(Output):
+    payment_id: uuid.UUID
+    invoice_id: uuid.UUID
+    amount_fen: int
+
+
+class InvoiceRead(Output):
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID
+    number: str
+    period: str | None
+    source_kind: str
+    state: str
+    total_fen: int
+    paid_fen: int
+    issued_at: dt.datetime
+    due_on: dt.date
+    lines: list[LineRead] = []
+    allocations: list[AllocationRead] = []
+
+
+class PaymentCreate(Input):
+    amount_fen: int = Field(gt=0, le=100_000_000_00, description="integer fen")
+    channel: Channel
+    invoice_ids: list[uuid.UUID] = Field(
+        default_factory=list, max_length=100, description="default: oldest open first"
+    )
+    reference: str | None = Field(default=None, max_length=100)
+
+
+class PaymentRead(Output):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    channel: str
+    amount_fen: int
+    credit_fen: int
+    receipt_number: str
+    received_by: str
+    created_at: dt.datetime
+    allocations: list[AllocationRead] = []
+
+
+class DepositPay(Input):
+    channel: Channel
+
+
+class DepositRead(Output):
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    purpose: str
+    source_id: uuid.UUID
+    reference: str
+    amount_fen: int
+    state: str
+    channel: str | None
+    held_at: dt.datetime | None
+    deductions: list[dict]
+    refund_fen: int | None
+    released_at: dt.datetime | None

@@ -212,6 +212,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         '"{{ step_title_en }}" is past its deadline ({{ due_at | local }}); escalation {{ escalations }}. '
         "Acknowledge it now.",
     ),
+    "billing.invoice.issued": (
+        "账单 {{ number }}",
+        "{% if period %}{{ period }} {% endif %}账单 {{ total_fen | yuan }}，请于 {{ due_on }} 前缴纳。",
+        "Invoice {{ number }}",
+        "{% if period %}{{ period }} {% endif %}invoice for {{ total_fen | yuan }}, due {{ due_on }}.",
+    ),
     "notify.digest": (  # staff digests (not an event type)
         "{{ count }} 条提醒",
         "{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}",

@@ -77,7 +77,8 @@ for model in (ev.OccupancyStarted, ev.OccupancyEnded):
     intake.handlers[model.spec.type] = on_occupancy
 repairs = Subscription(producer="repairs")
 incidents = Subscription(producer="incidents")
-BY_PRODUCER = {"intake": intake, "repairs": repairs, "incidents": incidents}
+billing = Subscription(producer="billing")
+BY_PRODUCER = {"intake": intake, "repairs": repairs, "incidents": incidents, "billing": billing}
 for event_type in ROUTES:
     BY_PRODUCER[event_type.split(".", 1)[0]].handlers[event_type] = on_notifying_event
 

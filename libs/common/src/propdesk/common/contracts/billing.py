@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from propdesk.common.events import EventPayload, Field, event
@@ -28,3 +29,45 @@ class DepositHeld(EventPayload):
     purpose: str = "renovation"
     source_id: uuid.UUID = Field(description="the requesting record, e.g. the renovation id")
     amount_fen: int
+
+
+@event(
+    "billing.invoice.issued",
+    summary="An invoice was issued for a unit (a monthly run, a repair charge, a fine); its payers are told.",
+    notifies=True,
+)
+class InvoiceIssued(EventPayload):
+    invoice_id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID
+    number: str
+    period: str | None = None
+    total_fen: int
+    due_on: datetime.date
+
+
+@event("billing.payment.received", summary="A payment was received and allocated (its receipt number).")
+class PaymentReceived(EventPayload):
+    payment_id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID
+    receipt_number: str
+    amount_fen: int
+    allocated_fen: int
+    credit_fen: int
+    channel: str
+
+
+@event(
+    "billing.deposit.released",
+    summary="A deposit was released: refunded minus the itemised deductions.",
+)
+class DepositReleased(EventPayload):
+    deposit_id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID
+    purpose: str
+    source_id: uuid.UUID
+    amount_fen: int
+    deductions_fen: int
+    refund_fen: int

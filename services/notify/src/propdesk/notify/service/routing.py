@@ -157,7 +157,12 @@ async def help_requested(session, e, env) -> Route:
     )
 
 
+async def invoice_issued(session, e, env) -> Route:
+    return await r.residents_of_units(session, [e.unit_id]), "billing", False
+
+
 ROUTES: dict[str, Router] = {
+    "billing.invoice.issued": invoice_issued,
     "incidents.help.requested": help_requested,
     "incidents.incident.triggered": incident_triggered,
     "incidents.step.escalated": step_escalated,

@@ -4,8 +4,8 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from propdesk.billing import service
 from propdesk.billing.schemas import LedgerAccountRead
+from propdesk.billing.service import estates as service
 from propdesk.common.auth import Principal, Role, require_roles
 from propdesk.common.web import Session
 
@@ -24,7 +24,3 @@ async def list_ledger_accounts(
 ):
     principal.require_estate(estate_id)
     return await service.list_defaults(session, estate_id)
-
-
-def routers() -> list[APIRouter]:
-    return [router]

@@ -21,6 +21,8 @@ DEFAULTS = [
     ("2203", "预收账款", "Customer credit", "liability"),
     ("2241", "装修押金", "Deposits held", "liability"),
     ("6001", "物业服务收入", "Property fee revenue", "revenue"),
+    ("6002", "维修服务收入", "Repair revenue", "revenue"),
+    ("6003", "违章罚款收入", "Fines", "revenue"),
     ("6051", "滞纳金收入", "Late-fee revenue", "revenue"),
     ("6602", "坏账核销", "Write-offs", "expense"),
 ]

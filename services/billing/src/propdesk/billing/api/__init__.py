@@ -1,0 +1,11 @@
+"""billing's HTTP routers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+
+def routers() -> list[APIRouter]:
+    from propdesk.billing.api import estates, money
+
+    return [estates.router, money.router]

@@ -1,0 +1,234 @@
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import or_, select
+
+from propdesk.billing.models import Allocation, Deposit, FeeItem, Invoice, InvoiceLine, Payment, Unit
+from propdesk.billing.schemas import (
+    AllocationRead,
+    DepositPay,
+    DepositRead,
+    FeeItemCreate,
+    FeeItemRead,
+    InvoiceRead,
+    LineRead,
+    PaymentCreate,
+    PaymentRead,
+    RunCreate,
+)
+from propdesk.billing.service import deposits, invoices, ledger, payments
+from propdesk.common.auth import Principal, Role, require_roles, unit_filter
+from propdesk.common.errors import Forbidden, NotFound
+from propdesk.common.i18n import Text
+from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
+from propdesk.common.web import Session, idempotent
+
+router = APIRouter(tags=["billing"])
+FINANCE = require_roles(Role.finance, Role.manager)
+CASHIERS = require_roles(Role.finance, Role.manager, Role.receptionist)
+ANYONE = require_roles(*Role)
+
+
+class BillingNotFound(NotFound):
+    code = "billing-record-not-found"
+    title = Text("记录不存在", "Not found")
+
+
+@router.get(
+    "/v1/estates/{estate_id}/fee-items", response_model=list[FeeItemRead], summary="Fee items and their rates"
+)
+async def fee_items(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(CASHIERS)):
+    principal.require_estate(estate_id)
+    rows = await session.execute(
+        select(FeeItem).where(FeeItem.estate_id == estate_id).order_by(FeeItem.code, FeeItem.effective_from)
+    )
+    return [FeeItemRead.model_validate(f) for f in rows.scalars()]
+
+
+@router.post(
+    "/v1/estates/{estate_id}/fee-items",
+    status_code=201,
+    response_model=FeeItemRead,
+    summary="A fee item with its effective dates",
+)
+async def add_fee_item(
+    estate_id: uuid.UUID, data: FeeItemCreate, session: Session, principal: Principal = Depends(FINANCE)
+):
+    principal.require_estate(estate_id)
+    return FeeItemRead.model_validate(await invoices.add_fee_item(session, estate_id, data))
+
+
+@router.post(
+    "/v1/estates/{estate_id}/billing-runs",
+    summary="Bill every unit for a month's fee items (set-based); running a period again bills nothing twice",
+)
+async def billing_run(
+    estate_id: uuid.UUID, data: RunCreate, session: Session, principal: Principal = Depends(FINANCE)
+) -> dict:
+    principal.require_estate(estate_id)
+    return await invoices.run(session, estate_id, data.period)
+
+
+async def _invoice_read(session, invoice: Invoice) -> InvoiceRead:
+    read = InvoiceRead.model_validate(invoice)
+    read.lines = [
+        LineRead.model_validate(x)
+        for x in (
+            await session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+        ).scalars()
+    ]
+    read.allocations = [
+        AllocationRead.model_validate(a)
+        for a in (
+            await session.execute(select(Allocation).where(Allocation.invoice_id == invoice.id))
+        ).scalars()
+    ]
+    return read
+
+
+@router.get(
+    "/v1/estates/{estate_id}/invoices",
+    response_model=Page[InvoiceRead],
+    summary="Invoices, newest first; a resident sees only their own units'",
+)
+async def list_invoices(
+    estate_id: uuid.UUID,
+    session: Session,
+    principal: Principal = Depends(ANYONE),
+    unit_id: uuid.UUID | None = None,
+    state: str | None = None,
+    period: str | None = None,
+    params: PageParams = Depends(page_params),
+):
+    principal.require_estate(estate_id)
+    if not principal.is_resident_only and not principal.has(
+        Role.finance, Role.manager, Role.receptionist, Role.admin
+    ):
+        raise Forbidden(Text("无权查看账单", "No access to invoices"))
+    stmt = select(Invoice).where(Invoice.estate_id == estate_id, unit_filter(principal, Invoice.unit_id))
+    for column, value in ((Invoice.unit_id, unit_id), (Invoice.state, state), (Invoice.period, period)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    rows = (
+        await session.execute(paginate(stmt, params, key=Invoice.created_at, tiebreak=Invoice.id))
+    ).scalars()
+    items, cursor = page_of(list(rows), params, cursor_of=lambda i: [i.created_at.isoformat(), str(i.id)])
+    return Page(items=[InvoiceRead.model_validate(i) for i in items], next_cursor=cursor)
+
+
+@router.get(
+    "/v1/invoices/{invoice_id}",
+    response_model=InvoiceRead,
+    summary="An invoice with its lines and the payments allocated to it",
+)
+async def get_invoice(invoice_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)):
+    invoice = await session.get(Invoice, invoice_id)
+    if invoice is None or not principal.can_see_estate(invoice.estate_id):
+        raise BillingNotFound(f"invoice {invoice_id} not found")
+    principal.require_unit(invoice.unit_id)
+    return await _invoice_read(session, invoice)
+
+
+@router.post(
+    "/v1/units/{unit_id}/payments",
+    status_code=201,
+    response_model=PaymentRead,
+    summary="Record a payment (Idempotency-Key recommended): allocated oldest first or to the invoices named; "
+    "anything left over becomes the unit's credit; a receipt number",
+)
+async def pay(
+    request: Request,
+    unit_id: uuid.UUID,
+    data: PaymentCreate,
+    session: Session,
+    principal: Principal = Depends(CASHIERS),
+):
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise BillingNotFound(f"unit {unit_id} not known to billing")
+    principal.require_estate(unit.estate_id)
+
+    async def create():
+        payment, allocations = await payments.pay(
+            session,
+            unit_id,
+            amount_fen=data.amount_fen,
+            channel=data.channel,
+            invoice_ids=data.invoice_ids,
+            reference=data.reference,
+            actor=principal.name or principal.sub,
+        )
+        read = PaymentRead.model_validate(payment)
+        read.allocations = [AllocationRead.model_validate(a) for a in allocations]
+        return read
+
+    return await idempotent(request, session, principal, create)
+
+
+@router.get(
+    "/v1/units/{unit_id}/account", summary="A unit's account: what it owes, its open invoices, its payments"
+)
+async def account(unit_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)) -> dict:
+    unit = await session.get(Unit, unit_id)
+    if unit is None or not principal.can_see_estate(unit.estate_id):
+        raise BillingNotFound(f"unit {unit_id} not known to billing")
+    principal.require_unit(unit_id)
+    open_invoices = (
+        await session.execute(
+            select(Invoice)
+            .where(
+                Invoice.unit_id == unit_id, or_(Invoice.state == "issued", Invoice.state == "partially_paid")
+            )
+            .order_by(Invoice.issued_at)
+        )
+    ).scalars()
+    paid = (
+        await session.execute(select(Payment).where(Payment.unit_id == unit_id).order_by(Payment.created_at))
+    ).scalars()
+    return {
+        "unit_id": str(unit_id),
+        "number": unit.number,
+        "balance_fen": await ledger.unit_balance(session, unit_id),
+        "open_invoices": [InvoiceRead.model_validate(i).model_dump(mode="json") for i in open_invoices],
+        "payments": [PaymentRead.model_validate(p).model_dump(mode="json") for p in paid],
+    }
+
+
+@router.get(
+    "/v1/estates/{estate_id}/deposits",
+    response_model=list[DepositRead],
+    summary="Deposits requested, held and released",
+)
+async def list_deposits(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(CASHIERS)):
+    principal.require_estate(estate_id)
+    rows = await session.execute(
+        select(Deposit).where(Deposit.estate_id == estate_id).order_by(Deposit.created_at)
+    )
+    return [DepositRead.model_validate(d) for d in rows.scalars()]
+
+
+@router.post(
+    "/v1/deposits/{deposit_id}/pay",
+    response_model=DepositRead,
+    summary="The deposit was paid: billing holds it and tells intake",
+)
+async def pay_deposit(
+    deposit_id: uuid.UUID, data: DepositPay, session: Session, principal: Principal = Depends(CASHIERS)
+):
+    deposit = await session.get(Deposit, deposit_id, with_for_update=True)
+    if deposit is None:
+        raise BillingNotFound(f"deposit {deposit_id} not found")
+    principal.require_estate(deposit.estate_id)
+    return DepositRead.model_validate(await deposits.pay(session, deposit, channel=data.channel))
+
+
+@router.get(
+    "/v1/estates/{estate_id}/trial-balance", summary="Debits and credits per account; they always agree"
+)
+async def trial_balance(
+    estate_id: uuid.UUID, session: Session, principal: Principal = Depends(FINANCE)
+) -> dict:
+    principal.require_estate(estate_id)
+    return await ledger.trial_balance(session, estate_id)

@@ -1,0 +1,1 @@
+"""billing's domain logic, one module per sub-domain."""

@@ -1,0 +1,213 @@
+"""Invoices: one-off ones from events (a repair charge, a violation fine), each posted to the ledger
+(receivable against revenue); fee items; and the monthly billing run, set-based and idempotent: a unit is
+billed once per period, whatever the number of runs."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.billing.models import FeeItem, Invoice, InvoiceLine, Unit, estate
+from propdesk.billing.service import ledger
+from propdesk.common import outbox, projections
+from propdesk.common.contracts import billing as ev
+from propdesk.common.errors import InvalidInput
+from propdesk.common.i18n import Text
+from propdesk.common.ids import human_ref
+from propdesk.common.timeutil import to_local, utcnow
+
+DUE_DAYS = 15
+
+
+async def _number(session: AsyncSession, now: dt.datetime) -> str:
+    n = (await session.execute(text("SELECT nextval('billing.invoice_number')"))).scalar_one()
+    return human_ref("INV", f"{to_local(now):%Y%m}", n)
+
+
+async def one_off(
+    session: AsyncSession,
+    *,
+    estate_id: uuid.UUID,
+    unit_id: uuid.UUID,
+    source_kind: str,
+    source_id: uuid.UUID,
+    lines: list[tuple[str, Decimal, Decimal, int, str]],
+    memo: str,
+) -> Invoice | None:
+    """An invoice for a charge that arrived as an event; None when that source was invoiced already.
+    lines: (description, quantity, unit price in fen, amount in fen, revenue account)."""
+    exists = await session.execute(
+        select(Invoice.id).where(Invoice.source_kind == source_kind, Invoice.source_id == source_id)
+    )
+    if exists.first() is not None:
+        return None
+    if await session.get(Unit, unit_id) is None:
+        raise LookupError(f"unit {unit_id} is not known to billing yet")
+    now = utcnow()
+    invoice = Invoice(
+        estate_id=estate_id,
+        unit_id=unit_id,
+        number=await _number(session, now),
+        period=None,
+        source_kind=source_kind,
+        source_id=source_id,
+        state="issued",
+        total_fen=sum(line[3] for line in lines),
+        paid_fen=0,
+        issued_at=now,
+        due_on=(to_local(now).date() + dt.timedelta(days=DUE_DAYS)),
+    )
+    session.add(invoice)
+    await session.flush()
+    session.add_all(
+        [
+            InvoiceLine(
+                invoice_id=invoice.id,
+                description=d[:200],
+                quantity=q,
+                unit_price=p,
+                amount_fen=a,
+                revenue_account=acct,
+            )
+            for d, q, p, a, acct in lines
+        ]
+    )
+    revenue: dict[str, int] = {}
+    for *_, amount, account in lines:
+        revenue[account] = revenue.get(account, 0) + amount
+    await ledger.post(
+        session,
+        estate_id,
+        memo=f"{invoice.number} {memo}",
+        source_kind="invoice",
+        source_id=invoice.id,
+        lines=[ledger.Line(ledger.RECEIVABLE, debit_fen=invoice.total_fen, unit_id=unit_id)]
+        + [ledger.Line(account, credit_fen=amount, unit_id=unit_id) for account, amount in revenue.items()],
+    )
+    await session.flush()
+    await outbox.record(session, issued_event(invoice), aggregate_id=invoice.id, estate_id=estate_id)
+    return invoice
+
+
+def issued_event(invoice: Invoice) -> ev.InvoiceIssued:
+    return ev.InvoiceIssued(
+        invoice_id=invoice.id,
+        estate_id=invoice.estate_id,
+        unit_id=invoice.unit_id,
+        number=invoice.number,
+        period=invoice.period,
+        total_fen=invoice.total_fen,
+        due_on=invoice.due_on,
+    )
+
+
+def _month(period: str) -> tuple[dt.date, dt.date]:
+    try:
+        year, month = (int(p) for p in period.split("-"))
+        first = dt.date(year, month, 1)
+    except ValueError as exc:
+        raise InvalidInput(Text("账期格式为 YYYY-MM", "A period is YYYY-MM")) from exc
+    return first, first.replace(day=calendar.monthrange(year, month)[1])
+
+
+async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
+    """Bill every unit of the estate for the period's fee items in force: invoices, their lines and journal
+    entries are each one INSERT … SELECT. Units billed for the period already are left alone."""
+    await projections.require_known_estate(session, estate, estate_id, "billing")
+    first, last = _month(period)
+    now = utcnow()
+    params = {
+        "estate": estate_id,
+        "period": period,
+        "first": first,
+        "last": last,
+        "now": now,
+        "due": first + dt.timedelta(days=DUE_DAYS - 1),
+        "month": f"{to_local(now):%Y%m}",
+    }
+    new = (
+        (
+            await session.execute(
+                text("""
+            WITH fees AS (
+              SELECT f.* FROM billing.fee_item f
+              WHERE f.estate_id = :estate AND f.effective_from <= :last AND (f.effective_to IS NULL OR f.effective_to >= :first)
+            ), billable AS (
+              SELECT u.id AS unit_id, sum(round(CASE WHEN f.basis = 'per_m2' THEN f.rate * u.area_m2 ELSE f.rate END))::bigint AS total
+              FROM billing.unit u JOIN fees f ON f.unit_kind = u.kind
+              WHERE u.estate_id = :estate
+              GROUP BY u.id
+            )
+            INSERT INTO billing.invoice (id, estate_id, unit_id, number, period, source_kind, state, total_fen, paid_fen,
+                                         issued_at, due_on, created_at, updated_at)
+            SELECT gen_random_uuid(), :estate, b.unit_id,
+                   'INV-' || :month || '-' || lpad(nextval('billing.invoice_number')::text, 6, '0'),
+                   :period, 'periodic', 'issued', b.total, 0, :now, :due, :now, :now
+            FROM billable b WHERE b.total > 0
+            ON CONFLICT (unit_id, period) WHERE period IS NOT NULL DO NOTHING
+            RETURNING id
+            """),
+                params,
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if new:
+        ids = list(new)
+        await session.execute(
+            text("""
+            INSERT INTO billing.invoice_line (id, invoice_id, description, quantity, unit_price, amount_fen, revenue_account, fee_item_id)
+            SELECT gen_random_uuid(), i.id, f.name || ' ' || :period,
+                   CASE WHEN f.basis = 'per_m2' THEN u.area_m2 ELSE 1 END, f.rate,
+                   round(CASE WHEN f.basis = 'per_m2' THEN f.rate * u.area_m2 ELSE f.rate END)::bigint, '6001', f.id
+            FROM billing.invoice i JOIN billing.unit u ON u.id = i.unit_id
+            JOIN billing.fee_item f ON f.estate_id = i.estate_id AND f.unit_kind = u.kind
+                 AND f.effective_from <= :last AND (f.effective_to IS NULL OR f.effective_to >= :first)
+            WHERE i.id = ANY(:ids)
+            """),
+            {**params, "ids": ids},
+        )
+        # one balanced journal entry per invoice: receivable against property-fee revenue
+        await session.execute(
+            text("""
+            WITH e AS (
+              INSERT INTO billing.journal_entry (id, estate_id, posted_at, memo, source_kind, source_id)
+              SELECT gen_random_uuid(), i.estate_id, :now, i.number || ' ' || :period, 'invoice', i.id
+              FROM billing.invoice i WHERE i.id = ANY(:ids)
+              RETURNING id, source_id
+            )
+            INSERT INTO billing.journal_line (id, entry_id, estate_id, account, unit_id, debit_fen, credit_fen)
+            SELECT gen_random_uuid(), e.id, i.estate_id, x.account, i.unit_id, x.debit, x.credit
+            FROM e JOIN billing.invoice i ON i.id = e.source_id
+            CROSS JOIN LATERAL (VALUES ('1122', i.total_fen, 0::bigint), ('6001', 0::bigint, i.total_fen)) AS x(account, debit, credit)
+            """),
+            {**params, "ids": ids},
+        )
+        invoices = (await session.execute(select(Invoice).where(Invoice.id.in_(ids)))).scalars().all()
+        await outbox.record_many(session, [(issued_event(i), i.id) for i in invoices], estate_id=estate_id)
+    total = (
+        await session.execute(
+            text(
+                "SELECT count(*), coalesce(sum(total_fen), 0) FROM billing.invoice WHERE estate_id = :estate AND period = :period"
+            ),
+            params,
+        )
+    ).one()
+    return {"period": period, "new_invoices": len(new), "invoices": total[0], "total_fen": int(total[1])}
+
+
+async def add_fee_item(session: AsyncSession, estate_id: uuid.UUID, data) -> FeeItem:
+    await projections.require_known_estate(session, estate, estate_id, "billing")
+    stmt = (
+        pg_insert(FeeItem)
+        .values(id=uuid.uuid4(), estate_id=estate_id, **data.model_dump())
+        .returning(FeeItem)
+    )
+    return (await session.execute(stmt)).scalar_one()

@@ -1,0 +1,42 @@
+"""billing's projections of intake's registry: units (area and kind drive the fees) and payers (owners and
+tenants from occupancies)."""
+
+from __future__ import annotations
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.billing.models import Payer, Unit
+from propdesk.common.contracts import intake as ev
+
+
+async def on_unit(session: AsyncSession, e: ev.UnitSnapshot) -> None:
+    values = {
+        "id": e.unit_id,
+        "estate_id": e.estate_id,
+        "building_id": e.building_id,
+        "number": e.number,
+        "area_m2": e.area_m2,
+        "kind": e.kind,
+    }
+    stmt = pg_insert(Unit).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"})
+    )
+
+
+async def on_occupancy(session: AsyncSession, e: ev.OccupancySnapshot) -> None:
+    if e.role == "household_member":
+        return
+    values = {
+        "occupancy_id": e.occupancy_id,
+        "unit_id": e.unit_id,
+        "resident_id": e.resident_id,
+        "role": e.role,
+        "started_on": e.started_on,
+        "ended_on": e.ended_on,
+    }
+    stmt = pg_insert(Payer).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["occupancy_id"], set_={"ended_on": e.ended_on})
+    )

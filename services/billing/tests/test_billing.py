@@ -1,0 +1,304 @@
+"""billing against real PostgreSQL and NATS: idempotent monthly runs, payments allocated oldest first with
+credit, idempotent payments, the ledger that always balances (a property-based test with hypothesis and the
+database's own guard), charges from repairs as invoice lines, access and bad input."""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from propdesk.common.contracts.repairs import ChargeLine, ChargeRaised
+from propdesk.common.testing.helpers import emit, running_service, token, wait_until
+from propdesk.repairs.main import SERVICE as REPAIRS
+
+from .conftest import events, fee, run
+
+
+async def account(s, unit, headers=None) -> dict:
+    r = await s["billing"].get(f"/v1/units/{unit['id']}/account", headers=headers or s["finance"])
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def balanced(s) -> dict:
+    tb = (await s["billing"].get(f"/v1/estates/{s['eid']}/trial-balance", headers=s["finance"])).json()
+    assert tb["balanced"] and tb["debit_fen"] == tb["credit_fen"], tb
+    return tb
+
+
+class TestRuns:
+    async def test_a_monthly_run_bills_each_unit_once_at_its_rate(self, site, db):
+        s = site
+        await fee(s)
+        await fee(s, code="SHOP", name="商铺物业费", unit_kind="shop", rate="500")
+        await fee(
+            s, code="OLD", name="旧费率", rate="100", effective_from="2025-01-01", effective_to="2025-12-31"
+        )  # not in force
+        first = await run(s, "2026-12")
+        assert (first["new_invoices"], first["invoices"]) == (4, 4)
+        # 100 m² × 2.50, 118.5 × 2.50 = 296.25 → 29,625 fen, 89 × 2.50, shop 75.5 × 5.00
+        assert first["total_fen"] == 25_000 + 29_625 + 22_250 + 37_750
+        again = await run(s, "2026-12")
+        assert (again["new_invoices"], again["invoices"], again["total_fen"]) == (0, 4, first["total_fen"])
+        assert len(await events(db, "billing.invoice.issued")) == 4
+        tb = await balanced(s)
+        receivable = next(a for a in tb["accounts"] if a["account"] == "1122")
+        assert receivable["balance_fen"] == first["total_fen"]
+        invoices = (
+            await s["billing"].get(
+                f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"period": "2026-12"}
+            )
+        ).json()["items"]
+        home = next(i for i in invoices if i["unit_id"] == s["units"][1]["id"])
+        detail = (await s["billing"].get(f"/v1/invoices/{home['id']}", headers=s["finance"])).json()
+        assert [(line["description"], line["amount_fen"]) for line in detail["lines"]] == [
+            ("物业服务费 2026-12", 29_625)
+        ]
+        assert home["number"].startswith("INV-") and home["state"] == "issued"
+        for bad in ({"period": "2026-13"}, {"period": "202612"}, {"period": "2026-12", "x": 1}):
+            r = await s["billing"].post(
+                f"/v1/estates/{s['eid']}/billing-runs", headers=s["finance"], json=bad
+            )
+            assert r.status_code == 422, bad
+
+
+class TestPayments:
+    async def test_oldest_first_partial_then_credit_and_idempotent(self, site, db):
+        s = site
+        await fee(s)
+        await run(s, "2026-11")
+        await run(s, "2026-12")
+        home = s["units"][0]
+        url = f"/v1/units/{home['id']}/payments"
+        r = await s["billing"].post(
+            url,
+            headers={**s["finance"], "Idempotency-Key": "p-1"},
+            json={"amount_fen": 30_000, "channel": "wechat"},
+        )
+        assert r.status_code == 201, r.text
+        pay1 = r.json()
+        assert pay1["receipt_number"].startswith("RCP-") and pay1["credit_fen"] == 0
+        assert [a["amount_fen"] for a in pay1["allocations"]] == [
+            25_000,
+            5_000,
+        ]  # November first, then December
+        replay = await s["billing"].post(
+            url,
+            headers={**s["finance"], "Idempotency-Key": "p-1"},
+            json={"amount_fen": 30_000, "channel": "wechat"},
+        )
+        assert replay.json()["id"] == pay1["id"] and replay.headers.get("idempotent-replayed") == "true"
+        other = await s["billing"].post(
+            url, headers={**s["finance"], "Idempotency-Key": "p-1"}, json={"amount_fen": 1, "channel": "cash"}
+        )
+        assert other.status_code in (409, 422)
+        acct = await account(s, home)
+        assert acct["balance_fen"] == 50_000 - 30_000 and [i["state"] for i in acct["open_invoices"]] == [
+            "partially_paid"
+        ]
+        r = await s["billing"].post(url, headers=s["finance"], json={"amount_fen": 30_000, "channel": "cash"})
+        assert (r.json()["credit_fen"], [a["amount_fen"] for a in r.json()["allocations"]]) == (
+            10_000,
+            [20_000],
+        )
+        acct = await account(s, home)
+        assert acct["balance_fen"] == -10_000 and acct["open_invoices"] == []  # a credit of ¥100
+        assert len(acct["payments"]) == 2
+        tb = await balanced(s)
+        by = {a["account"]: a for a in tb["accounts"]}
+        assert (
+            by["1002"]["balance_fen"] == 30_000
+            and by["1001"]["balance_fen"] == 30_000
+            and by["2203"]["balance_fen"] == -10_000
+        )
+
+    async def test_bad_payments_are_refused_and_post_nothing(self, site, db):
+        s = site
+        await fee(s)
+        await run(s, "2026-12")
+        home, other = s["units"][0], s["units"][1]
+        url = f"/v1/units/{home['id']}/payments"
+        for body in (
+            {"amount_fen": 0, "channel": "cash"},
+            {"amount_fen": -5, "channel": "cash"},
+            {"amount_fen": 100, "channel": "bitcoin"},
+            {"amount_fen": 1.5, "channel": "cash"},
+        ):
+            assert (await s["billing"].post(url, headers=s["finance"], json=body)).status_code == 422, body
+        theirs = (
+            await s["billing"].get(
+                f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"unit_id": other["id"]}
+            )
+        ).json()["items"][0]
+        r = await s["billing"].post(
+            url,
+            headers=s["finance"],
+            json={"amount_fen": 100, "channel": "cash", "invoice_ids": [theirs["id"]]},
+        )
+        assert r.status_code == 422
+        mine = (await account(s, home))["open_invoices"][0]
+        await s["billing"].post(url, headers=s["finance"], json={"amount_fen": 25_000, "channel": "cash"})
+        r = await s["billing"].post(
+            url,
+            headers=s["finance"],
+            json={"amount_fen": 100, "channel": "cash", "invoice_ids": [mine["id"]]},
+        )
+        assert r.status_code == 409 and r.json()["invoices"] == [mine["number"]]  # paid already
+        assert len(await db("SELECT 1 FROM billing.payment")) == 1
+        await balanced(s)
+
+    async def test_residents_see_their_own_account_only(self, site):
+        s = site
+        await fee(s)
+        await run(s, "2026-12")
+        mine = (await s["billing"].get(f"/v1/estates/{s['eid']}/invoices", headers=s["me"])).json()["items"]
+        assert [i["unit_id"] for i in mine] == [s["units"][0]["id"]]
+        assert (await account(s, s["units"][0], headers=s["me"]))["balance_fen"] == 25_000
+        r = await s["billing"].get(f"/v1/units/{s['units'][1]['id']}/account", headers=s["me"])
+        assert r.status_code == 403
+        tech = token("technician", estates=[s["eid"]])
+        assert (await s["billing"].get(f"/v1/estates/{s['eid']}/invoices", headers=tech)).status_code == 403
+        assert (
+            await s["billing"].post(
+                f"/v1/units/{s['units'][0]['id']}/payments",
+                headers=s["me"],
+                json={"amount_fen": 1, "channel": "cash"},
+            )
+        ).status_code == 403
+        assert (
+            await s["billing"].get(f"/v1/estates/{s['eid']}/trial-balance", headers=s["me"])
+        ).status_code == 403
+
+
+class TestLedger:
+    async def test_the_database_refuses_an_unbalanced_or_edited_entry(self, site, db):
+        s = site
+        await fee(s)
+        await run(s, "2026-12")
+        entry = await db("SELECT id, estate_id FROM billing.journal_entry LIMIT 1")
+        eid, estate = entry[0]
+        for sql in (
+            "INSERT INTO billing.journal_line (id, entry_id, estate_id, account, debit_fen, credit_fen) VALUES (gen_random_uuid(), :e, :s, '1001', 100, 0)",
+            "UPDATE billing.journal_line SET debit_fen = debit_fen + 1 WHERE entry_id = :e AND debit_fen > 0",
+            "DELETE FROM billing.journal_line WHERE entry_id = :e",
+            "UPDATE billing.journal_entry SET memo = 'x' WHERE id = :e",
+        ):
+            try:
+                await db(sql, e=eid, s=estate)
+            except Exception as exc:
+                assert "does not balance" in str(exc) or "never change" in str(exc), str(exc)
+            else:
+                raise AssertionError(f"the database accepted: {sql}")
+        await balanced(s)
+
+    @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        steps=st.lists(
+            st.one_of(
+                st.tuples(
+                    st.just("pay"),
+                    st.integers(0, 3),
+                    st.integers(1, 60_000),
+                    st.sampled_from(["cash", "wechat", "bank_transfer"]),
+                ),
+                st.tuples(
+                    st.just("run"),
+                    st.sampled_from(["2026-10", "2026-11", "2026-12", "2027-01"]),
+                    st.just(0),
+                    st.just(""),
+                ),
+            ),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    async def test_the_ledger_balances_whatever_happens(self, site, steps):
+        s = site
+        if not (await s["billing"].get(f"/v1/estates/{s['eid']}/fee-items", headers=s["finance"])).json():
+            await fee(s)
+            await fee(s, code="SHOP", unit_kind="shop", rate="333.3333")
+        for kind, a, b, channel in steps:
+            if kind == "run":
+                await run(s, a)
+            else:
+                unit = s["units"][a]
+                r = await s["billing"].post(
+                    f"/v1/units/{unit['id']}/payments",
+                    headers=s["finance"],
+                    json={"amount_fen": b, "channel": channel},
+                )
+                assert r.status_code == 201, r.text
+                p = r.json()
+                assert sum(x["amount_fen"] for x in p["allocations"]) + p["credit_fen"] == b
+        tb = await balanced(s)
+        invoices = (
+            await s["billing"].get(
+                f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"limit": 500}
+            )
+        ).json()["items"]
+        by = {x["account"]: x["balance_fen"] for x in tb["accounts"]}
+        billed = sum(i["total_fen"] for i in invoices)
+        paid_in = by.get("1001", 0) + by.get("1002", 0)
+        assert by.get("1122", 0) == billed - sum(
+            i["paid_fen"] for i in invoices
+        )  # receivable = what is unpaid
+        assert paid_in == sum(i["paid_fen"] for i in invoices) - by.get(
+            "2203", 0
+        )  # cash = allocated + credit
+        for unit in s["units"]:
+            acct = await account(s, unit)
+            owed = sum(i["total_fen"] - i["paid_fen"] for i in invoices if i["unit_id"] == unit["id"])
+            credit = sum(p["credit_fen"] for p in acct["payments"])
+            assert acct["balance_fen"] == owed - credit
+
+
+async def test_a_repair_charge_becomes_an_invoice_line(platform_env, site, db):
+    s = site
+    charge = ChargeRaised(
+        charge_id=uuid.uuid4(),
+        work_order_id=uuid.uuid4(),
+        estate_id=s["eid"],
+        unit_id=uuid.UUID(s["units"][0]["id"]),
+        reference="WO-202612-000007",
+        lines=[
+            ChargeLine(kind="part", description="水龙头", quantity="1", unit_price_fen=4500, amount_fen=4500),
+            ChargeLine(
+                kind="labour",
+                description="人工 45 min",
+                quantity="0.75",
+                unit_price_fen=8000,
+                amount_fen=6000,
+            ),
+        ],
+        total_fen=10_500,
+    )
+    async with running_service(REPAIRS, platform_env) as repairs:
+        await emit(repairs, charge)
+        await emit(repairs, charge)  # delivered again: billed once
+
+        async def billed():
+            items = (await s["billing"].get(f"/v1/estates/{s['eid']}/invoices", headers=s["finance"])).json()[
+                "items"
+            ]
+            return items or None
+
+        (invoice,) = await wait_until(billed, message="the repair invoice")
+        await wait_until(
+            lambda: db("SELECT 1 FROM billing.inbox WHERE subject LIKE '%charge.raised' OFFSET 1"),
+            message="both deliveries",
+        )
+    detail = (await s["billing"].get(f"/v1/invoices/{invoice['id']}", headers=s["me"])).json()
+    assert (detail["total_fen"], detail["source_kind"]) == (10_500, "repair_charge")
+    assert [(x["description"], x["amount_fen"], x["revenue_account"]) for x in detail["lines"]] == [
+        ("WO-202612-000007 水龙头", 4500, "6002"),
+        ("WO-202612-000007 人工 45 min", 6000, "6002"),
+    ]
+    assert (
+        len(
+            (await s["billing"].get(f"/v1/estates/{s['eid']}/invoices", headers=s["finance"])).json()["items"]
+        )
+        == 1
+    )
+    await balanced(s)
