@@ -302,3 +302,81 @@ async def test_a_repair_charge_becomes_an_invoice_line(platform_env, site, db):
         == 1
     )
     await balanced(s)
+
+
+async def test_voiding_reverses_and_a_void_invoice_takes_no_payment(site):
+    s = site
+    await fee(s)
+    await run(s, "2026-12")
+    home = s["units"][0]
+    (invoice,) = (
+        await s["billing"].get(
+            f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"unit_id": home["id"]}
+        )
+    ).json()["items"]
+    url = f"/v1/invoices/{invoice['id']}/void"
+    assert (
+        await s["billing"].post(url, headers=s["finance"], json={})
+    ).status_code == 422  # a reason is required
+    assert (await s["billing"].post(url, headers=s["me"], json={"reason": "x"})).status_code == 403
+    r = await s["billing"].post(url, headers=s["finance"], json={"reason": "面积登记错误"})
+    assert r.status_code == 200 and r.json()["state"] == "void"
+    assert (await s["billing"].post(url, headers=s["finance"], json={"reason": "again"})).status_code == 409
+    pay = await s["billing"].post(
+        f"/v1/units/{home['id']}/payments",
+        headers=s["finance"],
+        json={"amount_fen": 100, "channel": "cash", "invoice_ids": [invoice["id"]]},
+    )
+    assert pay.status_code == 409
+    assert (await account(s, home))["balance_fen"] == 0
+    tb = await balanced(s)
+    assert (
+        next(a for a in tb["accounts"] if a["account"] == "1122")["balance_fen"]
+        == 29_625 + 22_250  # the other homes
+    )  # (the voided one is reversed)
+    other = (
+        await s["billing"].get(
+            f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"unit_id": s["units"][1]["id"]}
+        )
+    ).json()["items"][0]
+    await s["billing"].post(
+        f"/v1/units/{s['units'][1]['id']}/payments",
+        headers=s["finance"],
+        json={"amount_fen": 100, "channel": "cash"},
+    )
+    assert (
+        await s["billing"].post(
+            f"/v1/invoices/{other['id']}/void", headers=s["finance"], json={"reason": "x"}
+        )
+    ).status_code == 409
+
+
+async def test_arrears_are_aged_per_unit_building_and_estate(site):
+    s = site
+    await fee(s)
+    for period in ("2026-08", "2026-10", "2026-11", "2026-12"):
+        await run(s, period)
+    home = s["units"][0]
+    await s["billing"].post(
+        f"/v1/units/{home['id']}/payments",
+        headers=s["finance"],
+        json={"amount_fen": 30_000, "channel": "cash"},
+    )
+    aged = (
+        await s["billing"].get(
+            f"/v1/estates/{s['eid']}/arrears", headers=s["finance"], params={"as_of": "2026-12-20"}
+        )
+    ).json()
+    mine = next(u for u in aged["units"] if u["unit_id"] == home["id"])
+    # due 08-15 (127 days, paid), 10-15 (66 days: 20,000 left of it), 11-15 (35 days), 12-15 (5 days)
+    assert (mine["90_plus"], mine["61_90"], mine["31_60"], mine["0_30"]) == (0, 20_000, 25_000, 25_000)
+    assert mine["total_fen"] == 70_000 and mine["oldest_due_on"] == "2026-10-15"
+    assert aged["estate"]["total_fen"] == sum(u["total_fen"] for u in aged["units"])
+    assert aged["estate"]["90_plus"] == 29_625 + 22_250  # the other homes never paid August
+    assert [b["units"] for b in aged["buildings"]] == [3]  # the shop has no fee item
+    early = (
+        await s["billing"].get(
+            f"/v1/estates/{s['eid']}/arrears", headers=s["finance"], params={"as_of": "2026-08-10"}
+        )
+    ).json()
+    assert early["estate"]["total_fen"] == 0  # nothing past due yet

@@ -125,3 +125,7 @@ class DepositRead(Output):
     deductions: list[dict]
     refund_fen: int | None
     released_at: dt.datetime | None
+
+
+class VoidCreate(Input):
+    reason: str = Field(min_length=1, max_length=500)

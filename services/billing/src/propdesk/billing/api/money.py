@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Depends, Request
@@ -17,12 +18,14 @@ from propdesk.billing.schemas import (
     PaymentCreate,
     PaymentRead,
     RunCreate,
+    VoidCreate,
 )
-from propdesk.billing.service import deposits, invoices, ledger, payments
+from propdesk.billing.service import arrears, deposits, invoices, ledger, payments
 from propdesk.common.auth import Principal, Role, require_roles, unit_filter
 from propdesk.common.errors import Forbidden, NotFound
 from propdesk.common.i18n import Text
 from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
+from propdesk.common.timeutil import to_local, utcnow
 from propdesk.common.web import Session, idempotent
 
 router = APIRouter(tags=["billing"])
@@ -232,3 +235,38 @@ async def trial_balance(
 ) -> dict:
     principal.require_estate(estate_id)
     return await ledger.trial_balance(session, estate_id)
+
+
+@router.post(
+    "/v1/invoices/{invoice_id}/void",
+    response_model=InvoiceRead,
+    summary="Void an unpaid invoice (a reversing entry)",
+)
+async def void_invoice(
+    invoice_id: uuid.UUID, data: VoidCreate, session: Session, principal: Principal = Depends(FINANCE)
+):
+    invoice = await session.get(Invoice, invoice_id, with_for_update=True)
+    if invoice is None:
+        raise BillingNotFound(f"invoice {invoice_id} not found")
+    principal.require_estate(invoice.estate_id)
+    return await _invoice_read(
+        session,
+        await invoices.void(session, invoice, reason=data.reason, actor=principal.name or principal.sub),
+    )
+
+
+@router.get(
+    "/v1/estates/{estate_id}/arrears",
+    summary="Arrears aged 0-30, 31-60, 61-90 and 90+ days past due, per unit, building and estate",
+)
+async def arrears_view(
+    estate_id: uuid.UUID,
+    session: Session,
+    principal: Principal = Depends(CASHIERS),
+    as_of: dt.date | None = None,
+    building_id: uuid.UUID | None = None,
+) -> dict:
+    principal.require_estate(estate_id)
+    return await arrears.aging(
+        session, estate_id, as_of or to_local(utcnow()).date(), building_id=building_id
+    )

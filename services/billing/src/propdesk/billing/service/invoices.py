@@ -17,7 +17,7 @@ from propdesk.billing.models import FeeItem, Invoice, InvoiceLine, Unit, estate
 from propdesk.billing.service import ledger
 from propdesk.common import outbox, projections
 from propdesk.common.contracts import billing as ev
-from propdesk.common.errors import InvalidInput
+from propdesk.common.errors import IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.ids import human_ref
 from propdesk.common.timeutil import to_local, utcnow
@@ -211,3 +211,42 @@ async def add_fee_item(session: AsyncSession, estate_id: uuid.UUID, data) -> Fee
         .returning(FeeItem)
     )
     return (await session.execute(stmt)).scalar_one()
+
+
+async def void(session: AsyncSession, invoice: Invoice, *, reason: str, actor: str) -> Invoice:
+    """Void an unpaid invoice: a reversing journal entry (the original stays as it was posted)."""
+    if invoice.state == "void":
+        raise IllegalTransition(
+            Text("账单已作废", "The invoice is void already"), state=invoice.state, action="void"
+        )
+    if invoice.paid_fen > 0:
+        raise IllegalTransition(
+            Text(
+                "已有收款的账单不能作废，请先退款", "An invoice with payments cannot be voided; refund first"
+            ),
+            state=invoice.state,
+            action="void",
+        )
+    lines = (
+        (await session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id)))
+        .scalars()
+        .all()
+    )
+    revenue: dict[str, int] = {}
+    for line in lines:
+        revenue[line.revenue_account] = revenue.get(line.revenue_account, 0) + line.amount_fen
+    await ledger.post(
+        session,
+        invoice.estate_id,
+        memo=f"作废 void {invoice.number}: {reason}",
+        source_kind="invoice_void",
+        source_id=invoice.id,
+        lines=[ledger.Line(ledger.RECEIVABLE, credit_fen=invoice.total_fen, unit_id=invoice.unit_id)]
+        + [
+            ledger.Line(account, debit_fen=amount, unit_id=invoice.unit_id)
+            for account, amount in revenue.items()
+        ],
+    )
+    invoice.state = "void"
+    await session.flush()
+    return invoice
