@@ -57,6 +57,8 @@ def _coerce(value: Any, column) -> Any:
             if parsed.tzinfo is None:
                 raise ValueError("naive timestamp")
             return parsed
+        if python_type is dt.date:
+            return dt.date.fromisoformat(value)
         return python_type(value)
     except (ValueError, TypeError, NotImplementedError, AttributeError) as exc:
         raise InvalidInput(Text("分页游标无效", "Invalid pagination cursor")) from exc

@@ -197,6 +197,7 @@ class Payment(KeyMixin, TimestampMixin, Base):
     receipt_number: Mapped[str] = mapped_column(String(32), unique=True)
     received_by: Mapped[str] = mapped_column(String(100))
     reference: Mapped[str | None] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(10), default="posted", server_default="posted")
 
 
 class Allocation(KeyMixin, Base):
@@ -231,3 +232,59 @@ class Deposit(KeyMixin, TimestampMixin, Base):
     deductions: Mapped[list] = mapped_column(JSONB, default=list)
     refund_fen: Mapped[int | None] = mapped_column(BigInteger)
     released_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Resident(Base):
+    """Projection of intake's residents: names, for matching a bank transfer's payer to a unit."""
+
+    __tablename__ = "resident"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+# ---------------------------------------------------------------- bank reconciliation (对账)
+
+
+class Statement(KeyMixin, TimestampMixin, Base):
+    __tablename__ = "statement"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    format: Mapped[str] = mapped_column(String(10))
+    imported_by: Mapped[str] = mapped_column(String(100))
+    lines: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StatementLine(KeyMixin, Base):
+    __tablename__ = "statement_line"
+    __table_args__ = (
+        UniqueConstraint("estate_id", "bank_reference"),
+        Index("ix_statement_line_estate_state_day", "estate_id", "state", "booked_on"),
+    )
+
+    statement_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("billing.statement.id"), index=True
+    )
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    booked_on: Mapped[dt.date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    payer_name: Mapped[str] = mapped_column(String(200), default="")
+    memo: Mapped[str] = mapped_column(String(500), default="")
+    bank_reference: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(12), default="unmatched")
+    rule: Mapped[str | None] = mapped_column(String(20))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    explanation: Mapped[dict] = mapped_column(JSONB, default=dict)
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    matched_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class ReconciliationDay(Base):
+    __tablename__ = "reconciliation_day"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    closed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[str] = mapped_column(String(100))

@@ -129,3 +129,25 @@ class DepositRead(Output):
 
 class VoidCreate(Input):
     reason: str = Field(min_length=1, max_length=500)
+
+
+class StatementLineRead(Output):
+    id: uuid.UUID
+    statement_id: uuid.UUID
+    booked_on: dt.date
+    amount_fen: int
+    payer_name: str
+    memo: str
+    bank_reference: str
+    state: str
+    rule: str | None
+    score: Decimal | None
+    explanation: dict
+    unit_id: uuid.UUID | None
+    payment_id: uuid.UUID | None
+    matched_by: str | None
+
+
+class ManualMatch(Input):
+    unit_id: uuid.UUID
+    invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)

@@ -29,6 +29,12 @@ async def on_unit(session: AsyncSession, event: ev.UnitSnapshot, envelope: Envel
     await registry.on_unit(session, event)
 
 
+@intake.on(ev.ResidentRegistered.spec.type)
+@intake.on(ev.ResidentUpdated.spec.type)
+async def on_resident(session: AsyncSession, event: ev.ResidentSnapshot, envelope: Envelope) -> None:
+    await registry.on_resident(session, event)
+
+
 @intake.on(ev.OccupancyStarted.spec.type)
 @intake.on(ev.OccupancyEnded.spec.type)
 async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, envelope: Envelope) -> None:

@@ -6,6 +6,6 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from propdesk.billing.api import estates, money
+    from propdesk.billing.api import estates, money, reconciliation
 
-    return [estates.router, money.router]
+    return [estates.router, money.router, reconciliation.router]

@@ -110,3 +110,47 @@ async def pay(
         estate_id=unit.estate_id,
     )
     return payment, allocations
+
+
+async def reverse(session: AsyncSession, payment: Payment, *, reason: str, actor: str) -> Payment:
+    """Undo a payment with new rows, never edits: negative allocations give the invoices their balance back,
+    and a reversing journal entry takes the money out of cash again."""
+    if payment.state == "reversed":
+        raise IllegalTransition(
+            Text("该收款已冲销", "This payment was reversed already"), state=payment.state, action="reverse"
+        )
+    allocations = (
+        (await session.execute(select(Allocation).where(Allocation.payment_id == payment.id))).scalars().all()
+    )
+    by_invoice: dict[uuid.UUID, int] = {}
+    for a in allocations:
+        by_invoice[a.invoice_id] = by_invoice.get(a.invoice_id, 0) + a.amount_fen
+    invoices = {
+        i.id: i
+        for i in (
+            await session.execute(select(Invoice).where(Invoice.id.in_(list(by_invoice))).with_for_update())
+        ).scalars()
+    }
+    for invoice_id, amount in by_invoice.items():
+        if amount <= 0:
+            continue
+        invoice = invoices[invoice_id]
+        invoice.paid_fen -= amount
+        invoice.state = "issued" if invoice.paid_fen == 0 else "partially_paid"
+        session.add(Allocation(payment_id=payment.id, invoice_id=invoice_id, amount_fen=-amount))
+    allocated = sum(v for v in by_invoice.values() if v > 0)
+    await ledger.post(
+        session,
+        payment.estate_id,
+        memo=f"冲销 reversal {payment.receipt_number}: {reason}",
+        source_kind="payment_reversal",
+        source_id=payment.id,
+        lines=[
+            ledger.Line(ledger.RECEIVABLE, debit_fen=allocated, unit_id=payment.unit_id),
+            ledger.Line(ledger.CREDIT, debit_fen=payment.credit_fen, unit_id=payment.unit_id),
+            ledger.Line(ledger.CASH_ACCOUNT[payment.channel], credit_fen=payment.amount_fen),
+        ],
+    )
+    payment.state = "reversed"
+    await session.flush()
+    return payment

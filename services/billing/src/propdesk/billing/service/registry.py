@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.billing.models import Payer, Unit
+from propdesk.billing.models import Payer, Resident, Unit
 from propdesk.common.contracts import intake as ev
 
 
@@ -40,3 +40,8 @@ async def on_occupancy(session: AsyncSession, e: ev.OccupancySnapshot) -> None:
     await session.execute(
         stmt.on_conflict_do_update(index_elements=["occupancy_id"], set_={"ended_on": e.ended_on})
     )
+
+
+async def on_resident(session: AsyncSession, e: ev.ResidentSnapshot) -> None:
+    stmt = pg_insert(Resident).values(id=e.resident_id, estate_id=e.estate_id, name=e.name)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"name": e.name}))
