@@ -1,14 +1,23 @@
-"""billing with intake end to end: a renovation deposit asked for by intake is paid at the desk, held by
-billing (intake may then start the works), and released on acceptance with the deduction kept as revenue."""
+"""billing with intake (and repairs) end to end, observed on the bus:
+
+(a) a monthly run → the invoice event → a partial payment at the desk → bank statements (CSV, then MT940)
+    that reconcile the rest → the aging view shows nothing owed;
+(b) a repair charge event becomes an invoice line;
+(c) a renovation deposit asked for by intake is paid at the desk, held by billing (intake may then start the
+    works), and released on acceptance with the deduction kept as revenue."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 
 from propdesk.billing.main import SERVICE as BILLING
+from propdesk.common.contracts.repairs import ChargeLine, ChargeRaised
 from propdesk.common.testing import scenes
-from propdesk.common.testing.helpers import bus_events, running_service, token, wait_until
+from propdesk.common.testing.helpers import bus_events, emit, running_service, token, wait_until
 from propdesk.intake.main import SERVICE as INTAKE
+from propdesk.repairs.main import SERVICE as REPAIRS
 
 
 async def test_a_renovation_deposit_is_held_and_released_with_a_deduction(platform_env):
@@ -92,3 +101,109 @@ async def test_a_renovation_deposit_is_held_and_released_with_a_deduction(platfo
         (row,) = (await billing.get(f"/v1/estates/{s['estate']['id']}/deposits", headers=finance)).json()
         assert (row["state"], row["refund_fen"]) == ("released", 170_000)
         assert dt.datetime.fromisoformat(row["released_at"]) >= dt.datetime.fromisoformat(row["held_at"])
+
+
+async def test_run_invoice_partial_payment_statements_reconcile_then_aging(platform_env):
+    async with (
+        running_service(INTAKE, platform_env) as intake,
+        running_service(BILLING, platform_env) as billing,
+        running_service(REPAIRS, platform_env) as repairs,
+    ):
+        s = await scenes.household(intake)  # A3-0201, 132.5 m², owner 陈静
+        eid = s["estate"]["id"]
+        finance = token("finance", estates=[uuid.UUID(eid)], sub="fin-1")
+
+        async def known():
+            r = await billing.get(f"/v1/units/{s['unit']['id']}/account", headers=finance)
+            return r.status_code == 200
+
+        await wait_until(known, message="billing to know the unit")
+        r = await billing.post(
+            f"/v1/estates/{eid}/fee-items",
+            headers=finance,
+            json={
+                "code": "PMF",
+                "name": "物业服务费",
+                "basis": "per_m2",
+                "unit_kind": "residential",
+                "rate": "280",
+                "effective_from": "2026-01-01",
+            },
+        )
+        assert r.status_code == 201, r.text
+        run = (
+            await billing.post(f"/v1/estates/{eid}/billing-runs", headers=finance, json={"period": "2026-11"})
+        ).json()
+        assert (run["new_invoices"], run["total_fen"]) == (1, 37_100)  # 132.5 m² × ¥2.80
+        issued = [e["payload"] for e in await bus_events(platform_env, "billing.invoice.issued")]
+        assert [(e["unit_id"], e["total_fen"], e["period"]) for e in issued] == [
+            (s["unit"]["id"], 37_100, "2026-11")
+        ]
+        number = issued[0]["number"]
+
+        r = await billing.post(
+            f"/v1/units/{s['unit']['id']}/payments",
+            headers=s["desk"],
+            json={"amount_fen": 10_000, "channel": "cash"},
+        )
+        assert r.status_code == 201 and r.json()["allocations"][0]["amount_fen"] == 10_000
+        statement = (
+            f"交易日期,金额,流水号,对方户名,摘要\n2026-12-01,171.00,CSV-1,陈静,{number} 部分\n"
+        ).encode()
+        mapping = json.dumps(
+            {"date": "交易日期", "amount": "金额", "reference": "流水号", "name": "对方户名", "memo": "摘要"}
+        )
+        r = await billing.post(
+            f"/v1/estates/{eid}/bank-statements",
+            headers={**finance, "content-type": "text/plain"},
+            params={"format": "csv", "mapping": mapping},
+            content=statement,
+        )
+        assert (r.json()["matched"], r.json()["unmatched"]) == (1, 0)
+        mt940 = (
+            b":20:STMT\n:25:12345678/0000000001\n:28C:00002/001\n:60F:C261201CNY0,00\n"
+            b":61:2612020202C100,00NTRFNONREF//MT-1\n:86:A3-0201 balance\n:62F:C261202CNY100,00\n"
+        )
+        r = await billing.post(
+            f"/v1/estates/{eid}/bank-statements",
+            headers={**finance, "content-type": "text/plain"},
+            params={"format": "mt940"},
+            content=mt940,
+        )
+        assert (r.json()["matched"], r.json()["unmatched"]) == (1, 0)
+        account = (await billing.get(f"/v1/units/{s['unit']['id']}/account", headers=s["me"])).json()
+        assert account["balance_fen"] == 0 and account["open_invoices"] == []
+        aging = (
+            await billing.get(f"/v1/estates/{eid}/arrears", headers=finance, params={"as_of": "2027-03-01"})
+        ).json()
+        assert aging["estate"]["total_fen"] == 0 and aging["units"] == []
+        received = [
+            e["payload"]["amount_fen"] for e in await bus_events(platform_env, "billing.payment.received")
+        ]
+        assert sorted(received) == [10_000, 10_000, 17_100]
+
+        charge = ChargeRaised(
+            charge_id=uuid.uuid4(),
+            work_order_id=uuid.uuid4(),
+            estate_id=uuid.UUID(eid),
+            unit_id=uuid.UUID(s["unit"]["id"]),
+            reference="WO-202612-000001",
+            lines=[
+                ChargeLine(
+                    kind="part", description="角阀", quantity="2", unit_price_fen=2800, amount_fen=5600
+                )
+            ],
+            total_fen=5600,
+        )
+        await emit(repairs, charge)
+
+        async def charged():
+            items = (
+                await billing.get(f"/v1/estates/{eid}/invoices", headers=finance, params={"state": "issued"})
+            ).json()["items"]
+            return items or None
+
+        (invoice,) = await wait_until(charged, message="the repair charge's invoice")
+        assert (invoice["total_fen"], invoice["source_kind"]) == (5600, "repair_charge")
+        tb = (await billing.get(f"/v1/estates/{eid}/trial-balance", headers=finance)).json()
+        assert tb["balanced"]
