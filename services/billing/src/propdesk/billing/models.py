@@ -154,6 +154,7 @@ class Invoice(KeyMixin, TimestampMixin, Base):
     paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     due_on: Mapped[dt.date] = mapped_column(Date)
+    dunning_paused: Mapped[str | None] = mapped_column(String(20))  # dispute | payment_plan
 
 
 class InvoiceLine(KeyMixin, Base):
@@ -288,3 +289,38 @@ class ReconciliationDay(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     closed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[str] = mapped_column(String(100))
+
+
+class BillingPolicy(Base):
+    """The estate's arrears policy (late fees off by default; dunning stages); defaults in `service.arrears`."""
+
+    __tablename__ = "billing_policy"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    policy: Mapped[dict] = mapped_column(JSONB)
+    updated_by: Mapped[str] = mapped_column(String(100))
+
+
+class LateFee(Base):
+    """One day's late fee on one invoice: at most one per invoice and day, whatever the number of runs."""
+
+    __tablename__ = "late_fee"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("billing.invoice.id"), primary_key=True
+    )
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class DunningNotice(Base):
+    """A dunning stage reached by an invoice (sent once)."""
+
+    __tablename__ = "dunning_notice"
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("billing.invoice.id"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sent_on: Mapped[dt.date] = mapped_column(Date)

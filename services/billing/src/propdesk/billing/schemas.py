@@ -83,6 +83,7 @@ class InvoiceRead(Output):
     paid_fen: int
     issued_at: dt.datetime
     due_on: dt.date
+    dunning_paused: str | None = None
     lines: list[LineRead] = []
     allocations: list[AllocationRead] = []
 
@@ -151,3 +152,7 @@ class StatementLineRead(Output):
 class ManualMatch(Input):
     unit_id: uuid.UUID
     invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
+
+
+class DunningPause(Input):
+    paused: Literal["dispute", "payment_plan"] | None

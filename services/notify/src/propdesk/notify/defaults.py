@@ -218,6 +218,14 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Invoice {{ number }}",
         "{% if period %}{{ period }} {% endif %}invoice for {{ total_fen | yuan }}, due {{ due_on }}.",
     ),
+    "billing.dunning.stage": (
+        "{% if stage == 'manager' %}欠费升级{% else %}缴费提醒{% endif %} {{ number }}",
+        "账单 {{ number }} 已逾期 {{ days_overdue }} 天，尚欠 {{ outstanding_fen | yuan }}。"
+        "{% if stage == 'formal_notice' %}此为正式催缴通知。{% endif %}如已缴纳请忽略。",
+        "{% if stage == 'manager' %}Arrears escalated{% else %}Payment reminder{% endif %} {{ number }}",
+        "Invoice {{ number }} is {{ days_overdue }} days overdue; {{ outstanding_fen | yuan }} is outstanding."
+        "{% if stage == 'formal_notice' %} This is a formal notice.{% endif %} Please ignore this if you have paid.",
+    ),
     "notify.digest": (  # staff digests (not an event type)
         "{{ count }} 条提醒",
         "{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}",

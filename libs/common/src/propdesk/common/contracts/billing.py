@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from typing import Literal
 
 from propdesk.common.events import EventPayload, Field, event
 
@@ -71,3 +72,19 @@ class DepositReleased(EventPayload):
     amount_fen: int
     deductions_fen: int
     refund_fen: int
+
+
+@event(
+    "billing.dunning.stage",
+    summary="An overdue invoice reached a dunning stage (friendly reminder, second reminder, formal notice, "
+    "manager escalation); notify tells the payers, or the managers. Billing never cuts water, power or access.",
+    notifies=True,
+)
+class DunningStage(EventPayload):
+    invoice_id: uuid.UUID
+    estate_id: uuid.UUID
+    unit_id: uuid.UUID
+    number: str
+    stage: Literal["friendly", "second", "formal_notice", "manager"]
+    days_overdue: int
+    outstanding_fen: int

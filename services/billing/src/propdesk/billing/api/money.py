@@ -11,6 +11,7 @@ from propdesk.billing.schemas import (
     AllocationRead,
     DepositPay,
     DepositRead,
+    DunningPause,
     FeeItemCreate,
     FeeItemRead,
     InvoiceRead,
@@ -20,7 +21,7 @@ from propdesk.billing.schemas import (
     RunCreate,
     VoidCreate,
 )
-from propdesk.billing.service import arrears, deposits, invoices, ledger, payments
+from propdesk.billing.service import arrears, collection, deposits, invoices, ledger, payments
 from propdesk.common.auth import Principal, Role, require_roles, unit_filter
 from propdesk.common.errors import Forbidden, NotFound
 from propdesk.common.i18n import Text
@@ -270,3 +271,54 @@ async def arrears_view(
     return await arrears.aging(
         session, estate_id, as_of or to_local(utcnow()).date(), building_id=building_id
     )
+
+
+@router.get(
+    "/v1/estates/{estate_id}/billing-policy",
+    response_model=collection.Policy,
+    summary="Late fees (off by default) and dunning stages",
+)
+async def get_policy(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(FINANCE)):
+    principal.require_estate(estate_id)
+    return await collection.policy_of(session, estate_id)
+
+
+@router.put(
+    "/v1/estates/{estate_id}/billing-policy",
+    response_model=collection.Policy,
+    summary="Replace the arrears policy",
+)
+async def put_policy(
+    estate_id: uuid.UUID, data: collection.Policy, session: Session, principal: Principal = Depends(FINANCE)
+):
+    principal.require_estate(estate_id)
+    return await collection.save_policy(session, estate_id, data, principal.name or principal.sub)
+
+
+@router.post(
+    "/v1/estates/{estate_id}/billing-days/{day}/run",
+    summary="Run a day's late fees and dunning (the daily timer does this at 01:00; this catches a day up). "
+    "Running a day twice accrues and sends nothing twice",
+)
+async def run_day(
+    estate_id: uuid.UUID, day: dt.date, session: Session, principal: Principal = Depends(FINANCE)
+) -> dict:
+    principal.require_estate(estate_id)
+    return await collection.run_day(session, estate_id, day)
+
+
+@router.post(
+    "/v1/invoices/{invoice_id}/dunning",
+    response_model=InvoiceRead,
+    summary="Pause dunning and late fees for a dispute or a payment plan (paused: null resumes them)",
+)
+async def pause_dunning(
+    invoice_id: uuid.UUID, data: DunningPause, session: Session, principal: Principal = Depends(FINANCE)
+):
+    invoice = await session.get(Invoice, invoice_id, with_for_update=True)
+    if invoice is None:
+        raise BillingNotFound(f"invoice {invoice_id} not found")
+    principal.require_estate(invoice.estate_id)
+    invoice.dunning_paused = data.paused
+    await session.flush()
+    return await _invoice_read(session, invoice)

@@ -29,6 +29,9 @@ DEFAULTS = [
 
 
 async def provision_estate(session: AsyncSession, event: EstateRegistered, envelope: Envelope) -> None:
+    from propdesk.billing.service import collection
+
+    await collection.arm(session, event.estate_id, event.timezone)
     await projections.provision_estate(
         session,
         estate,

@@ -161,7 +161,14 @@ async def invoice_issued(session, e, env) -> Route:
     return await r.residents_of_units(session, [e.unit_id]), "billing", False
 
 
+async def dunning_stage(session, e, env) -> Route:
+    if e.stage == "manager":
+        return await r.staff_with(session, e.estate_id, roles=["manager", "finance"]), "billing", False
+    return await r.residents_of_units(session, [e.unit_id]), "billing", False
+
+
 ROUTES: dict[str, Router] = {
+    "billing.dunning.stage": dunning_stage,
     "billing.invoice.issued": invoice_issued,
     "incidents.help.requested": help_requested,
     "incidents.incident.triggered": incident_triggered,

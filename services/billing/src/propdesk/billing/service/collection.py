@@ -1,0 +1,187 @@
+"""Chasing arrears (欠费催缴): late fees and dunning, once a day per estate (a durable timer; also callable
+for a given day). Late fees are off by default; when on, each overdue invoice accrues its daily rate after
+the grace period, at most once per day (idempotent), and never more in all than the principal. Dunning sends
+each stage once per invoice at its days past due; a dispute or a payment plan pauses both. Billing never
+cuts water, power or access."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.billing.models import BillingPolicy
+from propdesk.billing.service import ledger
+from propdesk.common import outbox, timers
+from propdesk.common.contracts import billing as ev
+from propdesk.common.timeutil import to_local, utcnow, zone
+
+
+class Stage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    stage: Literal["friendly", "second", "formal_notice", "manager"]
+    days: int = Field(ge=1, le=365)
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    late_fee_enabled: bool = False
+    grace_days: int = Field(15, ge=0, le=365)
+    daily_rate: Decimal = Field(
+        Decimal("0.0005"), gt=0, le=Decimal("0.01"), description="of the outstanding amount, per day"
+    )
+    cap_ratio: Decimal = Field(
+        Decimal("1"), gt=0, le=Decimal("1"), description="late fees never exceed this share of the principal"
+    )
+    dunning: list[Stage] = [
+        Stage(stage="friendly", days=7),
+        Stage(stage="second", days=30),
+        Stage(stage="formal_notice", days=60),
+        Stage(stage="manager", days=90),
+    ]
+
+
+async def policy_of(session: AsyncSession, estate_id: uuid.UUID) -> Policy:
+    row = await session.get(BillingPolicy, estate_id)
+    return Policy.model_validate(row.policy) if row else Policy()
+
+
+async def save_policy(session: AsyncSession, estate_id: uuid.UUID, policy: Policy, actor: str) -> Policy:
+    doc = policy.model_dump(mode="json")
+    stmt = pg_insert(BillingPolicy).values(estate_id=estate_id, policy=doc, updated_by=actor)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["estate_id"], set_={"policy": doc, "updated_by": actor})
+    )
+    return policy
+
+
+ACCRUE = text("""
+    INSERT INTO billing.late_fee (invoice_id, day, unit_id, amount_fen)
+    SELECT i.id, CAST(:day AS date), i.unit_id,
+           least(round((i.total_fen - i.paid_fen) * CAST(:rate AS numeric))::bigint,
+                 floor(i.total_fen * CAST(:cap AS numeric))::bigint - coalesce((SELECT sum(f.amount_fen) FROM billing.late_fee f WHERE f.invoice_id = i.id), 0))
+    FROM billing.invoice i
+    WHERE i.estate_id = :estate AND i.state IN ('issued', 'partially_paid') AND i.dunning_paused IS NULL
+      AND i.due_on + CAST(:grace AS integer) < CAST(:day AS date)
+    ON CONFLICT (invoice_id, day) DO NOTHING
+    RETURNING unit_id, amount_fen
+""")
+
+DUN = text("""
+    INSERT INTO billing.dunning_notice (invoice_id, stage, sent_on)
+    SELECT i.id, s.stage, CAST(:day AS date)
+    FROM billing.invoice i
+    JOIN unnest(CAST(:stages AS text[]), CAST(:days AS int[])) AS s(stage, days) ON CAST(:day AS date) - i.due_on >= s.days
+    WHERE i.estate_id = :estate AND i.state IN ('issued', 'partially_paid') AND i.dunning_paused IS NULL
+    ON CONFLICT (invoice_id, stage) DO NOTHING
+    RETURNING invoice_id, stage
+""")
+
+
+async def run_day(session: AsyncSession, estate_id: uuid.UUID, day: dt.date) -> dict:
+    policy = await policy_of(session, estate_id)
+    accrued = 0
+    if policy.late_fee_enabled:
+        rows = [
+            r
+            for r in (
+                await session.execute(
+                    ACCRUE,
+                    {
+                        "estate": estate_id,
+                        "day": day,
+                        "rate": policy.daily_rate,
+                        "cap": policy.cap_ratio,
+                        "grace": policy.grace_days,
+                    },
+                )
+            ).all()
+        ]
+        await session.execute(
+            text("DELETE FROM billing.late_fee WHERE day = :day AND amount_fen <= 0"), {"day": day}
+        )  # capped out
+        per_unit: dict[uuid.UUID, int] = {}
+        for unit_id, amount in rows:
+            if amount > 0:
+                per_unit[unit_id] = per_unit.get(unit_id, 0) + amount
+        accrued = sum(per_unit.values())
+        if accrued:
+            await ledger.post(
+                session,
+                estate_id,
+                memo=f"滞纳金 late fees {day}",
+                source_kind="late_fee",
+                source_id=None,
+                lines=[ledger.Line(ledger.RECEIVABLE, debit_fen=a, unit_id=u) for u, a in per_unit.items()]
+                + [ledger.Line(ledger.REVENUE["late_fee"], credit_fen=accrued)],
+            )
+    stages = sorted(policy.dunning, key=lambda s: s.days)
+    sent = (
+        await session.execute(
+            DUN,
+            {
+                "estate": estate_id,
+                "day": day,
+                "stages": [s.stage for s in stages],
+                "days": [s.days for s in stages],
+            },
+        )
+    ).all()
+    if sent:
+        info = {
+            r.id: r
+            for r in (
+                await session.execute(
+                    text(
+                        "SELECT id, unit_id, number, due_on, total_fen - paid_fen AS outstanding FROM billing.invoice WHERE id = ANY(:ids)"
+                    ),
+                    {"ids": [r[0] for r in sent]},
+                )
+            ).all()
+        }
+        await outbox.record_many(
+            session,
+            [
+                (
+                    ev.DunningStage(
+                        invoice_id=invoice_id,
+                        estate_id=estate_id,
+                        unit_id=info[invoice_id].unit_id,
+                        number=info[invoice_id].number,
+                        stage=stage,
+                        days_overdue=(day - info[invoice_id].due_on).days,
+                        outstanding_fen=info[invoice_id].outstanding,
+                    ),
+                    invoice_id,
+                )
+                for invoice_id, stage in sent
+            ],
+            estate_id=estate_id,
+        )
+    return {"day": day.isoformat(), "late_fees_fen": accrued, "dunning_notices": len(sent)}
+
+
+async def arm(session: AsyncSession, estate_id: uuid.UUID, tz: str) -> None:
+    """The estate's daily run at 01:00 local time."""
+    tomorrow = to_local(utcnow(), tz).date() + dt.timedelta(days=1)
+    at = dt.datetime.combine(tomorrow, dt.time(1), zone(tz)).astimezone(dt.UTC)
+    await timers.schedule(
+        session,
+        kind="billing.daily",
+        key=f"daily:{estate_id}",
+        due_at=at,
+        payload={"estate_id": str(estate_id), "tz": tz},
+    )
+
+
+async def on_daily(session: AsyncSession, estate_id: uuid.UUID, tz: str) -> None:
+    await run_day(session, estate_id, to_local(utcnow(), tz).date())
+    await arm(session, estate_id, tz)
