@@ -380,3 +380,70 @@ async def test_arrears_are_aged_per_unit_building_and_estate(site):
         )
     ).json()
     assert early["estate"]["total_fen"] == 0  # nothing past due yet
+
+
+async def test_refunds_reports_and_exports(site):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    s = site
+    await fee(s)
+    await run(s, "2026-11")
+    await run(s, "2026-12")
+    home = s["units"][0]
+    await s["billing"].post(
+        f"/v1/units/{home['id']}/payments",
+        headers=s["finance"],
+        json={"amount_fen": 60_000, "channel": "bank_transfer"},
+    )
+    url = f"/v1/units/{home['id']}/refunds"
+    too_much = await s["billing"].post(
+        url, headers=s["finance"], json={"amount_fen": 10_001, "channel": "bank_transfer", "reason": "多缴"}
+    )
+    assert too_much.status_code == 409 and too_much.json()["credit_fen"] == 10_000
+    r = await s["billing"].post(
+        url,
+        headers=s["finance"],
+        json={"amount_fen": 10_000, "channel": "bank_transfer", "reason": "多缴退回"},
+    )
+    assert r.status_code == 200 and r.json()["balance_fen"] == 0
+    assert (
+        await s["billing"].post(
+            url, headers=s["finance"], json={"amount_fen": 1, "channel": "cash", "reason": "x"}
+        )
+    ).status_code == 409
+    base = f"/v1/estates/{s['eid']}/reports"
+    rates = (await s["billing"].get(base + "/collection", headers=s["finance"])).json()
+    total = 25_000 + 29_625 + 22_250
+    assert rates == [
+        {
+            "period": "2026-11",
+            "invoices": 3,
+            "billed_fen": total,
+            "paid_fen": 25_000,
+            "collection_rate": round(25_000 / total, 4),
+        },
+        {
+            "period": "2026-12",
+            "invoices": 3,
+            "billed_fen": total,
+            "paid_fen": 25_000,
+            "collection_rate": round(25_000 / total, 4),
+        },
+    ]
+    revenue = (
+        await s["billing"].get(base + "/revenue", headers=s["finance"], params={"period": "2026-12"})
+    ).json()
+    assert revenue == [{"item": "PMF", "name": "物业服务费", "period": "2026-12", "amount_fen": total}]
+    xlsx = await s["billing"].get(base + "/collection/export", headers=s["finance"])
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["2026-11", "2026-12"]
+    csv_ = await s["billing"].get(
+        base + "/trial-balance/export", headers=s["finance"], params={"format": "csv"}
+    )
+    rows = list(csv.DictReader(io.StringIO(csv_.content.decode("utf-8-sig"))))
+    assert sum(int(r["debit_fen"]) for r in rows) == sum(int(r["credit_fen"]) for r in rows)
+    assert (await s["billing"].get(base + "/profit", headers=s["finance"])).status_code == 422
+    assert (await s["billing"].get(base + "/collection", headers=s["me"])).status_code == 403

@@ -156,3 +156,9 @@ class ManualMatch(Input):
 
 class DunningPause(Input):
     paused: Literal["dispute", "payment_plan"] | None
+
+
+class RefundCreate(Input):
+    amount_fen: int = Field(gt=0, le=100_000_000_00)
+    channel: Channel
+    reason: str = Field(min_length=1, max_length=500)

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import or_, select
 
 from propdesk.billing.models import Allocation, Deposit, FeeItem, Invoice, InvoiceLine, Payment, Unit
@@ -18,10 +19,11 @@ from propdesk.billing.schemas import (
     LineRead,
     PaymentCreate,
     PaymentRead,
+    RefundCreate,
     RunCreate,
     VoidCreate,
 )
-from propdesk.billing.service import arrears, collection, deposits, invoices, ledger, payments
+from propdesk.billing.service import arrears, collection, deposits, invoices, ledger, payments, reports
 from propdesk.common.auth import Principal, Role, require_roles, unit_filter
 from propdesk.common.errors import Forbidden, NotFound
 from propdesk.common.i18n import Text
@@ -322,3 +324,78 @@ async def pause_dunning(
     invoice.dunning_paused = data.paused
     await session.flush()
     return await _invoice_read(session, invoice)
+
+
+async def _report(session, estate_id: uuid.UUID, name: str, period: str | None) -> list[dict]:
+    if name == "collection":
+        return await reports.collection(session, estate_id)
+    if name == "revenue":
+        return await reports.revenue(session, estate_id, period)
+    if name == "arrears":
+        return (await arrears.aging(session, estate_id, to_local(utcnow()).date()))["units"]
+    return (await ledger.trial_balance(session, estate_id))["accounts"]
+
+
+@router.get(
+    "/v1/estates/{estate_id}/reports/{name}",
+    summary="Finance reports as JSON: collection (收缴率 per month), revenue (by fee item), arrears, trial-balance",
+)
+async def report(
+    estate_id: uuid.UUID,
+    name: Literal["collection", "revenue", "arrears", "trial-balance"],
+    session: Session,
+    principal: Principal = Depends(FINANCE),
+    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+) -> list[dict]:
+    principal.require_estate(estate_id)
+    return await _report(session, estate_id, name, period)
+
+
+@router.get(
+    "/v1/estates/{estate_id}/reports/{name}/export",
+    response_class=Response,
+    summary="The same report as CSV or XLSX",
+    responses={
+        200: {
+            "content": {
+                "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {},
+            }
+        }
+    },
+)
+async def report_export(
+    estate_id: uuid.UUID,
+    name: Literal["collection", "revenue", "arrears", "trial-balance"],
+    session: Session,
+    principal: Principal = Depends(FINANCE),
+    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+    format: Literal["csv", "xlsx"] = "xlsx",
+):
+    principal.require_estate(estate_id)
+    body, media = reports.export(await _report(session, estate_id, name, period), format, name)
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{format}"'}
+    )
+
+
+@router.post(
+    "/v1/units/{unit_id}/refunds",
+    summary="Refund a unit's credit (what it paid in excess); more than the credit is refused",
+)
+async def refund(
+    unit_id: uuid.UUID, data: RefundCreate, session: Session, principal: Principal = Depends(FINANCE)
+) -> dict:
+    unit = await session.get(Unit, unit_id, with_for_update=True)
+    if unit is None:
+        raise BillingNotFound(f"unit {unit_id} not known to billing")
+    principal.require_estate(unit.estate_id)
+    entry = await payments.refund(
+        session, unit, amount_fen=data.amount_fen, channel=data.channel, reason=data.reason
+    )
+    return {
+        "unit_id": str(unit_id),
+        "refunded_fen": data.amount_fen,
+        "entry_id": str(entry),
+        "balance_fen": await ledger.unit_balance(session, unit_id),
+    }

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.billing.models import Allocation, Invoice, Payment, Unit
+from propdesk.billing.models import Allocation, Invoice, JournalLine, Payment, Unit
 from propdesk.billing.service import ledger
 from propdesk.common import outbox
 from propdesk.common.contracts import billing as ev
@@ -154,3 +154,37 @@ async def reverse(session: AsyncSession, payment: Payment, *, reason: str, actor
     payment.state = "reversed"
     await session.flush()
     return payment
+
+
+async def refund(
+    session: AsyncSession, unit: Unit, *, amount_fen: int, channel: str, reason: str
+) -> uuid.UUID:
+    """Pay back part or all of a unit's credit; never more than it has."""
+    credit = -(
+        await session.execute(
+            select(func.coalesce(func.sum(JournalLine.debit_fen - JournalLine.credit_fen), 0)).where(
+                JournalLine.unit_id == unit.id, JournalLine.account == ledger.CREDIT
+            )
+        )
+    ).scalar_one()
+    if amount_fen > credit:
+        raise IllegalTransition(
+            Text(
+                f"退款 {amount_fen} 分超过余额 {credit} 分",
+                f"the refund ({amount_fen} fen) exceeds the credit ({credit} fen)",
+            ),
+            state="credit",
+            action="refund",
+            credit_fen=int(credit),
+        )
+    return await ledger.post(
+        session,
+        unit.estate_id,
+        memo=f"退款 refund {unit.number}: {reason}",
+        source_kind="refund",
+        source_id=unit.id,
+        lines=[
+            ledger.Line(ledger.CREDIT, debit_fen=amount_fen, unit_id=unit.id),
+            ledger.Line(ledger.CASH_ACCOUNT[channel], credit_fen=amount_fen),
+        ],
+    )

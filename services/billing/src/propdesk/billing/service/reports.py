@@ -1,0 +1,63 @@
+"""Finance reports: the collection rate (收缴率) per month — what was billed for a period against what of it
+has been paid — revenue by fee item, and exports of them (and of the arrears list) as CSV or XLSX."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+
+from openpyxl import Workbook
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+COLLECTION = text("""
+    SELECT period, count(*) AS invoices, sum(total_fen) AS billed, sum(paid_fen) AS paid
+    FROM billing.invoice WHERE estate_id = :estate AND period IS NOT NULL AND state <> 'void'
+    GROUP BY period ORDER BY period
+""")
+REVENUE = text("""
+    SELECT coalesce(f.code, l.revenue_account) AS item, coalesce(f.name, l.description) AS name, i.period,
+           sum(l.amount_fen) AS amount
+    FROM billing.invoice_line l JOIN billing.invoice i ON i.id = l.invoice_id
+    LEFT JOIN billing.fee_item f ON f.id = l.fee_item_id
+    WHERE i.estate_id = :estate AND i.state <> 'void' AND (CAST(:period AS text) IS NULL OR i.period = :period)
+    GROUP BY 1, 2, 3 ORDER BY 3 NULLS LAST, 1
+""")
+
+
+async def collection(session: AsyncSession, estate_id: uuid.UUID) -> list[dict]:
+    return [
+        {
+            "period": r.period,
+            "invoices": r.invoices,
+            "billed_fen": int(r.billed),
+            "paid_fen": int(r.paid),
+            "collection_rate": round(int(r.paid) / int(r.billed), 4) if r.billed else None,
+        }
+        for r in (await session.execute(COLLECTION, {"estate": estate_id})).all()
+    ]
+
+
+async def revenue(session: AsyncSession, estate_id: uuid.UUID, period: str | None) -> list[dict]:
+    rows = (await session.execute(REVENUE, {"estate": estate_id, "period": period})).all()
+    return [{"item": r.item, "name": r.name, "period": r.period, "amount_fen": int(r.amount)} for r in rows]
+
+
+def export(rows: list[dict], fmt: str, title: str) -> tuple[bytes, str]:
+    header = list(rows[0]) if rows else ["empty"]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+        return ("\ufeff" + out.getvalue()).encode(), "text/csv; charset=utf-8"
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title[:31]
+    sheet.append(header)
+    for row in rows:
+        sheet.append([row.get(h) for h in header])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
