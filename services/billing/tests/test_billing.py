@@ -447,3 +447,80 @@ async def test_refunds_reports_and_exports(site):
     assert sum(int(r["debit_fen"]) for r in rows) == sum(int(r["credit_fen"]) for r in rows)
     assert (await s["billing"].get(base + "/profit", headers=s["finance"])).status_code == 422
     assert (await s["billing"].get(base + "/collection", headers=s["me"])).status_code == 403
+
+
+async def test_a_mid_month_move_in_is_prorated_and_metered_fees_bill_the_consumption(site, db):
+    s = site
+    await fee(s)
+    await fee(s, code="WATER", name="水费", basis="metered", meter="water", rate="350")  # ¥3.50 per m³
+    bad = await s["billing"].post(
+        f"/v1/estates/{s['eid']}/fee-items",
+        headers=s["finance"],
+        json={
+            "code": "X",
+            "name": "x",
+            "basis": "metered",
+            "unit_kind": "residential",
+            "rate": "1",
+            "effective_from": "2026-01-01",
+        },
+    )
+    assert bad.status_code == 422  # a metered fee names its meter
+    # A1-0201 is handed over on 2026-12-11 through intake's move-in: 21 of December's 31 days
+    newcomer = (
+        await s["intake"].post(
+            f"/v1/estates/{s['eid']}/residents",
+            headers=s["manager"],
+            json={"name": "李娜", "phone": "13912345678"},
+        )
+    ).json()
+    r = await s["intake"].post(
+        f"/v1/units/{s['units'][1]['id']}/move-ins",
+        headers=s["manager"],
+        json={
+            "resident_id": newcomer["id"],
+            "handed_over_on": "2026-12-11",
+            "checklist": [{"item": "门窗", "ok": True}],
+            "keys": [{"kind": "入户门", "count": 2}],
+            "meter_readings": [{"meter": "water", "reading": "10"}],
+        },
+    )
+    assert r.status_code == 201, r.text
+
+    async def opened():
+        rows = await db(
+            "SELECT reading, source FROM billing.meter_reading WHERE unit_id = :u", u=s["units"][1]["id"]
+        )
+        payers = await db("SELECT started_on FROM billing.payer WHERE unit_id = :u", u=s["units"][1]["id"])
+        return rows and payers
+
+    await wait_until(opened, message="billing to open the account from the move-in")
+    read = await s["billing"].post(
+        f"/v1/units/{s['units'][1]['id']}/meter-readings",
+        headers=s["finance"],
+        json={"meter": "water", "reading": "22.5", "read_on": "2026-12-31"},
+    )
+    assert read.status_code == 201
+    listed = (
+        await s["billing"].get(f"/v1/units/{s['units'][1]['id']}/meter-readings", headers=s["finance"])
+    ).json()
+    assert [(x["source"], x["reading"]) for x in listed] == [("reading", "22.50"), ("move_in", "10.00")]
+    await run(s, "2026-12")
+    items = (
+        await s["billing"].get(
+            f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"unit_id": s["units"][1]["id"]}
+        )
+    ).json()["items"]
+    detail = (await s["billing"].get(f"/v1/invoices/{items[0]['id']}", headers=s["finance"])).json()
+    lines = {line["description"].split(" ")[0]: line for line in detail["lines"]}
+    # 118.5 m² × ¥2.50 × 21/31 = ¥200.69; water 12.5 m³ × ¥3.50 = ¥43.75
+    assert lines["物业服务费"]["amount_fen"] == 20_069 and "(67.7%)" in lines["物业服务费"]["description"]
+    assert (lines["水费"]["quantity"], lines["水费"]["amount_fen"]) == ("12.50", 4_375)
+    assert detail["total_fen"] == 20_069 + 4_375
+    # the first home's owner has lived there since before December: the whole month
+    first = (
+        await s["billing"].get(
+            f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"unit_id": s["units"][0]["id"]}
+        )
+    ).json()["items"]
+    assert first[0]["total_fen"] == 25_000

@@ -180,7 +180,8 @@ class FeeItem(KeyMixin, TimestampMixin, Base):
     estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
-    basis: Mapped[str] = mapped_column(String(16))  # per_m2 | fixed
+    basis: Mapped[str] = mapped_column(String(16))  # per_m2 | fixed | metered
+    meter: Mapped[str | None] = mapped_column(String(12))  # metered: water | electricity | gas
     unit_kind: Mapped[str] = mapped_column(String(16))
     rate: Mapped[Decimal] = mapped_column(Numeric(14, 4), comment="fen per m² per month, or fen per month")
     effective_from: Mapped[dt.date] = mapped_column(Date)
@@ -324,3 +325,16 @@ class DunningNotice(Base):
     )
     stage: Mapped[str] = mapped_column(String(20), primary_key=True)
     sent_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class MeterReading(KeyMixin, Base):
+    """A meter reading: at move-in (the account opens), at move-out, or read monthly for metered fees."""
+
+    __tablename__ = "meter_reading"
+    __table_args__ = (UniqueConstraint("unit_id", "meter", "read_on"),)
+
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    meter: Mapped[str] = mapped_column(String(12))
+    reading: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    read_on: Mapped[dt.date] = mapped_column(Date)
+    source: Mapped[str] = mapped_column(String(12))

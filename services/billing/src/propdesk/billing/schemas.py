@@ -5,7 +5,7 @@ import uuid
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class LedgerAccountRead(BaseModel):
@@ -33,13 +33,27 @@ class Output(BaseModel):
 class FeeItemCreate(Input):
     code: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
     name: str = Field(min_length=1, max_length=100, examples=["物业服务费"])
-    basis: Literal["per_m2", "fixed"]
+    basis: Literal["per_m2", "fixed", "metered"]
+    meter: Literal["water", "electricity", "gas"] | None = Field(
+        default=None, description="metered fees: which meter"
+    )
     unit_kind: Literal["residential", "shop", "parking"]
     rate: Decimal = Field(
-        gt=0, max_digits=14, decimal_places=4, description="fen per m² per month, or fen per month"
+        gt=0,
+        max_digits=14,
+        decimal_places=4,
+        description="fen per m² per month, per month, or per unit consumed",
     )
     effective_from: dt.date
     effective_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _meter_for_metered(self) -> FeeItemCreate:
+        if (self.basis == "metered") != (self.meter is not None):
+            raise ValueError("a metered fee names its meter, and only a metered fee does")
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        return self
 
 
 class FeeItemRead(Output):
@@ -47,6 +61,7 @@ class FeeItemRead(Output):
     code: str
     name: str
     basis: str
+    meter: str | None = None
     unit_kind: str
     rate: Decimal
     effective_from: dt.date
@@ -162,3 +177,16 @@ class RefundCreate(Input):
     amount_fen: int = Field(gt=0, le=100_000_000_00)
     channel: Channel
     reason: str = Field(min_length=1, max_length=500)
+
+
+class ReadingCreate(Input):
+    meter: Literal["water", "electricity", "gas"]
+    reading: Decimal = Field(ge=0, max_digits=14, decimal_places=2)
+    read_on: dt.date
+
+
+class ReadingRead(Output):
+    meter: str
+    reading: Decimal
+    read_on: dt.date
+    source: str

@@ -41,6 +41,21 @@ async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, envel
     await registry.on_occupancy(session, event)
 
 
+@intake.on(ev.MoveInCompleted.spec.type)
+async def on_move_in(session: AsyncSession, event: ev.MoveInCompleted, envelope: Envelope) -> None:
+    """The unit's account opens with the handover's meter readings (its payer arrives as the occupancy)."""
+    await registry.record_readings(
+        session, event.unit_id, event.meter_readings, event.handed_over_on, "move_in"
+    )
+
+
+@intake.on(ev.MoveOutCompleted.spec.type)
+async def on_move_out(session: AsyncSession, event: ev.MoveOutCompleted, envelope: Envelope) -> None:
+    await registry.record_readings(
+        session, event.unit_id, event.meter_readings, event.moved_out_on, "move_out"
+    )
+
+
 @repairs.on(ChargeRaised.spec.type)
 async def on_charge(session: AsyncSession, event: ChargeRaised, envelope: Envelope) -> None:
     await invoices.one_off(

@@ -7,7 +7,16 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import or_, select
 
-from propdesk.billing.models import Allocation, Deposit, FeeItem, Invoice, InvoiceLine, Payment, Unit
+from propdesk.billing.models import (
+    Allocation,
+    Deposit,
+    FeeItem,
+    Invoice,
+    InvoiceLine,
+    MeterReading,
+    Payment,
+    Unit,
+)
 from propdesk.billing.schemas import (
     AllocationRead,
     DepositPay,
@@ -19,11 +28,22 @@ from propdesk.billing.schemas import (
     LineRead,
     PaymentCreate,
     PaymentRead,
+    ReadingCreate,
+    ReadingRead,
     RefundCreate,
     RunCreate,
     VoidCreate,
 )
-from propdesk.billing.service import arrears, collection, deposits, invoices, ledger, payments, reports
+from propdesk.billing.service import (
+    arrears,
+    collection,
+    deposits,
+    invoices,
+    ledger,
+    payments,
+    registry,
+    reports,
+)
 from propdesk.common.auth import Principal, Role, require_roles, unit_filter
 from propdesk.common.errors import Forbidden, NotFound
 from propdesk.common.i18n import Text
@@ -399,3 +419,38 @@ async def refund(
         "entry_id": str(entry),
         "balance_fen": await ledger.unit_balance(session, unit_id),
     }
+
+
+@router.post(
+    "/v1/units/{unit_id}/meter-readings",
+    response_model=ReadingRead,
+    status_code=201,
+    summary="A meter reading (for metered fees)",
+)
+async def add_reading(
+    unit_id: uuid.UUID, data: ReadingCreate, session: Session, principal: Principal = Depends(CASHIERS)
+):
+    unit = await session.get(Unit, unit_id)
+    if unit is None:
+        raise BillingNotFound(f"unit {unit_id} not known to billing")
+    principal.require_estate(unit.estate_id)
+    await registry.record_readings(session, unit_id, [data], data.read_on, "reading")
+    return ReadingRead(meter=data.meter, reading=data.reading, read_on=data.read_on, source="reading")
+
+
+@router.get(
+    "/v1/units/{unit_id}/meter-readings",
+    response_model=list[ReadingRead],
+    summary="A unit's meter readings, newest first",
+)
+async def readings(unit_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)):
+    unit = await session.get(Unit, unit_id)
+    if unit is None or not principal.can_see_estate(unit.estate_id):
+        raise BillingNotFound(f"unit {unit_id} not known to billing")
+    principal.require_unit(unit_id)
+    rows = await session.execute(
+        select(MeterReading)
+        .where(MeterReading.unit_id == unit_id)
+        .order_by(MeterReading.read_on.desc(), MeterReading.meter)
+    )
+    return [ReadingRead.model_validate(r) for r in rows.scalars()]

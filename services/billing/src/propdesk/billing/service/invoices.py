@@ -116,6 +116,46 @@ def _month(period: str) -> tuple[dt.date, dt.date]:
     return first, first.replace(day=calendar.monthrange(year, month)[1])
 
 
+# The period's lines for every unit, one definition for the invoices and their lines. Area and fixed fees are
+# prorated for a unit handed over during the month (its move-in: days from the handover over days in the month;
+# a unit handed over later is not billed yet; one never handed over through the desk is billed in full);
+# metered fees bill the consumption from the last reading before the period (or the first in it, an opening
+# reading) to the last one in it.
+LINES = """
+    WITH fees AS (
+      SELECT f.* FROM billing.fee_item f
+      WHERE f.estate_id = :estate AND f.effective_from <= :last AND (f.effective_to IS NULL OR f.effective_to >= :first)
+    ), units AS (
+      SELECT u.*, (SELECT max(r.read_on) FROM billing.meter_reading r WHERE r.unit_id = u.id AND r.source = 'move_in') AS start_on
+      FROM billing.unit u WHERE u.estate_id = :estate
+    ), factor AS (
+      SELECT u.id AS unit_id,
+             CASE WHEN u.start_on IS NULL OR u.start_on <= CAST(:first AS date) THEN 1::numeric
+                  WHEN u.start_on > CAST(:last AS date) THEN 0::numeric
+                  ELSE round((CAST(:last AS date) - u.start_on + 1)::numeric / (CAST(:last AS date) - CAST(:first AS date) + 1), 6)
+             END AS f
+      FROM units u
+    ), readings AS (
+      SELECT u.id AS unit_id, f.id AS fee_id,
+             (SELECT r.reading FROM billing.meter_reading r WHERE r.unit_id = u.id AND r.meter = f.meter AND r.read_on <= CAST(:last AS date)
+              ORDER BY r.read_on DESC LIMIT 1)
+           - coalesce(
+               (SELECT r.reading FROM billing.meter_reading r WHERE r.unit_id = u.id AND r.meter = f.meter
+                AND r.read_on < CAST(:first AS date) ORDER BY r.read_on DESC LIMIT 1),
+               (SELECT r.reading FROM billing.meter_reading r WHERE r.unit_id = u.id AND r.meter = f.meter
+                AND r.read_on >= CAST(:first AS date) ORDER BY r.read_on LIMIT 1)) AS used
+      FROM units u JOIN fees f ON f.unit_kind = u.kind AND f.basis = 'metered'
+    )
+    SELECT u.id AS unit_id, f.id AS fee_item_id,
+           f.name || ' ' || :period || CASE WHEN x.f < 1 AND f.basis <> 'metered' THEN ' (' || round(x.f * 100, 1) || '%)' ELSE '' END AS description,
+           CASE f.basis WHEN 'per_m2' THEN u.area_m2 * x.f WHEN 'fixed' THEN x.f ELSE coalesce(m.used, 0) END AS quantity,
+           f.rate AS unit_price,
+           round(f.rate * CASE f.basis WHEN 'per_m2' THEN u.area_m2 * x.f WHEN 'fixed' THEN x.f ELSE coalesce(m.used, 0) END)::bigint AS amount
+    FROM units u JOIN fees f ON f.unit_kind = u.kind JOIN factor x ON x.unit_id = u.id
+    LEFT JOIN readings m ON m.unit_id = u.id AND m.fee_id = f.id
+"""
+
+
 async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
     """Bill every unit of the estate for the period's fee items in force: invoices, their lines and journal
     entries are each one INSERT … SELECT. Units billed for the period already are left alone."""
@@ -134,15 +174,9 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
     new = (
         (
             await session.execute(
-                text("""
-            WITH fees AS (
-              SELECT f.* FROM billing.fee_item f
-              WHERE f.estate_id = :estate AND f.effective_from <= :last AND (f.effective_to IS NULL OR f.effective_to >= :first)
-            ), billable AS (
-              SELECT u.id AS unit_id, sum(round(CASE WHEN f.basis = 'per_m2' THEN f.rate * u.area_m2 ELSE f.rate END))::bigint AS total
-              FROM billing.unit u JOIN fees f ON f.unit_kind = u.kind
-              WHERE u.estate_id = :estate
-              GROUP BY u.id
+                text(f"""
+            WITH lines AS ({LINES}), billable AS (
+              SELECT unit_id, sum(amount) AS total FROM lines GROUP BY unit_id
             )
             INSERT INTO billing.invoice (id, estate_id, unit_id, number, period, source_kind, state, total_fen, paid_fen,
                                          issued_at, due_on, created_at, updated_at)
@@ -162,15 +196,12 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
     if new:
         ids = list(new)
         await session.execute(
-            text("""
+            text(f"""
+            WITH lines AS ({LINES})
             INSERT INTO billing.invoice_line (id, invoice_id, description, quantity, unit_price, amount_fen, revenue_account, fee_item_id)
-            SELECT gen_random_uuid(), i.id, f.name || ' ' || :period,
-                   CASE WHEN f.basis = 'per_m2' THEN u.area_m2 ELSE 1 END, f.rate,
-                   round(CASE WHEN f.basis = 'per_m2' THEN f.rate * u.area_m2 ELSE f.rate END)::bigint, '6001', f.id
-            FROM billing.invoice i JOIN billing.unit u ON u.id = i.unit_id
-            JOIN billing.fee_item f ON f.estate_id = i.estate_id AND f.unit_kind = u.kind
-                 AND f.effective_from <= :last AND (f.effective_to IS NULL OR f.effective_to >= :first)
-            WHERE i.id = ANY(:ids)
+            SELECT gen_random_uuid(), i.id, l.description, round(l.quantity, 2), l.unit_price, l.amount, '6001', l.fee_item_id
+            FROM lines l JOIN billing.invoice i ON i.unit_id = l.unit_id AND i.period = :period
+            WHERE i.id = ANY(:ids) AND l.amount > 0
             """),
             {**params, "ids": ids},
         )

@@ -3,10 +3,13 @@ tenants from occupancies)."""
 
 from __future__ import annotations
 
+import uuid
+from decimal import Decimal
+
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.billing.models import Payer, Resident, Unit
+from propdesk.billing.models import MeterReading, Payer, Resident, Unit
 from propdesk.common.contracts import intake as ev
 
 
@@ -45,3 +48,28 @@ async def on_occupancy(session: AsyncSession, e: ev.OccupancySnapshot) -> None:
 async def on_resident(session: AsyncSession, e: ev.ResidentSnapshot) -> None:
     stmt = pg_insert(Resident).values(id=e.resident_id, estate_id=e.estate_id, name=e.name)
     await session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={"name": e.name}))
+
+
+async def record_readings(session: AsyncSession, unit_id, readings, read_on, source: str) -> int:
+    """Meter readings at a handover (the account opens with them) or read for metered fees."""
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "unit_id": unit_id,
+            "meter": r.meter,
+            "reading": Decimal(str(r.reading)),
+            "read_on": read_on,
+            "source": source,
+        }
+        for r in readings
+    ]
+    if not rows:
+        return 0
+    stmt = pg_insert(MeterReading).values(rows)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["unit_id", "meter", "read_on"],
+            set_={"reading": stmt.excluded.reading, "source": stmt.excluded.source},
+        )
+    )
+    return len(rows)
