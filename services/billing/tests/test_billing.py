@@ -524,3 +524,50 @@ async def test_a_mid_month_move_in_is_prorated_and_metered_fees_bill_the_consump
         )
     ).json()["items"]
     assert first[0]["total_fen"] == 25_000
+
+
+async def test_a_signed_gateway_payment_once_and_a_reversal(site):
+    import hashlib
+    import hmac
+    import json as json_
+
+    from propdesk.billing.config import DEV_PAYMENT_SECRET
+
+    s = site
+    await fee(s)
+    await run(s, "2026-12")
+    home = s["units"][0]
+    body = json_.dumps(
+        {"gateway": "wechat", "transaction_id": "4200001234", "unit_id": home["id"], "amount_fen": 25_000}
+    ).encode()
+
+    def sign(data: bytes, key: str = DEV_PAYMENT_SECRET) -> str:
+        return "sha256=" + hmac.new(key.encode(), data, hashlib.sha256).hexdigest()
+
+    url, headers = "/v1/webhooks/payments", {"content-type": "application/json"}
+    assert (await s["billing"].post(url, content=body, headers=headers)).status_code == 401
+    assert (
+        await s["billing"].post(
+            url, content=body, headers={**headers, "x-propdesk-signature": sign(body, "x")}
+        )
+    ).status_code == 401
+    first = await s["billing"].post(
+        url, content=body, headers={**headers, "x-propdesk-signature": sign(body)}
+    )
+    assert first.status_code == 200, first.text
+    again = await s["billing"].post(
+        url, content=body, headers={**headers, "x-propdesk-signature": sign(body)}
+    )
+    assert again.json()["id"] == first.json()["id"]  # the gateway notified twice: one payment
+    assert (await account(s, home))["balance_fen"] == 0
+    r = await s["billing"].post(
+        f"/v1/payments/{first.json()['id']}/reverse", headers=s["finance"], json={"reason": "重复扣款"}
+    )
+    assert r.json()["state"] == "reversed"
+    assert (await account(s, home))["balance_fen"] == 25_000
+    assert (
+        await s["billing"].post(
+            f"/v1/payments/{first.json()['id']}/reverse", headers=s["finance"], json={"reason": "x"}
+        )
+    ).status_code == 409
+    await balanced(s)

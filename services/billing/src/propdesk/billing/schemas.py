@@ -120,6 +120,8 @@ class PaymentRead(Output):
     credit_fen: int
     receipt_number: str
     received_by: str
+    reference: str | None = None
+    state: str = "posted"
     created_at: dt.datetime
     allocations: list[AllocationRead] = []
 
@@ -190,3 +192,13 @@ class ReadingRead(Output):
     reading: Decimal
     read_on: dt.date
     source: str
+
+
+class GatewayPayment(Input):
+    """What the payment gateway adapter posts when a WeChat Pay or Alipay payment succeeds."""
+
+    gateway: Literal["wechat", "alipay"]
+    transaction_id: str = Field(min_length=1, max_length=100)
+    unit_id: uuid.UUID
+    amount_fen: int = Field(gt=0, le=100_000_000_00)
+    invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)

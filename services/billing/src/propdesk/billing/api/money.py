@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import uuid
 from typing import Literal
 
@@ -24,6 +26,7 @@ from propdesk.billing.schemas import (
     DunningPause,
     FeeItemCreate,
     FeeItemRead,
+    GatewayPayment,
     InvoiceRead,
     LineRead,
     PaymentCreate,
@@ -45,7 +48,8 @@ from propdesk.billing.service import (
     reports,
 )
 from propdesk.common.auth import Principal, Role, require_roles, unit_filter
-from propdesk.common.errors import Forbidden, NotFound
+from propdesk.common.db import settings_of
+from propdesk.common.errors import Forbidden, NotFound, Unauthorized
 from propdesk.common.i18n import Text
 from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
 from propdesk.common.timeutil import to_local, utcnow
@@ -454,3 +458,63 @@ async def readings(unit_id: uuid.UUID, session: Session, principal: Principal = 
         .order_by(MeterReading.read_on.desc(), MeterReading.meter)
     )
     return [ReadingRead.model_validate(r) for r in rows.scalars()]
+
+
+class BadSignature(Unauthorized):
+    code = "bad-signature"
+    title = Text("签名无效", "Bad signature")
+
+
+@router.post(
+    "/v1/webhooks/payments",
+    response_model=PaymentRead,
+    summary="A WeChat Pay / Alipay payment through the gateway adapter (HMAC-SHA256 of the body in "
+    "X-Propdesk-Signature: sha256=…); the gateway's transaction id makes a repeated notification harmless",
+)
+async def gateway_payment(request: Request, data: GatewayPayment, session: Session):
+    secret = settings_of(session).payment_webhook_secret.get_secret_value()
+    body = await request.body()
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers.get("x-propdesk-signature", "")):
+        raise BadSignature("the signature does not match the body")
+    reference = f"{data.gateway}:{data.transaction_id}"
+    seen = (await session.execute(select(Payment).where(Payment.reference == reference))).scalar_one_or_none()
+    if seen is not None:  # the gateway notifies again: the same payment, once
+        read = PaymentRead.model_validate(seen)
+        read.allocations = [
+            AllocationRead.model_validate(a)
+            for a in (
+                await session.execute(select(Allocation).where(Allocation.payment_id == seen.id))
+            ).scalars()
+        ]
+        return read
+    if await session.get(Unit, data.unit_id) is None:
+        raise BillingNotFound(f"unit {data.unit_id} not known to billing")
+    payment, allocations = await payments.pay(
+        session,
+        data.unit_id,
+        amount_fen=data.amount_fen,
+        channel=data.gateway,
+        invoice_ids=data.invoice_ids,
+        reference=reference,
+        actor=f"gateway:{data.gateway}",
+    )
+    read = PaymentRead.model_validate(payment)
+    read.allocations = [AllocationRead.model_validate(a) for a in allocations]
+    return read
+
+
+@router.post(
+    "/v1/payments/{payment_id}/reverse",
+    response_model=PaymentRead,
+    summary="Reverse a payment (new entries, never edits)",
+)
+async def reverse_payment(
+    payment_id: uuid.UUID, data: VoidCreate, session: Session, principal: Principal = Depends(FINANCE)
+):
+    payment = await session.get(Payment, payment_id, with_for_update=True)
+    if payment is None:
+        raise BillingNotFound(f"payment {payment_id} not found")
+    principal.require_estate(payment.estate_id)
+    await payments.reverse(session, payment, reason=data.reason, actor=principal.name or principal.sub)
+    return PaymentRead.model_validate(payment)
