@@ -13,7 +13,7 @@ export SSL_CERT_FILE := /etc/ssl/certs/ca-certificates.crt
 endif
 endif
 
-.PHONY: help bootstrap up test lint format check-docs docs unit e2e external bench-backbone bench-intake bench-notify bench-repairs bench-incidents clean
+.PHONY: help bootstrap up test lint format check-docs docs unit e2e external bench-backbone bench-intake bench-notify bench-repairs bench-incidents bench-billing clean
 
 help:
 	@echo "make up              start embedded PostgreSQL + NATS, all five services, the demo estate"
@@ -22,6 +22,7 @@ help:
 	@echo "make bench-backbone  outbox -> JetStream -> inbox pipeline vs raw baselines (docs/performance.md)"
 	@echo "make bench-repairs   resident reports under load with the whole stack; SLA timer precision"
 	@echo "make bench-incidents emergency broadcast to 10,000 residents; step-deadline timer precision"
+	@echo "make bench-billing   100,000-unit billing run, reconciliation, arrears view"
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -60,6 +61,9 @@ test: lint check-docs unit external
 
 bench-notify: bootstrap
 	$(RUN) python bench/notify.py
+
+bench-billing: bootstrap
+	$(RUN) python bench/billing.py
 
 bench-incidents: bootstrap
 	$(RUN) python bench/incidents.py

@@ -81,7 +81,9 @@ async def record_many(
                 "envelope": env.model_dump(mode="json"),
             }
         )
-    await session.execute(insert(platform_of(session).outbox), rows)
+    per_statement = 32_767 // len(rows[0])  # asyncpg's bind-parameter limit
+    for i in range(0, len(rows), per_statement):
+        await session.execute(insert(platform_of(session).outbox).values(rows[i : i + per_statement]))
     return len(rows)
 
 

@@ -221,7 +221,17 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
             """),
             {**params, "ids": ids},
         )
-        invoices = (await session.execute(select(Invoice).where(Invoice.id.in_(ids)))).scalars().all()
+        invoices = (  # the ones this run made (issued now): no list of ids as parameters
+            (
+                await session.execute(
+                    select(Invoice).where(
+                        Invoice.estate_id == estate_id, Invoice.period == period, Invoice.issued_at == now
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
         await outbox.record_many(session, [(issued_event(i), i.id) for i in invoices], estate_id=estate_id)
     total = (
         await session.execute(

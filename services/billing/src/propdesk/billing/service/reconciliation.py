@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import re
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
@@ -163,9 +164,9 @@ async def import_statement(
             )
         ).scalars()
         new = list(rows)
-    matched = 0
+    matched, book = 0, await Book.load(session, estate_id)
     for line in sorted(new, key=lambda x: (x.booked_on, x.bank_reference)):
-        if await auto_match(session, line, actor=actor):
+        if await auto_match(session, line, book, actor=actor):
             matched += 1
     return {
         "statement_id": str(statement.id),
@@ -178,86 +179,114 @@ async def import_statement(
     }
 
 
-async def _owing(session: AsyncSession, estate_id: uuid.UUID) -> dict[uuid.UUID, int]:
-    rows = await session.execute(
-        select(Invoice.unit_id, func.sum(Invoice.total_fen - Invoice.paid_fen))
-        .where(Invoice.estate_id == estate_id, Invoice.state.in_(payments.OPEN))
-        .group_by(Invoice.unit_id)
-    )
-    return {u: int(v) for u, v in rows.all()}
+@dataclass
+class Book:
+    """What matching looks at, loaded once per import (not per line): units by number, open invoices by
+    number, payers by name, what each unit owes. Kept current as lines are matched."""
 
+    units: dict[uuid.UUID, Unit]
+    by_number: dict[str, uuid.UUID]
+    by_squeezed: dict[str, uuid.UUID]
+    invoices: dict[str, tuple[uuid.UUID, uuid.UUID]]
+    payers: dict[str, list[uuid.UUID]]
+    owing: dict[uuid.UUID, int]
 
-async def candidates(session: AsyncSession, line: StatementLine) -> list[dict]:
-    """Every rule's answer for a line, best first: what a person reviewing it would want to see."""
-    estate_id, memo = line.estate_id, line.memo or ""
-    found: list[dict] = []
-    units = {
-        u.id: u for u in (await session.execute(select(Unit).where(Unit.estate_id == estate_id))).scalars()
-    }
-    for number in INVOICE_RE.findall(memo.upper()):
-        invoice = (
-            await session.execute(
-                select(Invoice).where(Invoice.number == number, Invoice.estate_id == estate_id)
+    @classmethod
+    async def load(cls, session: AsyncSession, estate_id: uuid.UUID) -> Book:
+        units = {
+            u.id: u
+            for u in (await session.execute(select(Unit).where(Unit.estate_id == estate_id))).scalars()
+        }
+        invoices = {
+            number: (invoice_id, unit_id)
+            for number, invoice_id, unit_id in await session.execute(
+                select(Invoice.number, Invoice.id, Invoice.unit_id).where(
+                    Invoice.estate_id == estate_id, Invoice.state.in_(payments.OPEN)
+                )
             )
-        ).scalar_one_or_none()
-        if invoice is not None:
-            found.append(
-                {
-                    "rule": "reference",
-                    "score": 1.0,
-                    "unit_id": invoice.unit_id,
-                    "invoice_ids": [invoice.id],
-                    "matched": number,
-                }
-            )
-    words = set(re.findall(r"[A-Za-z0-9][A-Za-z0-9\-]*", memo))
-    for unit in units.values():
-        if unit.number in words:
-            found.append(
-                {
-                    "rule": "reference",
-                    "score": 1.0,
-                    "unit_id": unit.id,
-                    "invoice_ids": [],
-                    "matched": unit.number,
-                }
-            )
-    squeezed = _norm(memo)
-    for unit in units.values():
-        key = _norm(unit.number)
-        if len(key) >= 4 and key in squeezed and not any(f["unit_id"] == unit.id for f in found):
-            found.append(
-                {
-                    "rule": "tokens",
-                    "score": 0.9,
-                    "unit_id": unit.id,
-                    "invoice_ids": [],
-                    "matched": unit.number,
-                }
-            )
-    owing = await _owing(session, estate_id)
-    name = (line.payer_name or "").strip()
-    if name:
-        rows = await session.execute(
+        }
+        payers: dict[str, list[uuid.UUID]] = {}
+        for unit_id, name in await session.execute(
             text(
                 "SELECT p.unit_id, r.name FROM billing.payer p JOIN billing.resident r ON r.id = p.resident_id "
                 "WHERE r.estate_id = :e AND p.ended_on IS NULL"
             ),
             {"e": estate_id},
+        ):
+            payers.setdefault(name, []).append(unit_id)
+        owing = {
+            u: int(v)
+            for u, v in await session.execute(
+                select(Invoice.unit_id, func.sum(Invoice.total_fen - Invoice.paid_fen))
+                .where(Invoice.estate_id == estate_id, Invoice.state.in_(payments.OPEN))
+                .group_by(Invoice.unit_id)
+            )
+        }
+        return cls(
+            units,
+            {u.number: u.id for u in units.values()},
+            {k: u.id for u in units.values() if len(k := _norm(u.number)) >= 4},
+            invoices,
+            payers,
+            owing,
         )
-        for unit_id, resident in rows.all():
+
+
+def candidates(book: Book, line: StatementLine) -> list[dict]:
+    """Every rule's answer for a line, best first: what a person reviewing it would want to see."""
+    memo, found = line.memo or "", []
+    for number in INVOICE_RE.findall(memo.upper()):
+        if number in book.invoices:
+            invoice_id, unit_id = book.invoices[number]
+            found.append(
+                {
+                    "rule": "reference",
+                    "score": 1.0,
+                    "unit_id": unit_id,
+                    "invoice_ids": [invoice_id],
+                    "matched": number,
+                }
+            )
+    for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9\-]*", memo):
+        if word in book.by_number:
+            found.append(
+                {
+                    "rule": "reference",
+                    "score": 1.0,
+                    "unit_id": book.by_number[word],
+                    "invoice_ids": [],
+                    "matched": word,
+                }
+            )
+    squeezed = _norm(memo)
+    seen = {f["unit_id"] for f in found}
+    for key, unit_id in book.by_squeezed.items():
+        if key in squeezed and unit_id not in seen:
+            found.append(
+                {
+                    "rule": "tokens",
+                    "score": 0.9,
+                    "unit_id": unit_id,
+                    "invoice_ids": [],
+                    "matched": book.units[unit_id].number,
+                }
+            )
+    name = (line.payer_name or "").strip()
+    if name:
+        for resident, units in book.payers.items():
             score = 1.0 if resident == name else 0.8 if _one_off(resident, name) else 0
-            if score and owing.get(unit_id) == line.amount_fen:
-                found.append(
-                    {
-                        "rule": "payer",
-                        "score": score,
-                        "unit_id": unit_id,
-                        "invoice_ids": [],
-                        "matched": resident,
-                    }
-                )
-    exact = [u for u, v in owing.items() if v == line.amount_fen]
+            for unit_id in units if score else []:
+                if book.owing.get(unit_id) == line.amount_fen:
+                    found.append(
+                        {
+                            "rule": "payer",
+                            "score": score,
+                            "unit_id": unit_id,
+                            "invoice_ids": [],
+                            "matched": resident,
+                        }
+                    )
+    exact = [u for u, v in book.owing.items() if v == line.amount_fen]
     if len(exact) == 1:
         found.append(
             {
@@ -280,8 +309,8 @@ def _one_off(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
-async def auto_match(session: AsyncSession, line: StatementLine, *, actor: str) -> bool:
-    found = await candidates(session, line)
+async def auto_match(session: AsyncSession, line: StatementLine, book: Book, *, actor: str) -> bool:
+    found = candidates(book, line)
     if not found:
         return False
     best = found[0]
@@ -299,6 +328,10 @@ async def auto_match(session: AsyncSession, line: StatementLine, *, actor: str) 
         matched=best["matched"],
         actor=actor,
     )
+    unit_id = best["unit_id"]
+    book.owing[unit_id] = book.owing.get(unit_id, 0) - line.amount_fen
+    if book.owing[unit_id] <= 0:
+        book.owing.pop(unit_id)
     return True
 
 
