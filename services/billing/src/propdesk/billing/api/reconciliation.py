@@ -58,15 +58,16 @@ async def import_statement(
                 )
             ) from exc
     try:
-        return await reconciliation.import_statement(
-            session, estate_id, format, body, columns, principal.name or principal.sub
-        )
+        parsed = reconciliation.parse(format, body, columns)
     except InvalidInput:
         raise
     except Exception as exc:  # a file the parser cannot read is the sender's problem, not a 500
         raise InvalidInput(
             Text("无法解析银行流水文件", f"the statement does not parse as {format}: {exc}")
         ) from exc
+    return await reconciliation.import_statement(
+        session, estate_id, format, parsed, principal.name or principal.sub
+    )
 
 
 @router.get(

@@ -124,46 +124,42 @@ def parse_camt053(data: bytes) -> list[dict]:
 # ---------------------------------------------------------------- import and matching
 
 
-async def import_statement(
-    session: AsyncSession,
-    estate_id: uuid.UUID,
-    fmt: str,
-    data: bytes,
-    mapping: dict[str, str] | None,
-    actor: str,
-) -> dict:
-    parsed = {
+def parse(fmt: str, data: bytes, mapping: dict[str, str] | None) -> list[dict]:
+    return {
         "csv": lambda: parse_csv(data, mapping or {}),
         "mt940": lambda: parse_mt940(data),
         "camt053": lambda: parse_camt053(data),
     }[fmt]()
+
+
+async def import_statement(
+    session: AsyncSession, estate_id: uuid.UUID, fmt: str, parsed: list[dict], actor: str
+) -> dict:
     credits = [line for line in parsed if line["amount_fen"] > 0]
     statement = Statement(estate_id=estate_id, format=fmt, imported_by=actor, lines=len(credits))
     session.add(statement)
     await session.flush()
-    new = []
-    if credits:
-        rows = (
-            await session.execute(
-                pg_insert(StatementLine)
-                .values(
-                    [
-                        {
-                            "id": uuid.uuid4(),
-                            "statement_id": statement.id,
-                            "estate_id": estate_id,
-                            "state": "unmatched",
-                            "explanation": {},
-                            **c,
-                        }
-                        for c in credits
-                    ]
-                )
-                .on_conflict_do_nothing(index_elements=["estate_id", "bank_reference"])
-                .returning(StatementLine)
-            )
-        ).scalars()
-        new = list(rows)
+    new: list[StatementLine] = []
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "statement_id": statement.id,
+            "estate_id": estate_id,
+            "state": "unmatched",
+            "explanation": {},
+            **c,
+        }
+        for c in credits
+    ]
+    per_statement = 32_767 // 10  # the bind-parameter limit, ten columns a row
+    for i in range(0, len(rows), per_statement):
+        inserted = await session.execute(
+            pg_insert(StatementLine)
+            .values(rows[i : i + per_statement])
+            .on_conflict_do_nothing(index_elements=["estate_id", "bank_reference"])
+            .returning(StatementLine)
+        )
+        new += list(inserted.scalars())
     matched, book = 0, await Book.load(session, estate_id)
     for line in sorted(new, key=lambda x: (x.booked_on, x.bank_reference)):
         if await auto_match(session, line, book, actor=actor):
