@@ -292,11 +292,11 @@ async def arrears_view(
     principal: Principal = Depends(CASHIERS),
     as_of: dt.date | None = None,
     building_id: uuid.UUID | None = None,
+    limit: int = Query(100, ge=1, le=100_000, description="how many units to list, largest arrears first"),
 ) -> dict:
     principal.require_estate(estate_id)
-    return await arrears.aging(
-        session, estate_id, as_of or to_local(utcnow()).date(), building_id=building_id
-    )
+    today = as_of or to_local(utcnow()).date()
+    return await arrears.aging(session, estate_id, today, building_id=building_id, limit=limit)
 
 
 @router.get(

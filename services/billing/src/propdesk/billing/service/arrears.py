@@ -26,8 +26,15 @@ AGING = text("""
 
 
 async def aging(
-    session: AsyncSession, estate_id: uuid.UUID, today: dt.date, *, building_id: uuid.UUID | None = None
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    today: dt.date,
+    *,
+    building_id: uuid.UUID | None = None,
+    limit: int | None = None,
 ) -> dict:
+    """Totals for the estate and each building over every unit in arrears; the unit list itself (largest
+    first) cut to `limit`."""
     rows = (await session.execute(AGING, {"estate": estate_id, "today": today})).mappings().all()
     units = [
         {
@@ -59,5 +66,5 @@ async def aging(
         "as_of": today.isoformat(),
         "estate": estate,
         "buildings": list(buildings.values()),
-        "units": units,
+        "units": units[:limit] if limit is not None else units,
     }
