@@ -37,7 +37,8 @@ async def test_a_schedule_generates_its_visit_ahead_and_reports_it_missed(site, 
 
     async def generated():
         rows = (await s["repairs"].get(url, headers=s["dispatcher"])).json()
-        return rows[0] if rows[0]["upcoming"] else None
+        # (the list reads the schedule and its visits in two statements: wait for both to show the generation)
+        return rows[0] if rows[0]["upcoming"] and rows[0]["next_due_on"] != schedule["next_due_on"] else None
 
     got = await wait_until(generated, message="the visit's work order")  # 20 days' lead: generated at once
     (visit,) = got["upcoming"]
