@@ -5,6 +5,7 @@ Idempotency-Key handling and the admin endpoints the CLI talks to."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import time
 import uuid
@@ -29,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from propdesk.common.auth import Principal, Role, get_principal, require_roles
 from propdesk.common.consumer import dead_letter_row, replay_dead_letter
 from propdesk.common.db import platform_of, unit_of_work
-from propdesk.common.errors import DomainError, IdempotencyMismatch, NotFound
+from propdesk.common.errors import DomainError, IdempotencyMismatch, NotFound, Unauthorized
 from propdesk.common.events import Actor, EventContext, bind_context, current_context, reset_context
 from propdesk.common.i18n import Text, negotiate
 from propdesk.common.logging import configure_logging, get_logger
@@ -409,3 +410,16 @@ def openapi_of(definition: ServiceDefinition) -> dict[str, Any]:
 
 def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+class BadSignature(Unauthorized):
+    code = "bad-signature"
+    title = Text("签名无效", "Bad signature")
+
+
+async def require_signature(request: Request, secret: str, header: str = "x-propdesk-signature") -> None:
+    """An inbound webhook signs its body: `<header>: sha256=<hex HMAC-SHA256 of the body>`; anything else is 401."""
+    body = await request.body()
+    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, request.headers.get(header, "")):
+        raise BadSignature("the signature does not match the body")

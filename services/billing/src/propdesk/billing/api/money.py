@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import uuid
 from typing import Literal
 
@@ -49,11 +47,11 @@ from propdesk.billing.service import (
 )
 from propdesk.common.auth import Principal, Role, require_roles, unit_filter
 from propdesk.common.db import settings_of
-from propdesk.common.errors import Forbidden, NotFound, Unauthorized
+from propdesk.common.errors import Forbidden, NotFound
 from propdesk.common.i18n import Text
 from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
 from propdesk.common.timeutil import to_local, utcnow
-from propdesk.common.web import Session, idempotent
+from propdesk.common.web import Session, idempotent, require_signature
 
 router = APIRouter(tags=["billing"])
 FINANCE = require_roles(Role.finance, Role.manager)
@@ -460,11 +458,6 @@ async def readings(unit_id: uuid.UUID, session: Session, principal: Principal = 
     return [ReadingRead.model_validate(r) for r in rows.scalars()]
 
 
-class BadSignature(Unauthorized):
-    code = "bad-signature"
-    title = Text("签名无效", "Bad signature")
-
-
 @router.post(
     "/v1/webhooks/payments",
     response_model=PaymentRead,
@@ -472,11 +465,7 @@ class BadSignature(Unauthorized):
     "X-Propdesk-Signature: sha256=…); the gateway's transaction id makes a repeated notification harmless",
 )
 async def gateway_payment(request: Request, data: GatewayPayment, session: Session):
-    secret = settings_of(session).payment_webhook_secret.get_secret_value()
-    body = await request.body()
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, request.headers.get("x-propdesk-signature", "")):
-        raise BadSignature("the signature does not match the body")
+    await require_signature(request, settings_of(session).payment_webhook_secret.get_secret_value())
     reference = f"{data.gateway}:{data.transaction_id}"
     seen = (await session.execute(select(Payment).where(Payment.reference == reference))).scalar_one_or_none()
     if seen is not None:  # the gateway notifies again: the same payment, once

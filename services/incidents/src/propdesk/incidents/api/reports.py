@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -12,10 +10,8 @@ from sqlalchemy import func, select
 
 from propdesk.common.auth import Principal
 from propdesk.common.db import settings_of
-from propdesk.common.errors import Unauthorized
-from propdesk.common.i18n import Text
 from propdesk.common.timeutil import utcnow
-from propdesk.common.web import Session
+from propdesk.common.web import Session, require_signature
 from propdesk.incidents.api.deps import COMMAND, STAFF
 from propdesk.incidents.api.incidents import IncidentRead, _get, _read, actor
 from propdesk.incidents.models import Incident
@@ -102,11 +98,6 @@ async def drills(estate_id: uuid.UUID, session: Session, principal: Principal = 
     ]
 
 
-class BadSignature(Unauthorized):
-    code = "bad-signature"
-    title = Text("签名无效", "Bad signature")
-
-
 @router.post(
     "/v1/webhooks/alarm-panel/{estate_id}",
     response_model=IncidentRead,
@@ -114,11 +105,7 @@ class BadSignature(Unauthorized):
     "the fire playbook starts, or the report joins the active fire incident",
 )
 async def alarm(estate_id: uuid.UUID, request: Request, data: AlarmEvent, session: Session):
-    secret = settings_of(session).alarm_webhook_secret.get_secret_value()
-    body = await request.body()
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, request.headers.get("x-propdesk-signature", "")):
-        raise BadSignature("the signature does not match the body")
+    await require_signature(request, settings_of(session).alarm_webhook_secret.get_secret_value())
     i, linked = await incidents.trigger(
         session,
         estate_id,
