@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -117,3 +119,53 @@ async def embedded_stack(name: str) -> AsyncIterator[Stack]:
         stop_services(stack.procs)
         nats.stop()
         pg.stop()
+
+
+async def timer_lateness(
+    db,
+    schema: str,
+    keys: list[str],
+    *,
+    event_types: list[str],
+    key_of,
+    spread: float = 20.0,
+    wait: float = 90.0,
+) -> dict:
+    """Make the timers under `keys` due one after another over `spread` seconds, wait for the events their
+    handler records (`event_types` in <schema>.outbox), and return how late each fired: the event's
+    occurred_at after its timer's due time. `key_of(payload)` gives the timer key an event belongs to."""
+    start = await db.fetchval("SELECT now() + interval '3 seconds'")
+    await db.execute(
+        f"UPDATE {schema}.timer t SET due_at = $2::timestamptz + (k.n * $3::float / $4) * interval '1 second' "
+        "FROM unnest($1::text[]) WITH ORDINALITY AS k(key, n) WHERE t.key = k.key",
+        keys,
+        start,
+        spread,
+        len(keys),
+    )
+    due = {
+        r["key"]: r["due_at"]
+        for r in await db.fetch(f"SELECT key, due_at FROM {schema}.timer WHERE key = ANY($1)", keys)
+    }
+    query = (
+        f"SELECT envelope->'payload' AS p, (envelope->>'occurred_at')::timestamptz AS at FROM {schema}.outbox "
+        "WHERE event_type = ANY($1) AND (envelope->>'occurred_at')::timestamptz >= $2"
+    )
+    deadline, rows = time.monotonic() + spread + wait, []
+    while time.monotonic() < deadline:
+        rows = await db.fetch(query, event_types, start)
+        if len(rows) >= len(keys):
+            break
+        await asyncio.sleep(0.5)
+    lateness = []
+    for r in rows:
+        payload = r["p"] if isinstance(r["p"], dict) else json.loads(r["p"])
+        if (k := key_of(payload)) in due:
+            lateness.append((r["at"] - due[k]).total_seconds())
+    return {
+        "timers": len(keys),
+        "fired": len(lateness),
+        "p50": pct(lateness, 0.5),
+        "p99": pct(lateness, 0.99),
+        "max": max(lateness),
+    }

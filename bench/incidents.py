@@ -24,7 +24,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from _shared import embedded_stack, pct, table, wait_ready
+from _shared import embedded_stack, table, timer_lateness, wait_ready
 
 from propdesk.common.auth import issue_token
 from propdesk.common.settings import DEV_JWT_SECRET
@@ -126,42 +126,14 @@ async def fill_timers(db: asyncpg.Connection, incident_id: uuid.UUID, n: int) ->
 
 
 async def timer_precision(db: asyncpg.Connection, keys: list[str]) -> dict:
-    start_at = await db.fetchval("SELECT now() + interval '3 seconds'")
-    await db.execute(
-        "UPDATE incidents.timer t SET due_at = $2::timestamptz + (k.n * $3::float / $4) * interval '1 second' "
-        "FROM unnest($1::text[]) WITH ORDINALITY AS k(key, n) WHERE t.key = k.key",
+    return await timer_lateness(
+        db,
+        "incidents",
         keys,
-        start_at,
-        SPREAD,
-        len(keys),
+        event_types=["incidents.step.escalated"],
+        key_of=lambda p: f"inc:{p['incident_id']}:{p['step']}",
+        spread=SPREAD,
     )
-    due = {
-        r["key"]: r["due_at"]
-        for r in await db.fetch("SELECT key, due_at FROM incidents.timer WHERE key = ANY($1)", keys)
-    }
-    query = (
-        "SELECT envelope->'payload'->>'incident_id' AS i, envelope->'payload'->>'step' AS s, "
-        "(envelope->>'occurred_at')::timestamptz AS at FROM incidents.outbox WHERE event_type = 'incidents.step.escalated' "
-        "AND (envelope->>'occurred_at')::timestamptz >= $1"
-    )
-    deadline, rows = time.monotonic() + SPREAD + 90, []
-    while time.monotonic() < deadline:
-        rows = await db.fetch(query, start_at)
-        if len(rows) >= len(keys):
-            break
-        await asyncio.sleep(0.5)
-    lateness = [
-        (r["at"] - due[f"inc:{r['i']}:{r['s']}"]).total_seconds()
-        for r in rows
-        if f"inc:{r['i']}:{r['s']}" in due
-    ]
-    return {
-        "timers": len(keys),
-        "fired": len(lateness),
-        "p50": pct(lateness, 0.5),
-        "p99": pct(lateness, 0.99),
-        "max": max(lateness),
-    }
 
 
 async def main() -> dict:

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from _shared import embedded_stack, pct, table, wait_ready
+from _shared import embedded_stack, pct, table, timer_lateness, wait_ready
 from backbone import raw_jetstream, raw_postgres
 
 from propdesk.common.auth import issue_token
@@ -228,44 +228,14 @@ async def timer_precision(db: asyncpg.Connection) -> dict:
             "SELECT key FROM repairs.timer WHERE kind = 'wo.sla' ORDER BY key LIMIT $1", TIMERS
         )
     ]
-    start = await db.fetchval("SELECT now() + interval '5 seconds'")
-    spread = 20.0
-    await db.execute(
-        "UPDATE repairs.timer t SET due_at = $2::timestamptz + (k.n * $3::float / $4) * interval '1 second' "
-        "FROM unnest($1::text[]) WITH ORDINALITY AS k(key, n) WHERE t.key = k.key",
+    return await timer_lateness(
+        db,
+        "repairs",
         keys,
-        start,
-        spread,
-        len(keys),
+        event_types=["repairs.work_order.sla_warning", "repairs.work_order.sla_breached"],
+        key_of=lambda p: f"wo:{p['work_order_id']}:{p['milestone']}",
+        wait=60.0,
     )
-    due = {
-        r["key"]: r["due_at"]
-        for r in await db.fetch("SELECT key, due_at FROM repairs.timer WHERE key = ANY($1)", keys)
-    }
-    types = ("repairs.work_order.sla_warning", "repairs.work_order.sla_breached")
-    query = (
-        "SELECT envelope->'payload'->>'work_order_id' AS wo, envelope->'payload'->>'milestone' AS m, "
-        "(envelope->>'occurred_at')::timestamptz AS at FROM repairs.outbox WHERE event_type = ANY($1) AND "
-        "(envelope->>'occurred_at')::timestamptz >= $2"
-    )
-    deadline = time.monotonic() + spread + 60
-    while time.monotonic() < deadline:
-        rows = await db.fetch(query, list(types), start)
-        if len(rows) >= len(keys):
-            break
-        await asyncio.sleep(0.5)
-    lateness = [
-        (r["at"] - due[f"wo:{r['wo']}:{r['m']}"]).total_seconds()
-        for r in rows
-        if f"wo:{r['wo']}:{r['m']}" in due
-    ]
-    return {
-        "timers": len(keys),
-        "fired": len(lateness),
-        "p50": pct(lateness, 0.5),
-        "p99": pct(lateness, 0.99),
-        "max": max(lateness),
-    }
 
 
 async def main() -> dict:
