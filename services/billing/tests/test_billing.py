@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from propdesk.common.contracts.repairs import ChargeLine, ChargeRaised
 from propdesk.common.testing.helpers import emit, running_service, token, wait_until
+from propdesk.common.timeutil import to_local, utcnow
 from propdesk.repairs.main import SERVICE as REPAIRS
 
 from .conftest import events, fee, run
@@ -192,6 +193,46 @@ class TestLedger:
             else:
                 raise AssertionError(f"the database accepted: {sql}")
         await balanced(s)
+
+    async def test_a_trial_balance_per_period_carries_its_opening_balance(self, site, db):
+        s = site
+        await fee(s)
+        await run(s, "2026-12")  # posted now
+        now = to_local(utcnow())
+        this = f"{now:%Y-%m}"
+        # an earlier month's history (a unit's advance payment), written as any entry is: balanced, in one go
+        await db(
+            """
+            WITH e AS (INSERT INTO billing.journal_entry (id, estate_id, posted_at, memo, source_kind)
+                       VALUES (gen_random_uuid(), :estate, '2026-10-15T02:00:00Z', 'advance', 'payment') RETURNING id)
+            INSERT INTO billing.journal_line (id, entry_id, estate_id, account, debit_fen, credit_fen)
+            SELECT gen_random_uuid(), e.id, :estate, x.a, x.d, x.c FROM e,
+                   (VALUES ('1002', 5000::bigint, 0::bigint), ('2203', 0, 5000)) AS x(a, d, c)
+            """,
+            estate=s["eid"],
+        )
+        url = f"/v1/estates/{s['eid']}/trial-balance"
+
+        async def tb(period):
+            r = await s["billing"].get(url, headers=s["finance"], params={"period": period} if period else {})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["balanced"] and body["debit_fen"] == body["credit_fen"]
+            return {
+                a["account"]: (a["opening_fen"], a["debit_fen"], a["credit_fen"], a["balance_fen"])
+                for a in body["accounts"]
+            }
+
+        assert await tb("2026-09") == {}
+        assert await tb("2026-10") == {"1002": (0, 5000, 0, 5000), "2203": (0, 0, 5000, -5000)}
+        billed = 25_000 + 29_625 + 22_250
+        now_ = await tb(this)
+        assert now_["1002"] == (5000, 0, 0, 5000) and now_["2203"] == (-5000, 0, 0, -5000)
+        assert now_["1122"] == (0, billed, 0, billed) and now_["6001"] == (0, 0, billed, -billed)
+        everything = await tb(None)
+        assert everything["1122"] == (0, billed, 0, billed) and everything["1002"] == (0, 5000, 0, 5000)
+        bad = await s["billing"].get(url, headers=s["finance"], params={"period": "2026-13"})
+        assert bad.status_code == 422
 
     @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(

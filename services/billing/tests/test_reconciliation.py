@@ -172,3 +172,75 @@ async def test_manual_match_undo_and_closing_a_day(site):
         }
     ]
     assert (await s["billing"].post(close, headers=s["me"])).status_code == 403
+
+
+async def all_invoices(s) -> dict[str, list[dict]]:
+    items = (
+        await s["billing"].get(
+            f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"limit": 100}
+        )
+    ).json()["items"]
+    out: dict[str, list[dict]] = {}
+    for i in sorted(items, key=lambda x: x["number"]):
+        out.setdefault(i["unit_id"], []).append(i)
+    return out
+
+
+async def test_split_lines_several_invoices_and_the_tolerance_write_off(site):
+    s = site
+    await fee(s)
+    await run(s, "2026-11")
+    await run(s, "2026-12")  # each home owes two months: 250.00, 296.25, 222.50 a month
+    url = f"/v1/estates/{s['eid']}/billing-policy"
+    policy = (await s["billing"].get(url, headers=s["finance"])).json()
+    assert policy["reconciliation_tolerance_fen"] == 0  # nothing is written off unless finance says so
+    policy["reconciliation_tolerance_fen"] = 100
+    assert (await s["billing"].put(url, headers=s["finance"], json=policy)).status_code == 200
+    home0, home1, home2 = (s["units"][i]["id"] for i in range(3))
+    inv = await all_invoices(s)
+    body = csv_statement(
+        [
+            # one transfer for two flats, 0.80 short of what they owe together (a bank fee)
+            ("2026-12-05", "1091.70", "S-1", "王建国", "A1-0101 A1-0201 两户物业费"),
+            # one transfer naming both of a home's invoices
+            ("2026-12-05", "445.00", "S-2", "李四", f"{inv[home2][0]['number']} {inv[home2][1]['number']}"),
+        ]
+    )
+    r = await import_(s, "csv", body)
+    assert (r.status_code, r.json()["matched"]) == (200, 2), r.text
+    got = {x["bank_reference"]: x for x in await lines(s)}
+    split = got["S-1"]["explanation"]
+    assert split["split"] is True and split["rule"] == "reference"
+    assert [(p["unit_id"], p["amount_fen"]) for p in split["payments"]] == [(home0, 50_000), (home1, 59_170)]
+    assert split["payments"][1]["written_off"] == [{"invoice_id": inv[home1][1]["id"], "amount_fen": 80}]
+    assert all(p["receipt_number"].startswith("RCP-") for p in split["payments"])
+    assert [len(p["allocated"]) for p in got["S-2"]["explanation"]["payments"]] == [2]
+    after = await all_invoices(s)
+    assert [i["state"] for u in (home0, home1, home2) for i in after[u]] == ["paid"] * 6
+    assert [i["written_off_fen"] for i in after[home1]] == [0, 80]
+    tb = (await s["billing"].get(f"/v1/estates/{s['eid']}/trial-balance", headers=s["finance"])).json()
+    balances = {a["account"]: a["balance_fen"] for a in tb["accounts"]}
+    assert tb["balanced"] and balances["6602"] == 80 and balances["1002"] == 109_170 + 44_500
+
+    # undo the split line: both its payments, and the write-off, are reversed
+    r = await s["billing"].post(f"/v1/statement-lines/{got['S-1']['id']}/unmatch", headers=s["finance"])
+    assert r.status_code == 200 and len(r.json()["explanation"]["reversed"]) == 2
+    after = await all_invoices(s)
+    assert [(i["state"], i["paid_fen"], i["written_off_fen"]) for u in (home0, home1) for i in after[u]] == [
+        ("issued", 0, 0)
+    ] * 4
+    tb = (await s["billing"].get(f"/v1/estates/{s['eid']}/trial-balance", headers=s["finance"])).json()
+    balances = {a["account"]: a["balance_fen"] for a in tb["accounts"]}
+    assert tb["balanced"] and balances["6602"] == 0 and balances["1002"] == 44_500
+
+    # short by more than the tolerance: a partial payment, nothing written off
+    await import_(s, "csv", csv_statement([("2026-12-06", "100.00", "S-3", "", "A1-0101")]))
+    after = await all_invoices(s)
+    assert [(i["state"], i["paid_fen"], i["written_off_fen"]) for i in after[home0]] == [
+        ("partially_paid", 10_000, 0),
+        ("issued", 0, 0),
+    ]
+    # two flats named and an amount that settles neither exactly: a person decides
+    await import_(s, "csv", csv_statement([("2026-12-06", "300.00", "S-4", "", "A1-0101 A1-0201")]))
+    line = next(x for x in await lines(s) if x["bank_reference"] == "S-4")
+    assert line["state"] == "unmatched" and line["explanation"]["ambiguous"] == "reference"

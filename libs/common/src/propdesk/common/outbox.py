@@ -66,25 +66,34 @@ async def record_many(
     estate_id: uuid.UUID | None = None,
     actor: Actor | None = None,
 ) -> int:
-    """Bulk form of `record` for imports and re-publishing: one statement for many events."""
+    """Bulk form of `record` for runs and imports: one INSERT … SELECT FROM unnest(arrays) for any number of
+    events (no bind-parameter limit, no giant statement to compile)."""
     if not items:
         return 0
-    rows = []
+    ids, types, aggregates, partitions, envelopes = [], [], [], [], []
     for payload, aggregate_id in items:
         env = build_envelope(payload, aggregate_id=aggregate_id, estate_id=estate_id, actor=actor)
-        rows.append(
-            {
-                "id": env.id,
-                "event_type": env.type,
-                "aggregate_id": env.aggregate_id,
-                "partition": partition_of(env.aggregate_id),
-                "envelope": env.model_dump(mode="json"),
-            }
-        )
-    per_statement = 32_767 // len(rows[0])  # asyncpg's bind-parameter limit
-    for i in range(0, len(rows), per_statement):
-        await session.execute(insert(platform_of(session).outbox).values(rows[i : i + per_statement]))
-    return len(rows)
+        ids.append(env.id)
+        types.append(env.type)
+        aggregates.append(env.aggregate_id)
+        partitions.append(partition_of(env.aggregate_id))
+        envelopes.append(env.model_dump_json())
+    table = platform_of(session).outbox
+    await session.execute(
+        text(
+            f"INSERT INTO {table.schema}.{table.name} (id, event_type, aggregate_id, partition, envelope) "
+            "SELECT i, t, a, p, e::jsonb FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), "
+            "CAST(:aggregates AS text[]), CAST(:partitions AS int[]), CAST(:envelopes AS text[])) AS x(i, t, a, p, e)"
+        ),
+        {
+            "ids": ids,
+            "types": types,
+            "aggregates": aggregates,
+            "partitions": partitions,
+            "envelopes": envelopes,
+        },
+    )
+    return len(items)
 
 
 async def backlog(session: AsyncSession) -> int:

@@ -141,6 +141,13 @@ class Invoice(KeyMixin, TimestampMixin, Base):
             "issued_at",
             postgresql_where=text("state IN ('issued', 'partially_paid')"),
         ),
+        Index(  # the arrears view reads only this index
+            "ix_invoice_open_by_due",
+            "estate_id",
+            "due_on",
+            postgresql_include=["unit_id", "total_fen", "paid_fen", "written_off_fen"],
+            postgresql_where=text("state IN ('issued', 'partially_paid')"),
+        ),
     )
 
     estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
@@ -152,6 +159,8 @@ class Invoice(KeyMixin, TimestampMixin, Base):
     state: Mapped[str] = mapped_column(String(16), default="issued")
     total_fen: Mapped[int] = mapped_column(BigInteger)
     paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    # settled without payment: a shortfall within the reconciliation tolerance, written off
+    written_off_fen: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     due_on: Mapped[dt.date] = mapped_column(Date)
     dunning_paused: Mapped[str | None] = mapped_column(String(20))  # dispute | payment_plan
@@ -214,6 +223,7 @@ class Allocation(KeyMixin, Base):
         UUID(as_uuid=True), ForeignKey("billing.invoice.id"), index=True
     )
     amount_fen: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(10), default="payment", server_default="payment")  # | write_off
 
 
 class Deposit(KeyMixin, TimestampMixin, Base):

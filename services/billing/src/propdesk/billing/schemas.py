@@ -84,6 +84,7 @@ class AllocationRead(Output):
     payment_id: uuid.UUID
     invoice_id: uuid.UUID
     amount_fen: int
+    kind: str = "payment"  # | write_off: a shortfall within the reconciliation tolerance
 
 
 class InvoiceRead(Output):
@@ -96,6 +97,7 @@ class InvoiceRead(Output):
     state: str
     total_fen: int
     paid_fen: int
+    written_off_fen: int = 0
     issued_at: dt.datetime
     due_on: dt.date
     dunning_paused: str | None = None

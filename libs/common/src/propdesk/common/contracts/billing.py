@@ -57,6 +57,7 @@ class PaymentReceived(EventPayload):
     allocated_fen: int
     credit_fen: int
     channel: str
+    written_off_fen: int = 0  # a shortfall within the reconciliation tolerance, settled without payment
 
 
 @event(

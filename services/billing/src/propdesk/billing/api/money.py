@@ -253,13 +253,18 @@ async def pay_deposit(
 
 
 @router.get(
-    "/v1/estates/{estate_id}/trial-balance", summary="Debits and credits per account; they always agree"
+    "/v1/estates/{estate_id}/trial-balance",
+    summary="Per account: opening balance, the period's debits and credits, closing balance (all time "
+    "without a period); debits and credits always agree",
 )
 async def trial_balance(
-    estate_id: uuid.UUID, session: Session, principal: Principal = Depends(FINANCE)
+    estate_id: uuid.UUID,
+    session: Session,
+    principal: Principal = Depends(FINANCE),
+    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, estate time"),
 ) -> dict:
     principal.require_estate(estate_id)
-    return await ledger.trial_balance(session, estate_id)
+    return await ledger.trial_balance(session, estate_id, period)
 
 
 @router.post(
@@ -355,7 +360,7 @@ async def _report(session, estate_id: uuid.UUID, name: str, period: str | None) 
         return await reports.revenue(session, estate_id, period)
     if name == "arrears":
         return (await arrears.aging(session, estate_id, to_local(utcnow()).date()))["units"]
-    return (await ledger.trial_balance(session, estate_id))["accounts"]
+    return (await ledger.trial_balance(session, estate_id, period))["accounts"]
 
 
 @router.get(

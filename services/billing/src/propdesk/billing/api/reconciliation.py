@@ -116,7 +116,9 @@ async def line_candidates(
     line = await _line(session, line_id, principal)
     return [
         {**c, "unit_id": str(c["unit_id"]), "invoice_ids": [str(i) for i in c["invoice_ids"]]}
-        for c in reconciliation.candidates(await reconciliation.Book.load(session, line.estate_id), line)
+        for c in reconciliation.candidates(
+            await reconciliation.Book.load(session, line.estate_id, lock=False), line
+        )
     ]
 
 

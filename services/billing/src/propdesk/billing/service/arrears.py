@@ -12,16 +12,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 BUCKETS = ("0_30", "31_60", "61_90", "90_plus")
 
 AGING = text("""
-    SELECT u.id AS unit_id, u.number, u.building_id,
-           sum(CASE WHEN :today - i.due_on <= 30 THEN i.total_fen - i.paid_fen ELSE 0 END) AS b0_30,
-           sum(CASE WHEN :today - i.due_on BETWEEN 31 AND 60 THEN i.total_fen - i.paid_fen ELSE 0 END) AS b31_60,
-           sum(CASE WHEN :today - i.due_on BETWEEN 61 AND 90 THEN i.total_fen - i.paid_fen ELSE 0 END) AS b61_90,
-           sum(CASE WHEN :today - i.due_on > 90 THEN i.total_fen - i.paid_fen ELSE 0 END) AS b90_plus,
-           sum(i.total_fen - i.paid_fen) AS total, min(i.due_on) AS oldest_due
-    FROM billing.invoice i JOIN billing.unit u ON u.id = i.unit_id
-    WHERE i.estate_id = :estate AND i.state IN ('issued', 'partially_paid') AND i.due_on < :today
-    GROUP BY u.id, u.number, u.building_id
-    ORDER BY total DESC, u.number
+    WITH owed AS (  -- an index-only scan of the open invoices (ix_invoice_open_by_due), grouped per unit
+      SELECT i.unit_id,
+             sum(CASE WHEN :today - i.due_on <= 30 THEN x.o ELSE 0 END) AS b0_30,
+             sum(CASE WHEN :today - i.due_on BETWEEN 31 AND 60 THEN x.o ELSE 0 END) AS b31_60,
+             sum(CASE WHEN :today - i.due_on BETWEEN 61 AND 90 THEN x.o ELSE 0 END) AS b61_90,
+             sum(CASE WHEN :today - i.due_on > 90 THEN x.o ELSE 0 END) AS b90_plus,
+             sum(x.o) AS total, min(i.due_on) AS oldest_due
+      FROM billing.invoice i CROSS JOIN LATERAL (SELECT i.total_fen - i.paid_fen - i.written_off_fen AS o) x
+      WHERE i.estate_id = :estate AND i.state IN ('issued', 'partially_paid') AND i.due_on < :today
+      GROUP BY i.unit_id
+    )
+    SELECT u.id AS unit_id, u.number, u.building_id, owed.*
+    FROM owed JOIN billing.unit u ON u.id = owed.unit_id
+    WHERE owed.total > 0
+    ORDER BY owed.total DESC, u.number
 """)
 
 

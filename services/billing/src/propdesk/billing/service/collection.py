@@ -41,6 +41,13 @@ class Policy(BaseModel):
     cap_ratio: Decimal = Field(
         Decimal("1"), gt=0, le=Decimal("1"), description="late fees never exceed this share of the principal"
     )
+    reconciliation_tolerance_fen: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description="a bank line short by at most this much of what it settles is matched and the "
+        "shortfall written off (a bank fee, a rounding); 0, the default, writes nothing off",
+    )
     dunning: list[Stage] = [
         Stage(stage="friendly", days=7),
         Stage(stage="second", days=30),
@@ -66,7 +73,7 @@ async def save_policy(session: AsyncSession, estate_id: uuid.UUID, policy: Polic
 ACCRUE = text("""
     INSERT INTO billing.late_fee (invoice_id, day, unit_id, amount_fen)
     SELECT i.id, CAST(:day AS date), i.unit_id,
-           least(round((i.total_fen - i.paid_fen) * CAST(:rate AS numeric))::bigint,
+           least(round((i.total_fen - i.paid_fen - i.written_off_fen) * CAST(:rate AS numeric))::bigint,
                  floor(i.total_fen * CAST(:cap AS numeric))::bigint - coalesce((SELECT sum(f.amount_fen) FROM billing.late_fee f WHERE f.invoice_id = i.id), 0))
     FROM billing.invoice i
     WHERE i.estate_id = :estate AND i.state IN ('issued', 'partially_paid') AND i.dunning_paused IS NULL
@@ -141,7 +148,7 @@ async def run_day(session: AsyncSession, estate_id: uuid.UUID, day: dt.date) -> 
             for r in (
                 await session.execute(
                     text(
-                        "SELECT id, unit_id, number, due_on, total_fen - paid_fen AS outstanding FROM billing.invoice WHERE id = ANY(:ids)"
+                        "SELECT id, unit_id, number, due_on, total_fen - paid_fen - written_off_fen AS outstanding FROM billing.invoice WHERE id = ANY(:ids)"
                     ),
                     {"ids": [r[0] for r in sent]},
                 )

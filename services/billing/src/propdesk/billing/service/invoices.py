@@ -260,7 +260,7 @@ async def void(session: AsyncSession, invoice: Invoice, *, reason: str, actor: s
         raise IllegalTransition(
             Text("账单已作废", "The invoice is void already"), state=invoice.state, action="void"
         )
-    if invoice.paid_fen > 0:
+    if invoice.paid_fen > 0 or invoice.written_off_fen > 0:
         raise IllegalTransition(
             Text(
                 "已有收款的账单不能作废，请先退款", "An invoice with payments cannot be voided; refund first"

@@ -4,18 +4,20 @@ code here cannot get it wrong quietly. Corrections are new entries."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.billing.models import JournalEntry, JournalLine, LedgerAccount
+from propdesk.billing.models import JournalLine, LedgerAccount, estate
 from propdesk.common.errors import InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.ids import uuid7
+from propdesk.common.timeutil import utcnow, zone
 
-RECEIVABLE, CREDIT, DEPOSITS = "1122", "2203", "2241"
+RECEIVABLE, CREDIT, DEPOSITS, WRITE_OFF = "1122", "2203", "2241", "6602"
 CASH_ACCOUNT = {"cash": "1001", "bank_transfer": "1002", "card": "1002", "wechat": "1002", "alipay": "1002"}
 REVENUE = {"property_fee": "6001", "repair": "6002", "fine": "6003", "late_fee": "6051"}
 
@@ -28,9 +30,25 @@ class Line:
     unit_id: uuid.UUID | None = None
 
 
+@dataclass(frozen=True)
+class Entry:
+    memo: str
+    source_kind: str
+    source_id: uuid.UUID | None
+    lines: list[Line]
+
+
 class Unbalanced(InvalidInput):
     code = "unbalanced-entry"
     title = Text("借贷不平衡", "The entry does not balance")
+
+
+def _checked(lines: list[Line]) -> list[Line]:
+    lines = [line for line in lines if line.debit_fen or line.credit_fen]
+    debit, credit = sum(line.debit_fen for line in lines), sum(line.credit_fen for line in lines)
+    if not lines or debit != credit or any(line.debit_fen < 0 or line.credit_fen < 0 for line in lines):
+        raise Unbalanced(f"debits {debit} fen, credits {credit} fen", debit_fen=debit, credit_fen=credit)
+    return lines
 
 
 async def post(
@@ -42,61 +60,100 @@ async def post(
     source_id: uuid.UUID | None,
     lines: list[Line],
 ) -> uuid.UUID:
-    lines = [line for line in lines if line.debit_fen or line.credit_fen]
-    debit, credit = sum(line.debit_fen for line in lines), sum(line.credit_fen for line in lines)
-    if not lines or debit != credit or any(line.debit_fen < 0 or line.credit_fen < 0 for line in lines):
-        raise Unbalanced(f"debits {debit} fen, credits {credit} fen", debit_fen=debit, credit_fen=credit)
-    entry_id = uuid7()
+    return (await post_many(session, estate_id, [Entry(memo, source_kind, source_id, lines)]))[0]
+
+
+async def post_many(
+    session: AsyncSession, estate_id: uuid.UUID, entries: list[Entry], *, posted_at: dt.datetime | None = None
+) -> list[uuid.UUID]:
+    """Post entries with two statements whatever their number: the database checks each entry's balance
+    over the statement's lines (and again here, for a clear error before it gets that far)."""
+    posted_at = posted_at or utcnow()
+    ids, head, rows = [], {"id": [], "memo": [], "kind": [], "source": []}, []
+    for entry in entries:
+        entry_id = uuid7()
+        ids.append(entry_id)
+        head["id"].append(entry_id)
+        head["memo"].append(entry.memo[:200])
+        head["kind"].append(entry.source_kind)
+        head["source"].append(entry.source_id)
+        rows += [(entry_id, x.account, x.unit_id, x.debit_fen, x.credit_fen) for x in _checked(entry.lines)]
     await session.execute(
-        insert(JournalEntry).values(
-            id=entry_id, estate_id=estate_id, memo=memo[:200], source_kind=source_kind, source_id=source_id
-        )
+        text("""
+        INSERT INTO billing.journal_entry (id, estate_id, posted_at, memo, source_kind, source_id)
+        SELECT id, :estate, :at, memo, kind, source
+        FROM unnest(CAST(:id AS uuid[]), CAST(:memo AS text[]), CAST(:kind AS text[]), CAST(:source AS uuid[]))
+             AS x(id, memo, kind, source)
+        """),
+        {"estate": estate_id, "at": posted_at, **head},
     )
     await session.execute(  # one statement: the database checks the balance per statement
-        insert(JournalLine).values(
-            [
-                {
-                    "id": uuid7(),
-                    "entry_id": entry_id,
-                    "estate_id": estate_id,
-                    "account": line.account,
-                    "unit_id": line.unit_id,
-                    "debit_fen": line.debit_fen,
-                    "credit_fen": line.credit_fen,
-                }
-                for line in lines
-            ]
-        )
+        text("""
+        INSERT INTO billing.journal_line (id, entry_id, estate_id, account, unit_id, debit_fen, credit_fen)
+        SELECT gen_random_uuid(), e, :estate, a, u, d, c
+        FROM unnest(CAST(:e AS uuid[]), CAST(:a AS text[]), CAST(:u AS uuid[]), CAST(:d AS bigint[]),
+                    CAST(:c AS bigint[])) AS x(e, a, u, d, c)
+        """),
+        {"estate": estate_id, **{k: [r[n] for r in rows] for n, k in enumerate("eaudc")}},
     )
-    return entry_id
+    return ids
 
 
-async def trial_balance(session: AsyncSession, estate_id: uuid.UUID) -> dict:
+def month_bounds(period: str, tz: str) -> tuple[dt.datetime, dt.datetime]:
+    """A period "YYYY-MM" as [start, end) instants, in the estate's own time zone."""
+    year, month = int(period[:4]), int(period[5:7])
+    first = dt.datetime(year, month, 1, tzinfo=zone(tz))
+    after = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone(tz))
+    return first.astimezone(dt.UTC), after.astimezone(dt.UTC)
+
+
+TRIAL = text("""
+    SELECT l.account,
+           sum(CASE WHEN e.posted_at < :start THEN l.debit_fen - l.credit_fen ELSE 0 END) AS opening,
+           sum(CASE WHEN e.posted_at >= :start THEN l.debit_fen ELSE 0 END) AS debit,
+           sum(CASE WHEN e.posted_at >= :start THEN l.credit_fen ELSE 0 END) AS credit
+    FROM billing.journal_line l JOIN billing.journal_entry e ON e.id = l.entry_id
+    WHERE l.estate_id = :estate AND e.posted_at < :end
+    GROUP BY l.account ORDER BY l.account
+""")
+
+
+async def trial_balance(session: AsyncSession, estate_id: uuid.UUID, period: str | None = None) -> dict:
+    """Per account: the opening balance, the period's debits and credits, the closing balance. Without a
+    period, everything ever posted (opening zero). Debits equal credits in any period, because every entry
+    balances."""
     names = {
         a.code: a
         for a in (
             await session.execute(select(LedgerAccount).where(LedgerAccount.estate_id == estate_id))
         ).scalars()
     }
-    rows = await session.execute(
-        select(JournalLine.account, func.sum(JournalLine.debit_fen), func.sum(JournalLine.credit_fen))
-        .where(JournalLine.estate_id == estate_id)
-        .group_by(JournalLine.account)
-        .order_by(JournalLine.account)
-    )
+    if period is None:
+        start, end = dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC)
+    else:
+        tz = (await session.execute(select(estate.c.timezone).where(estate.c.id == estate_id))).scalar_one()
+        start, end = month_bounds(period, tz)
+    rows = await session.execute(TRIAL, {"estate": estate_id, "start": start, "end": end})
     accounts = [
         {
             "account": code,
             "name_zh": names[code].name_zh if code in names else code,
             "name_en": names[code].name_en if code in names else code,
+            "opening_fen": int(opening),
             "debit_fen": int(d),
             "credit_fen": int(c),
-            "balance_fen": int(d) - int(c),
+            "balance_fen": int(opening) + int(d) - int(c),
         }
-        for code, d, c in rows.all()
+        for code, opening, d, c in rows.all()
     ]
     total_d, total_c = sum(a["debit_fen"] for a in accounts), sum(a["credit_fen"] for a in accounts)
-    return {"accounts": accounts, "debit_fen": total_d, "credit_fen": total_c, "balanced": total_d == total_c}
+    return {
+        "period": period,
+        "accounts": accounts,
+        "debit_fen": total_d,
+        "credit_fen": total_c,
+        "balanced": total_d == total_c and sum(a["balance_fen"] for a in accounts) == 0,
+    }
 
 
 async def unit_balance(session: AsyncSession, unit_id: uuid.UUID) -> int:

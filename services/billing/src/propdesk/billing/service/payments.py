@@ -5,6 +5,7 @@ bank against receivable and credit) and has a receipt number."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,10 +16,234 @@ from propdesk.common import outbox
 from propdesk.common.contracts import billing as ev
 from propdesk.common.errors import IllegalTransition, InvalidInput, NotFound
 from propdesk.common.i18n import Text
-from propdesk.common.ids import human_ref
+from propdesk.common.ids import human_ref, uuid7
 from propdesk.common.timeutil import to_local, utcnow
 
 OPEN = ("issued", "partially_paid")
+
+
+@dataclass
+class OpenInvoice:
+    id: uuid.UUID
+    number: str
+    owing: int  # total - paid - written off
+
+
+class OpenBook:
+    """The open invoices of some units, oldest first, locked for this transaction: what payments are
+    allocated against, in memory, so that one payment or a hundred thousand cost the same few statements."""
+
+    def __init__(self, rows) -> None:
+        self.by_unit: dict[uuid.UUID, list[OpenInvoice]] = {}
+        for invoice_id, unit_id, number, owing in rows:
+            self.by_unit.setdefault(unit_id, []).append(OpenInvoice(invoice_id, number, int(owing)))
+
+    @classmethod
+    async def load(
+        cls,
+        session: AsyncSession,
+        estate_id: uuid.UUID,
+        unit_ids: list[uuid.UUID] | None = None,
+        *,
+        lock: bool = True,
+    ) -> OpenBook:
+        stmt = select(
+            Invoice.id,
+            Invoice.unit_id,
+            Invoice.number,
+            Invoice.total_fen - Invoice.paid_fen - Invoice.written_off_fen,
+        ).where(Invoice.estate_id == estate_id, Invoice.state.in_(OPEN))
+        if unit_ids is not None:
+            stmt = stmt.where(Invoice.unit_id.in_(unit_ids))
+        stmt = stmt.order_by(Invoice.issued_at, Invoice.number)
+        if lock:
+            stmt = stmt.with_for_update()
+        return cls((await session.execute(stmt)).all())
+
+    def owing(self, unit_id: uuid.UUID) -> int:
+        return sum(i.owing for i in self.by_unit.get(unit_id, ()))
+
+
+@dataclass
+class Planned:
+    id: uuid.UUID
+    unit_id: uuid.UUID
+    amount_fen: int
+    reference: str | None
+    allocations: list[tuple[uuid.UUID, int]]
+    write_offs: list[tuple[uuid.UUID, int]]
+    credit_fen: int
+    receipt_number: str = ""
+
+    @property
+    def allocated_fen(self) -> int:
+        return sum(a for _, a in self.allocations)
+
+    @property
+    def written_off_fen(self) -> int:
+        return sum(a for _, a in self.write_offs)
+
+
+@dataclass
+class Plan:
+    """Payments decided in memory against an OpenBook, then written with a handful of set-based statements:
+    payments, allocations, the invoices' new balances, one balanced journal entry each, their events."""
+
+    estate_id: uuid.UUID
+    channel: str
+    actor: str
+    payments: list[Planned] = field(default_factory=list)
+
+    def pay(
+        self,
+        book: OpenBook,
+        unit_id: uuid.UUID,
+        amount_fen: int,
+        *,
+        invoice_ids: list[uuid.UUID] | None = None,
+        reference: str | None = None,
+        tolerance_fen: int = 0,
+    ) -> Planned:
+        """Oldest first over the unit's open invoices (or only those named); the rest is credit. A shortfall
+        of at most `tolerance_fen` on what was targeted is written off (a bank's fee, a rounding)."""
+        targets = [
+            i
+            for i in book.by_unit.get(unit_id, ())
+            if i.owing > 0 and (not invoice_ids or i.id in invoice_ids)
+        ]
+        left, allocations, write_offs = amount_fen, [], []
+        for invoice in targets:
+            take = min(left, invoice.owing)
+            if take <= 0:
+                break
+            invoice.owing -= take
+            allocations.append((invoice.id, take))
+            left -= take
+        short = sum(i.owing for i in targets)
+        if 0 < short <= tolerance_fen:
+            for invoice in targets:
+                if invoice.owing:
+                    write_offs.append((invoice.id, invoice.owing))
+                    invoice.owing = 0
+        planned = Planned(uuid7(), unit_id, amount_fen, reference, allocations, write_offs, left)
+        self.payments.append(planned)
+        return planned
+
+    async def write(self, session: AsyncSession) -> None:
+        if not self.payments:
+            return
+        now, ps = utcnow(), self.payments
+        numbers = (
+            await session.execute(
+                text("SELECT nextval('billing.receipt_number') FROM generate_series(1, :n)"), {"n": len(ps)}
+            )
+        ).scalars()
+        month = f"{to_local(now):%Y%m}"
+        for p, n in zip(ps, numbers, strict=True):
+            p.receipt_number = human_ref("RCP", month, n)
+        await session.execute(
+            text("""
+            INSERT INTO billing.payment (id, estate_id, unit_id, channel, amount_fen, credit_fen, receipt_number,
+                                         received_by, reference, state, created_at, updated_at)
+            SELECT id, :estate, unit_id, :channel, amount, credit, receipt, :actor, reference, 'posted', :now, :now
+            FROM unnest(CAST(:ids AS uuid[]), CAST(:units AS uuid[]), CAST(:amounts AS bigint[]),
+                        CAST(:credits AS bigint[]), CAST(:receipts AS text[]), CAST(:references AS text[]))
+                 AS x(id, unit_id, amount, credit, receipt, reference)
+            """),
+            {
+                "estate": self.estate_id,
+                "channel": self.channel,
+                "actor": self.actor,
+                "now": now,
+                "ids": [p.id for p in ps],
+                "units": [p.unit_id for p in ps],
+                "amounts": [p.amount_fen for p in ps],
+                "credits": [p.credit_fen for p in ps],
+                "receipts": [p.receipt_number for p in ps],
+                "references": [p.reference for p in ps],
+            },
+        )
+        rows = [(p.id, i, a, "payment") for p in ps for i, a in p.allocations] + [
+            (p.id, i, a, "write_off") for p in ps for i, a in p.write_offs
+        ]
+        if rows:
+            await session.execute(
+                text("""
+                INSERT INTO billing.allocation (id, payment_id, invoice_id, amount_fen, kind)
+                SELECT gen_random_uuid(), p, i, a, k
+                FROM unnest(CAST(:p AS uuid[]), CAST(:i AS uuid[]), CAST(:a AS bigint[]), CAST(:k AS text[]))
+                     AS x(p, i, a, k)
+                """),
+                {k: [r[n] for r in rows] for n, k in enumerate("piak")},
+            )
+            paid: dict[uuid.UUID, list[int]] = {}
+            for _, invoice_id, amount, kind in rows:
+                paid.setdefault(invoice_id, [0, 0])[kind == "write_off"] += amount
+            await session.execute(
+                text("""
+                UPDATE billing.invoice i
+                SET paid_fen = i.paid_fen + x.paid, written_off_fen = i.written_off_fen + x.wo,
+                    state = CASE WHEN i.paid_fen + x.paid + i.written_off_fen + x.wo = i.total_fen
+                                 THEN 'paid' ELSE 'partially_paid' END,
+                    updated_at = :now
+                FROM unnest(CAST(:ids AS uuid[]), CAST(:paid AS bigint[]), CAST(:wo AS bigint[])) AS x(id, paid, wo)
+                WHERE i.id = x.id
+                """),
+                {
+                    "now": now,
+                    "ids": list(paid),
+                    "paid": [v[0] for v in paid.values()],
+                    "wo": [v[1] for v in paid.values()],
+                },
+            )
+        await ledger.post_many(
+            session,
+            self.estate_id,
+            [
+                ledger.Entry(
+                    memo=f"{p.receipt_number} {self.channel}",
+                    source_kind="payment",
+                    source_id=p.id,
+                    lines=[
+                        ledger.Line(ledger.CASH_ACCOUNT[self.channel], debit_fen=p.amount_fen),
+                        ledger.Line(ledger.WRITE_OFF, debit_fen=p.written_off_fen),
+                        ledger.Line(
+                            ledger.RECEIVABLE,
+                            credit_fen=p.allocated_fen + p.written_off_fen,
+                            unit_id=p.unit_id,
+                        ),
+                        ledger.Line(ledger.CREDIT, credit_fen=p.credit_fen, unit_id=p.unit_id),
+                    ],
+                )
+                for p in ps
+            ],
+            posted_at=now,
+        )
+        touched = {i for _, i, _, _ in rows}
+        for obj in list(session.identity_map.values()):  # invoices the ORM holds changed underneath it
+            if isinstance(obj, Invoice) and obj.id in touched:
+                await session.refresh(obj)
+        await outbox.record_many(
+            session,
+            [
+                (
+                    ev.PaymentReceived(
+                        payment_id=p.id,
+                        estate_id=self.estate_id,
+                        unit_id=p.unit_id,
+                        receipt_number=p.receipt_number,
+                        amount_fen=p.amount_fen,
+                        allocated_fen=p.allocated_fen,
+                        credit_fen=p.credit_fen,
+                        channel=self.channel,
+                        written_off_fen=p.written_off_fen,
+                    ),
+                    p.id,
+                )
+                for p in ps
+            ],
+            estate_id=self.estate_id,
+        )
 
 
 async def pay(
@@ -30,19 +255,24 @@ async def pay(
     invoice_ids: list[uuid.UUID],
     reference: str | None,
     actor: str,
+    tolerance_fen: int = 0,
 ) -> tuple[Payment, list[Allocation]]:
     unit = await session.get(Unit, unit_id)
     if unit is None:
         raise NotFound(Text("billing 中没有该房屋", "No such unit in billing"))
-    which = Invoice.id.in_(invoice_ids) if invoice_ids else Invoice.state.in_(OPEN)
-    stmt = select(Invoice).where(Invoice.unit_id == unit_id, which)
-    invoices = list(
-        (await session.execute(stmt.order_by(Invoice.issued_at, Invoice.number).with_for_update())).scalars()
-    )
     if invoice_ids:
-        if len(invoices) != len(set(invoice_ids)):
+        named = list(
+            (
+                await session.execute(
+                    select(Invoice.number, Invoice.state).where(
+                        Invoice.unit_id == unit_id, Invoice.id.in_(invoice_ids)
+                    )
+                )
+            ).all()
+        )
+        if len(named) != len(set(invoice_ids)):
             raise InvalidInput(Text("所列账单不属于该房屋", "Some invoices named are not this unit's"))
-        closed = [i.number for i in invoices if i.state not in OPEN]
+        closed = [number for number, state in named if state not in OPEN]
         if closed:
             raise IllegalTransition(
                 Text(
@@ -53,68 +283,30 @@ async def pay(
                 action="pay",
                 invoices=closed,
             )
-    now = utcnow()
-    n = (await session.execute(text("SELECT nextval('billing.receipt_number')"))).scalar_one()
-    payment = Payment(
-        estate_id=unit.estate_id,
-        unit_id=unit_id,
-        channel=channel,
-        amount_fen=amount_fen,
-        credit_fen=0,
-        receipt_number=human_ref("RCP", f"{to_local(now):%Y%m}", n),
-        received_by=actor,
+    plan = Plan(unit.estate_id, channel, actor)
+    planned = plan.pay(
+        await OpenBook.load(session, unit.estate_id, [unit_id]),
+        unit_id,
+        amount_fen,
+        invoice_ids=invoice_ids,
         reference=reference,
+        tolerance_fen=tolerance_fen,
     )
-    session.add(payment)
-    await session.flush()
-    left, allocations = amount_fen, []
-    for invoice in invoices:
-        if left == 0:
-            break
-        take = min(left, invoice.total_fen - invoice.paid_fen)
-        if take <= 0:
-            continue
-        invoice.paid_fen += take
-        invoice.state = "paid" if invoice.paid_fen == invoice.total_fen else "partially_paid"
-        allocations.append(Allocation(payment_id=payment.id, invoice_id=invoice.id, amount_fen=take))
-        left -= take
-    payment.credit_fen = left
-    session.add_all(allocations)
-    allocated = amount_fen - left
-    await ledger.post(
-        session,
-        unit.estate_id,
-        memo=f"{payment.receipt_number} {channel}",
-        source_kind="payment",
-        source_id=payment.id,
-        lines=[
-            ledger.Line(ledger.CASH_ACCOUNT[channel], debit_fen=amount_fen),
-            ledger.Line(ledger.RECEIVABLE, credit_fen=allocated, unit_id=unit_id),
-            ledger.Line(ledger.CREDIT, credit_fen=left, unit_id=unit_id),
-        ],
-    )
-    await session.flush()
-    await outbox.record(
-        session,
-        ev.PaymentReceived(
-            payment_id=payment.id,
-            estate_id=unit.estate_id,
-            unit_id=unit_id,
-            receipt_number=payment.receipt_number,
-            amount_fen=amount_fen,
-            allocated_fen=allocated,
-            credit_fen=left,
-            channel=channel,
-        ),
-        aggregate_id=payment.id,
-        estate_id=unit.estate_id,
+    await plan.write(session)
+    payment = (await session.execute(select(Payment).where(Payment.id == planned.id))).scalar_one()
+    allocations = list(
+        (
+            await session.execute(
+                select(Allocation).where(Allocation.payment_id == payment.id).order_by(Allocation.kind)
+            )
+        ).scalars()
     )
     return payment, allocations
 
 
 async def reverse(session: AsyncSession, payment: Payment, *, reason: str, actor: str) -> Payment:
-    """Undo a payment with new rows, never edits: negative allocations give the invoices their balance back,
-    and a reversing journal entry takes the money out of cash again."""
+    """Undo a payment with new rows, never edits: negative allocations give the invoices their balance back
+    (what was written off with it too), and a reversing journal entry takes the money out of cash again."""
     if payment.state == "reversed":
         raise IllegalTransition(
             Text("该收款已冲销", "This payment was reversed already"), state=payment.state, action="reverse"
@@ -122,23 +314,29 @@ async def reverse(session: AsyncSession, payment: Payment, *, reason: str, actor
     allocations = (
         (await session.execute(select(Allocation).where(Allocation.payment_id == payment.id))).scalars().all()
     )
-    by_invoice: dict[uuid.UUID, int] = {}
+    by_invoice: dict[tuple[uuid.UUID, str], int] = {}
     for a in allocations:
-        by_invoice[a.invoice_id] = by_invoice.get(a.invoice_id, 0) + a.amount_fen
+        by_invoice[a.invoice_id, a.kind] = by_invoice.get((a.invoice_id, a.kind), 0) + a.amount_fen
     invoices = {
         i.id: i
         for i in (
-            await session.execute(select(Invoice).where(Invoice.id.in_(list(by_invoice))).with_for_update())
+            await session.execute(
+                select(Invoice).where(Invoice.id.in_([i for i, _ in by_invoice])).with_for_update()
+            )
         ).scalars()
     }
-    for invoice_id, amount in by_invoice.items():
+    for (invoice_id, kind), amount in by_invoice.items():
         if amount <= 0:
             continue
         invoice = invoices[invoice_id]
-        invoice.paid_fen -= amount
-        invoice.state = "issued" if invoice.paid_fen == 0 else "partially_paid"
-        session.add(Allocation(payment_id=payment.id, invoice_id=invoice_id, amount_fen=-amount))
-    allocated = sum(v for v in by_invoice.values() if v > 0)
+        if kind == "write_off":
+            invoice.written_off_fen -= amount
+        else:
+            invoice.paid_fen -= amount
+        invoice.state = "issued" if invoice.paid_fen + invoice.written_off_fen == 0 else "partially_paid"
+        session.add(Allocation(payment_id=payment.id, invoice_id=invoice_id, amount_fen=-amount, kind=kind))
+    allocated = sum(v for (_, k), v in by_invoice.items() if v > 0 and k == "payment")
+    written_off = sum(v for (_, k), v in by_invoice.items() if v > 0 and k == "write_off")
     await ledger.post(
         session,
         payment.estate_id,
@@ -146,9 +344,10 @@ async def reverse(session: AsyncSession, payment: Payment, *, reason: str, actor
         source_kind="payment_reversal",
         source_id=payment.id,
         lines=[
-            ledger.Line(ledger.RECEIVABLE, debit_fen=allocated, unit_id=payment.unit_id),
+            ledger.Line(ledger.RECEIVABLE, debit_fen=allocated + written_off, unit_id=payment.unit_id),
             ledger.Line(ledger.CREDIT, debit_fen=payment.credit_fen, unit_id=payment.unit_id),
             ledger.Line(ledger.CASH_ACCOUNT[payment.channel], credit_fen=payment.amount_fen),
+            ledger.Line(ledger.WRITE_OFF, credit_fen=written_off),
         ],
     )
     payment.state = "reversed"

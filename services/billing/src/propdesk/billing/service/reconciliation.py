@@ -17,24 +17,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import (
-    Invoice,
     Payment,
     ReconciliationDay,
     Statement,
     StatementLine,
     Unit,
 )
-from propdesk.billing.service import payments
+from propdesk.billing.service import collection, payments
 from propdesk.common.errors import IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.money import to_fen
@@ -132,38 +131,86 @@ def parse(fmt: str, data: bytes, mapping: dict[str, str] | None) -> list[dict]:
     }[fmt]()
 
 
+@dataclass
+class Credit:
+    """An incoming line while it is being matched (an imported StatementLine has the same fields)."""
+
+    booked_on: dt.date
+    amount_fen: int
+    payer_name: str
+    memo: str
+    bank_reference: str
+
+
 async def import_statement(
     session: AsyncSession, estate_id: uuid.UUID, fmt: str, parsed: list[dict], actor: str
 ) -> dict:
+    """Import and match in memory, then write everything with a few set-based statements: the lines, the
+    payments, allocations, invoice balances, journal entries and events. One import per estate at a time."""
+    await session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+        {"key": f"billing.reconciliation:{estate_id}"},
+    )
     credits = [line for line in parsed if line["amount_fen"] > 0]
     statement = Statement(estate_id=estate_id, format=fmt, imported_by=actor, lines=len(credits))
     session.add(statement)
     await session.flush()
-    new: list[StatementLine] = []
-    rows = [
+    seen = set(
+        (
+            await session.execute(
+                select(StatementLine.bank_reference).where(
+                    StatementLine.estate_id == estate_id,
+                    StatementLine.bank_reference.in_({c["bank_reference"] for c in credits}),
+                )
+            )
+        ).scalars()
+    )
+    new: list[Credit] = []
+    for c in credits:
+        if c["bank_reference"] not in seen:
+            seen.add(c["bank_reference"])
+            new.append(Credit(**c))
+    new.sort(key=lambda x: (x.booked_on, x.bank_reference))
+    tolerance = (await collection.policy_of(session, estate_id)).reconciliation_tolerance_fen
+    book = await Book.load(session, estate_id)
+    plan = payments.Plan(estate_id, "bank_transfer", actor)
+    outcomes = [auto_match(book, plan, line, tolerance) for line in new]
+    await plan.write(session)
+    receipts = {p.id: p.receipt_number for p in plan.payments}
+    for outcome in outcomes:
+        for split in outcome.get("payments", []):
+            split["receipt_number"] = receipts[uuid.UUID(split["payment_id"])]
+    await session.execute(
+        text("""
+        INSERT INTO billing.statement_line (id, statement_id, estate_id, booked_on, amount_fen, payer_name, memo,
+               bank_reference, state, rule, score, explanation, unit_id, payment_id, matched_by)
+        SELECT gen_random_uuid(), :statement, :estate, booked, amount, payer, memo, ref,
+               CASE WHEN payment IS NULL THEN 'unmatched' ELSE 'matched' END, rule, score, expl::jsonb, unit,
+               payment, CASE WHEN payment IS NULL THEN NULL ELSE :actor END
+        FROM unnest(CAST(:booked AS date[]), CAST(:amount AS bigint[]), CAST(:payer AS text[]),
+                    CAST(:memo AS text[]), CAST(:ref AS text[]), CAST(:rule AS text[]), CAST(:score AS numeric[]),
+                    CAST(:expl AS text[]), CAST(:unit AS uuid[]), CAST(:payment AS uuid[]))
+             AS x(booked, amount, payer, memo, ref, rule, score, expl, unit, payment)
+        """),
         {
-            "id": uuid.uuid4(),
-            "statement_id": statement.id,
-            "estate_id": estate_id,
-            "state": "unmatched",
-            "explanation": {},
-            **c,
-        }
-        for c in credits
-    ]
-    per_statement = 32_767 // 10  # the bind-parameter limit, ten columns a row
-    for i in range(0, len(rows), per_statement):
-        inserted = await session.execute(
-            pg_insert(StatementLine)
-            .values(rows[i : i + per_statement])
-            .on_conflict_do_nothing(index_elements=["estate_id", "bank_reference"])
-            .returning(StatementLine)
-        )
-        new += list(inserted.scalars())
-    matched, book = 0, await Book.load(session, estate_id)
-    for line in sorted(new, key=lambda x: (x.booked_on, x.bank_reference)):
-        if await auto_match(session, line, book, actor=actor):
-            matched += 1
+            "statement": statement.id,
+            "estate": estate_id,
+            "actor": actor,
+            "booked": [x.booked_on for x in new],
+            "amount": [x.amount_fen for x in new],
+            "payer": [x.payer_name[:200] for x in new],
+            "memo": [x.memo[:500] for x in new],
+            "ref": [x.bank_reference[:100] for x in new],
+            "rule": [o.get("rule") for o in outcomes],
+            "score": [Decimal(str(o["score"])) if "score" in o else None for o in outcomes],
+            "expl": [json.dumps(o, ensure_ascii=False, default=str) for o in outcomes],
+            "unit": [uuid.UUID(o["unit_id"]) if "unit_id" in o else None for o in outcomes],
+            "payment": [
+                uuid.UUID(o["payments"][0]["payment_id"]) if o.get("payments") else None for o in outcomes
+            ],
+        },
+    )
+    matched = sum(1 for o in outcomes if o.get("payments"))
     return {
         "statement_id": str(statement.id),
         "lines": len(parsed),
@@ -177,30 +224,41 @@ async def import_statement(
 
 @dataclass
 class Book:
-    """What matching looks at, loaded once per import (not per line): units by number, open invoices by
-    number, payers by name, what each unit owes. Kept current as lines are matched."""
+    """What matching looks at, loaded once per import (not per line) and indexed so that each line costs a
+    few dictionary lookups: units by number (and squeezed number), open invoices by number, payers by name
+    (and by each name with one character deleted, for names one character off), units by what they owe.
+    Kept current as lines are matched."""
 
-    units: dict[uuid.UUID, Unit]
+    number_of: dict[uuid.UUID, str]
     by_number: dict[str, uuid.UUID]
     by_squeezed: dict[str, uuid.UUID]
     invoices: dict[str, tuple[uuid.UUID, uuid.UUID]]
     payers: dict[str, list[uuid.UUID]]
-    owing: dict[uuid.UUID, int]
+    open: payments.OpenBook
+    owing: dict[uuid.UUID, int] = field(default_factory=dict)
+    by_owing: dict[int, set[uuid.UUID]] = field(default_factory=dict)
+    near_names: dict[str, set[str]] = field(default_factory=dict)
+    lengths: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for unit_id in self.open.by_unit:
+            self.set_owing(unit_id, self.open.owing(unit_id))
+        for name in self.payers:
+            for key in {name, *_deletions(name)}:
+                self.near_names.setdefault(key, set()).add(name)
+        self.lengths = sorted({len(k) for k in self.by_squeezed}, reverse=True)
+
+    def set_owing(self, unit_id: uuid.UUID, amount: int) -> None:
+        old = self.owing.pop(unit_id, None)
+        if old is not None:
+            self.by_owing[old].discard(unit_id)
+        if amount > 0:
+            self.owing[unit_id] = amount
+            self.by_owing.setdefault(amount, set()).add(unit_id)
 
     @classmethod
-    async def load(cls, session: AsyncSession, estate_id: uuid.UUID) -> Book:
-        units = {
-            u.id: u
-            for u in (await session.execute(select(Unit).where(Unit.estate_id == estate_id))).scalars()
-        }
-        invoices = {
-            number: (invoice_id, unit_id)
-            for number, invoice_id, unit_id in await session.execute(
-                select(Invoice.number, Invoice.id, Invoice.unit_id).where(
-                    Invoice.estate_id == estate_id, Invoice.state.in_(payments.OPEN)
-                )
-            )
-        }
+    async def load(cls, session: AsyncSession, estate_id: uuid.UUID, *, lock: bool = True) -> Book:
+        units = (await session.execute(select(Unit.id, Unit.number).where(Unit.estate_id == estate_id))).all()
         payers: dict[str, list[uuid.UUID]] = {}
         for unit_id, name in await session.execute(
             text(
@@ -210,25 +268,22 @@ class Book:
             {"e": estate_id},
         ):
             payers.setdefault(name, []).append(unit_id)
-        owing = {
-            u: int(v)
-            for u, v in await session.execute(
-                select(Invoice.unit_id, func.sum(Invoice.total_fen - Invoice.paid_fen))
-                .where(Invoice.estate_id == estate_id, Invoice.state.in_(payments.OPEN))
-                .group_by(Invoice.unit_id)
-            )
-        }
+        open_ = await payments.OpenBook.load(session, estate_id, lock=lock)
         return cls(
-            units,
-            {u.number: u.id for u in units.values()},
-            {k: u.id for u in units.values() if len(k := _norm(u.number)) >= 4},
-            invoices,
-            payers,
-            owing,
+            number_of=dict(units),
+            by_number={number: unit_id for unit_id, number in units},
+            by_squeezed={k: unit_id for unit_id, number in units if len(k := _norm(number)) >= 4},
+            invoices={i.number: (i.id, u) for u, invoices in open_.by_unit.items() for i in invoices},
+            payers=payers,
+            open=open_,
         )
 
 
-def candidates(book: Book, line: StatementLine) -> list[dict]:
+def _deletions(name: str) -> list[str]:
+    return [name[:i] + name[i + 1 :] for i in range(len(name))] if len(name) >= 2 else []
+
+
+def candidates(book: Book, line) -> list[dict]:
     """Every rule's answer for a line, best first: what a person reviewing it would want to see."""
     memo, found = line.memo or "", []
     for number in INVOICE_RE.findall(memo.upper()):
@@ -254,24 +309,27 @@ def candidates(book: Book, line: StatementLine) -> list[dict]:
                     "matched": word,
                 }
             )
-    squeezed = _norm(memo)
-    seen = {f["unit_id"] for f in found}
-    for key, unit_id in book.by_squeezed.items():
-        if key in squeezed and unit_id not in seen:
-            found.append(
-                {
-                    "rule": "tokens",
-                    "score": 0.9,
-                    "unit_id": unit_id,
-                    "invoice_ids": [],
-                    "matched": book.units[unit_id].number,
-                }
-            )
+    squeezed, seen = _norm(memo), {f["unit_id"] for f in found}
+    for size in book.lengths:  # every substring of the squeezed memo that is some unit's squeezed number
+        for at in range(len(squeezed) - size + 1):
+            unit_id = book.by_squeezed.get(squeezed[at : at + size])
+            if unit_id is not None and unit_id not in seen:
+                seen.add(unit_id)
+                found.append(
+                    {
+                        "rule": "tokens",
+                        "score": 0.9,
+                        "unit_id": unit_id,
+                        "invoice_ids": [],
+                        "matched": book.number_of[unit_id],
+                    }
+                )
     name = (line.payer_name or "").strip()
     if name:
-        for resident, units in book.payers.items():
+        near = set().union(*(book.near_names.get(k, ()) for k in {name, *_deletions(name)}))
+        for resident in sorted(near, key=lambda r: r != name):
             score = 1.0 if resident == name else 0.8 if _one_off(resident, name) else 0
-            for unit_id in units if score else []:
+            for unit_id in book.payers[resident] if score else []:
                 if book.owing.get(unit_id) == line.amount_fen:
                     found.append(
                         {
@@ -282,13 +340,13 @@ def candidates(book: Book, line: StatementLine) -> list[dict]:
                             "matched": resident,
                         }
                     )
-    exact = [u for u, v in book.owing.items() if v == line.amount_fen]
+    exact = book.by_owing.get(line.amount_fen, set())
     if len(exact) == 1:
         found.append(
             {
                 "rule": "amount",
                 "score": 0.6,
-                "unit_id": exact[0],
+                "unit_id": next(iter(exact)),
                 "invoice_ids": [],
                 "matched": f"{line.amount_fen} fen owed",
             }
@@ -305,60 +363,65 @@ def _one_off(a: str, b: str) -> bool:
     return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
-async def auto_match(session: AsyncSession, line: StatementLine, book: Book, *, actor: str) -> bool:
+def auto_match(book: Book, plan: payments.Plan, line, tolerance_fen: int = 0) -> dict:
+    """Decide one line and plan its payment(s); returns the line's explanation. The best rule's answer is
+    taken when it names one unit. When it names several (a memo with two flats of one owner), the line is
+    split over them if its amount settles exactly what they owe together (within the tolerance); otherwise a
+    person decides."""
     found = candidates(book, line)
     if not found:
-        return False
+        return {}
     best = found[0]
-    units = {f["unit_id"] for f in found if f["rule"] == best["rule"]}
-    if len(units) > 1:  # the best rule points at two units: a person decides
-        line.explanation = {"ambiguous": best["rule"], "units": sorted(str(u) for u in units)}
-        return False
-    await _settle(
-        session,
-        line,
-        best["unit_id"],
-        best["invoice_ids"],
-        rule=best["rule"],
-        score=best["score"],
-        matched=best["matched"],
-        actor=actor,
-    )
-    unit_id = best["unit_id"]
-    book.owing[unit_id] = book.owing.get(unit_id, 0) - line.amount_fen
-    if book.owing[unit_id] <= 0:
-        book.owing.pop(unit_id)
-    return True
+    same = [f for f in found if f["rule"] == best["rule"]]
+    units = list(dict.fromkeys(f["unit_id"] for f in same))
+    invoice_ids = [i for f in same for i in f["invoice_ids"]]
+    if len(units) == 1:
+        return _settle(book, plan, line, [(units[0], line.amount_fen)], invoice_ids, best, tolerance_fen)
+    owed = [book.owing.get(u, 0) for u in units]
+    if all(owed) and 0 <= sum(owed) - line.amount_fen <= tolerance_fen:
+        parts, left = [], line.amount_fen
+        for n, (unit_id, amount) in enumerate(zip(units, owed, strict=True)):
+            take = left if n == len(units) - 1 else min(amount, left)
+            parts.append((unit_id, take))
+            left -= take
+        return {
+            **_settle(book, plan, line, parts, invoice_ids, best, tolerance_fen),
+            "split": True,
+        }
+    return {"ambiguous": best["rule"], "units": sorted(str(u) for u in units)}
 
 
-async def _settle(
-    session, line: StatementLine, unit_id, invoice_ids, *, rule: str, score: float, matched: str, actor: str
-) -> None:
-    payment, allocations = await payments.pay(
-        session,
-        unit_id,
-        amount_fen=line.amount_fen,
-        channel="bank_transfer",
-        invoice_ids=invoice_ids,
-        reference=line.bank_reference,
-        actor=actor,
-    )
-    line.state, line.rule, line.score, line.unit_id, line.payment_id, line.matched_by = (
-        "matched",
-        rule,
-        Decimal(str(score)),
-        unit_id,
-        payment.id,
-        actor,
-    )
-    line.explanation = {
-        "rule": rule,
-        "score": score,
-        "matched": matched,
-        "allocated": [{"invoice_id": str(a.invoice_id), "amount_fen": a.amount_fen} for a in allocations],
-        "credit_fen": payment.credit_fen,
+def _settle(book, plan, line, parts, invoice_ids, best, tolerance_fen) -> dict:
+    done = []
+    for unit_id, amount in parts:
+        own = {i.id for i in book.open.by_unit.get(unit_id, ())}
+        mine = [i for i in invoice_ids if i in own]
+        planned = plan.pay(
+            book.open,
+            unit_id,
+            amount,
+            invoice_ids=mine,
+            reference=line.bank_reference,
+            tolerance_fen=tolerance_fen,
+        )
+        book.set_owing(unit_id, book.open.owing(unit_id))
+        done.append(
+            {
+                "payment_id": str(planned.id),
+                "unit_id": str(unit_id),
+                "amount_fen": amount,
+                "allocated": [{"invoice_id": str(i), "amount_fen": a} for i, a in planned.allocations],
+                "written_off": [{"invoice_id": str(i), "amount_fen": a} for i, a in planned.write_offs],
+                "credit_fen": planned.credit_fen,
+            }
+        )
+    return {
+        "rule": best["rule"],
+        "score": best["score"],
+        "matched": best["matched"],
+        "unit_id": done[0]["unit_id"],
+        "payments": done,
     }
-    await session.flush()
 
 
 async def _require_open_day(session: AsyncSession, line: StatementLine, action: str) -> None:
@@ -386,22 +449,73 @@ async def manual_match(
     unit = await session.get(Unit, unit_id)
     if unit is None or unit.estate_id != line.estate_id:
         raise InvalidInput(Text("房屋不属于该小区", "The unit is not in this estate"))
-    await _settle(
-        session, line, unit_id, invoice_ids, rule="manual", score=1.0, matched=unit.number, actor=actor
+    tolerance = (await collection.policy_of(session, line.estate_id)).reconciliation_tolerance_fen
+    payment, allocations = await payments.pay(
+        session,
+        unit_id,
+        amount_fen=line.amount_fen,
+        channel="bank_transfer",
+        invoice_ids=invoice_ids,
+        reference=line.bank_reference,
+        actor=actor,
+        tolerance_fen=tolerance,
     )
+    line.state, line.rule, line.score, line.unit_id, line.payment_id, line.matched_by = (
+        "matched",
+        "manual",
+        Decimal("1"),
+        unit_id,
+        payment.id,
+        actor,
+    )
+    line.explanation = {
+        "rule": "manual",
+        "score": 1.0,
+        "matched": unit.number,
+        "unit_id": str(unit_id),
+        "payments": [
+            {
+                "payment_id": str(payment.id),
+                "receipt_number": payment.receipt_number,
+                "unit_id": str(unit_id),
+                "amount_fen": line.amount_fen,
+                **{
+                    key: [
+                        {"invoice_id": str(a.invoice_id), "amount_fen": a.amount_fen}
+                        for a in allocations
+                        if a.kind == kind
+                    ]
+                    for key, kind in (("allocated", "payment"), ("written_off", "write_off"))
+                },
+                "credit_fen": payment.credit_fen,
+            }
+        ],
+    }
+    await session.flush()
     return line
 
 
 async def unmatch(session: AsyncSession, line: StatementLine, *, actor: str) -> StatementLine:
+    """Undo a match: every payment it made (several, for a split line) is reversed."""
     await _require_open_day(session, line, "unmatch")
     if line.state != "matched":
         raise IllegalTransition(
             Text("该流水未匹配", "This line is not matched"), state=line.state, action="unmatch"
         )
-    payment = await session.get(Payment, line.payment_id, with_for_update=True)
-    await payments.reverse(session, payment, reason=f"对账撤销 unmatched {line.bank_reference}", actor=actor)
+    made = [uuid.UUID(p["payment_id"]) for p in (line.explanation or {}).get("payments", [])] or [
+        line.payment_id
+    ]
+    for payment_id in made:
+        payment = await session.get(Payment, payment_id, with_for_update=True)
+        await payments.reverse(
+            session, payment, reason=f"对账撤销 unmatched {line.bank_reference}", actor=actor
+        )
     line.state, line.rule, line.score, line.unit_id, line.payment_id = "unmatched", None, None, None, None
-    line.explanation = {"undone_by": actor, "undone_at": utcnow().isoformat()}
+    line.explanation = {
+        "undone_by": actor,
+        "undone_at": utcnow().isoformat(),
+        "reversed": [str(p) for p in made],
+    }
     await session.flush()
     return line
 
