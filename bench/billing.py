@@ -29,7 +29,7 @@ from _shared import embedded_stack, pct, table, wait_ready
 from propdesk.common.auth import issue_token
 from propdesk.common.settings import DEV_JWT_SECRET
 
-UNITS, AGING_UNITS, RECON_LINES = 100_000, 10_000, int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+UNITS, AGING_UNITS, RECON_LINES = 100_000, 10_000, int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 
 
 async def estate(db: asyncpg.Connection, code: str, units: int) -> tuple[uuid.UUID, list[tuple]]:

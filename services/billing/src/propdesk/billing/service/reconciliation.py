@@ -155,13 +155,14 @@ async def import_statement(
     statement = Statement(estate_id=estate_id, format=fmt, imported_by=actor, lines=len(credits))
     session.add(statement)
     await session.flush()
-    seen = set(
+    seen = set(  # one array parameter, however long the statement
         (
             await session.execute(
-                select(StatementLine.bank_reference).where(
-                    StatementLine.estate_id == estate_id,
-                    StatementLine.bank_reference.in_({c["bank_reference"] for c in credits}),
-                )
+                text(
+                    "SELECT bank_reference FROM billing.statement_line "
+                    "WHERE estate_id = :e AND bank_reference = ANY(CAST(:refs AS text[]))"
+                ),
+                {"e": estate_id, "refs": list({c["bank_reference"] for c in credits})},
             )
         ).scalars()
     )
