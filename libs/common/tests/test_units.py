@@ -131,3 +131,17 @@ class TestPrefixSearch:
 
         assert successor("王") == "玌" and successor("4321") == "4322" and successor("") is None
         assert successor("a\U0010ffff") == "b"
+
+
+def test_uuid7_is_rfc_9562_version_7_and_strictly_increasing():
+    import time
+    import uuid
+
+    from propdesk.common.ids import uuid7
+
+    before = time.time_ns() // 1_000_000
+    ids = [uuid7() for _ in range(20_000)]  # more than 4,096 in a millisecond, surely
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in ids)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    first_ms, last_ms = ids[0].int >> 80, ids[-1].int >> 80
+    assert before <= first_ms and last_ms <= time.time_ns() // 1_000_000 + 20_000 // 4096 + 1

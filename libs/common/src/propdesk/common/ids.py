@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import uuid
 
-import uuid6
+_lock = threading.Lock()
+_last_ms, _seq = 0, 0
 
 
 def uuid7() -> uuid.UUID:
-    return uuid.UUID(int=uuid6.uuid7().int)
+    """A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, a 12-bit counter within the millisecond (method 1
+    of section 6.2: ids made by this process increase strictly), 62 random bits from os.urandom. Written
+    here instead of taken from the `uuid6` package, which draws each id's bits through `secrets`, builds
+    two UUID objects and moves its clock a whole millisecond ahead per id in a burst: a tenth of a
+    100,000-payment import's time went to it."""
+    global _last_ms, _seq
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms > _last_ms:
+            _last_ms, _seq = ms, 0
+        else:
+            _seq += 1
+            if _seq > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
+                _last_ms, _seq = _last_ms + 1, 0
+        ms, seq = _last_ms, _seq
+    return uuid.UUID(
+        int=(ms & 0xFFFF_FFFF_FFFF) << 80
+        | 0x7 << 76
+        | seq << 64
+        | 0b10 << 62
+        | int.from_bytes(os.urandom(8), "big") >> 2
+    )
 
 
 def human_ref(prefix: str, period: str, number: int) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,36 +67,81 @@ async def post_many(
     session: AsyncSession, estate_id: uuid.UUID, entries: list[Entry], *, posted_at: dt.datetime | None = None
 ) -> list[uuid.UUID]:
     """Post entries with two statements whatever their number: the database checks each entry's balance
-    over the statement's lines (and again here, for a clear error before it gets that far)."""
-    posted_at = posted_at or utcnow()
-    ids, head, rows = [], {"id": [], "memo": [], "kind": [], "source": []}, []
-    for entry in entries:
-        entry_id = uuid7()
-        ids.append(entry_id)
-        head["id"].append(entry_id)
-        head["memo"].append(entry.memo[:200])
-        head["kind"].append(entry.source_kind)
-        head["source"].append(entry.source_id)
-        rows += [(entry_id, x.account, x.unit_id, x.debit_fen, x.credit_fen) for x in _checked(entry.lines)]
-    await session.execute(
-        text("""
-        INSERT INTO billing.journal_entry (id, estate_id, posted_at, memo, source_kind, source_id)
-        SELECT id, :estate, :at, memo, kind, source
-        FROM unnest(CAST(:id AS uuid[]), CAST(:memo AS text[]), CAST(:kind AS text[]), CAST(:source AS uuid[]))
-             AS x(id, memo, kind, source)
-        """),
-        {"estate": estate_id, "at": posted_at, **head},
-    )
-    await session.execute(  # one statement: the database checks the balance per statement
-        text("""
-        INSERT INTO billing.journal_line (id, entry_id, estate_id, account, unit_id, debit_fen, credit_fen)
-        SELECT gen_random_uuid(), e, :estate, a, u, d, c
-        FROM unnest(CAST(:e AS uuid[]), CAST(:a AS text[]), CAST(:u AS uuid[]), CAST(:d AS bigint[]),
-                    CAST(:c AS bigint[])) AS x(e, a, u, d, c)
-        """),
-        {"estate": estate_id, **{k: [r[n] for r in rows] for n, k in enumerate("eaudc")}},
-    )
+    over the statement's lines (and `_checked` here first, for a clear error)."""
+    batch = Batch()
+    ids = [batch.add(e.memo, e.source_kind, e.source_id, _checked(e.lines)) for e in entries]
+    await batch.post(session, estate_id, posted_at=posted_at)
     return ids
+
+
+@dataclass
+class Batch:
+    """Entries gathered as plain columns (no objects per line) for a bulk post."""
+
+    ids: list = field(default_factory=list)
+    memos: list = field(default_factory=list)
+    kinds: list = field(default_factory=list)
+    sources: list = field(default_factory=list)
+    lines: dict[str, list] = field(default_factory=lambda: {k: [] for k in "eaudc"})
+
+    def add(
+        self,
+        memo: str,
+        source_kind: str,
+        source_id: uuid.UUID | None,
+        lines: list[Line] | list[tuple[str, int, int, uuid.UUID | None]],
+    ) -> uuid.UUID:
+        """Lines as Line objects or (account, debit, credit, unit) tuples; zero lines are left out."""
+        entry_id = uuid7()
+        self.ids.append(entry_id)
+        self.memos.append(memo[:200])
+        self.kinds.append(source_kind)
+        self.sources.append(source_id)
+        e, a, u, d, c = (self.lines[k] for k in "eaudc")
+        for line in lines:
+            account, debit, credit, unit_id = (
+                (line.account, line.debit_fen, line.credit_fen, line.unit_id)
+                if isinstance(line, Line)
+                else line
+            )
+            if debit or credit:
+                e.append(entry_id)
+                a.append(account)
+                u.append(unit_id)
+                d.append(debit)
+                c.append(credit)
+        return entry_id
+
+    async def post(
+        self, session: AsyncSession, estate_id: uuid.UUID, *, posted_at: dt.datetime | None = None
+    ):
+        if not self.ids:
+            return
+        await session.execute(
+            text("""
+            INSERT INTO billing.journal_entry (id, estate_id, posted_at, memo, source_kind, source_id)
+            SELECT id, :estate, :at, memo, kind, source
+            FROM unnest(CAST(:id AS uuid[]), CAST(:memo AS text[]), CAST(:kind AS text[]), CAST(:source AS uuid[]))
+                 AS x(id, memo, kind, source)
+            """),
+            {
+                "estate": estate_id,
+                "at": posted_at or utcnow(),
+                "id": self.ids,
+                "memo": self.memos,
+                "kind": self.kinds,
+                "source": self.sources,
+            },
+        )
+        await session.execute(  # one statement: the database checks every entry's balance over it
+            text("""
+            INSERT INTO billing.journal_line (id, entry_id, estate_id, account, unit_id, debit_fen, credit_fen)
+            SELECT gen_random_uuid(), e, :estate, a, u, d, c
+            FROM unnest(CAST(:e AS uuid[]), CAST(:a AS text[]), CAST(:u AS uuid[]), CAST(:d AS bigint[]),
+                        CAST(:c AS bigint[])) AS x(e, a, u, d, c)
+            """),
+            {"estate": estate_id, **self.lines},
+        )
 
 
 def month_bounds(period: str, tz: str) -> tuple[dt.datetime, dt.datetime]:

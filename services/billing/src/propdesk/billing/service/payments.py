@@ -73,15 +73,9 @@ class Planned:
     allocations: list[tuple[uuid.UUID, int]]
     write_offs: list[tuple[uuid.UUID, int]]
     credit_fen: int
+    allocated_fen: int
+    written_off_fen: int
     receipt_number: str = ""
-
-    @property
-    def allocated_fen(self) -> int:
-        return sum(a for _, a in self.allocations)
-
-    @property
-    def written_off_fen(self) -> int:
-        return sum(a for _, a in self.write_offs)
 
 
 @dataclass
@@ -125,7 +119,17 @@ class Plan:
                 if invoice.owing:
                     write_offs.append((invoice.id, invoice.owing))
                     invoice.owing = 0
-        planned = Planned(uuid7(), unit_id, amount_fen, reference, allocations, write_offs, left)
+        planned = Planned(
+            uuid7(),
+            unit_id,
+            amount_fen,
+            reference,
+            allocations,
+            write_offs,
+            credit_fen=left,
+            allocated_fen=amount_fen - left,
+            written_off_fen=sum(a for _, a in write_offs),
+        )
         self.payments.append(planned)
         return planned
 
@@ -196,29 +200,21 @@ class Plan:
                     "wo": [v[1] for v in paid.values()],
                 },
             )
-        await ledger.post_many(
-            session,
-            self.estate_id,
-            [
-                ledger.Entry(
-                    memo=f"{p.receipt_number} {self.channel}",
-                    source_kind="payment",
-                    source_id=p.id,
-                    lines=[
-                        ledger.Line(ledger.CASH_ACCOUNT[self.channel], debit_fen=p.amount_fen),
-                        ledger.Line(ledger.WRITE_OFF, debit_fen=p.written_off_fen),
-                        ledger.Line(
-                            ledger.RECEIVABLE,
-                            credit_fen=p.allocated_fen + p.written_off_fen,
-                            unit_id=p.unit_id,
-                        ),
-                        ledger.Line(ledger.CREDIT, credit_fen=p.credit_fen, unit_id=p.unit_id),
-                    ],
-                )
-                for p in ps
-            ],
-            posted_at=now,
-        )
+        batch, cash = ledger.Batch(), ledger.CASH_ACCOUNT[self.channel]
+        for p in ps:  # each entry balances by construction; the database checks it again
+            written_off = p.written_off_fen
+            batch.add(
+                f"{p.receipt_number} {self.channel}",
+                "payment",
+                p.id,
+                [
+                    (cash, p.amount_fen, 0, None),
+                    (ledger.WRITE_OFF, written_off, 0, None),
+                    (ledger.RECEIVABLE, 0, p.allocated_fen + written_off, p.unit_id),
+                    (ledger.CREDIT, 0, p.credit_fen, p.unit_id),
+                ],
+            )
+        await batch.post(session, self.estate_id, posted_at=now)
         touched = {i for _, i, _, _ in rows}
         for obj in list(session.identity_map.values()):  # invoices the ORM holds changed underneath it
             if isinstance(obj, Invoice) and obj.id in touched:

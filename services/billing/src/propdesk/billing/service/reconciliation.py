@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import json
 import re
+import time
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,9 +37,11 @@ from propdesk.billing.models import (
 from propdesk.billing.service import collection, payments
 from propdesk.common.errors import IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
+from propdesk.common.logging import get_logger
 from propdesk.common.money import to_fen
 from propdesk.common.timeutil import utcnow
 
+log = get_logger(__name__)
 INVOICE_RE = re.compile(r"INV-\d{6}-\d{6}")
 
 
@@ -131,6 +134,17 @@ def parse(fmt: str, data: bytes, mapping: dict[str, str] | None) -> list[dict]:
     }[fmt]()
 
 
+class _Phases:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._at = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[f"{name}_ms"] = round((now - self._at) * 1000, 1)
+        self._at = now
+
+
 @dataclass
 class Credit:
     """An incoming line while it is being matched (an imported StatementLine has the same fields)."""
@@ -172,11 +186,15 @@ async def import_statement(
             seen.add(c["bank_reference"])
             new.append(Credit(**c))
     new.sort(key=lambda x: (x.booked_on, x.bank_reference))
+    clock = _Phases()
     tolerance = (await collection.policy_of(session, estate_id)).reconciliation_tolerance_fen
     book = await Book.load(session, estate_id)
+    clock.lap("load")
     plan = payments.Plan(estate_id, "bank_transfer", actor)
     outcomes = [auto_match(book, plan, line, tolerance) for line in new]
+    clock.lap("match")
     await plan.write(session)
+    clock.lap("write_payments")
     receipts = {p.id: p.receipt_number for p in plan.payments}
     for outcome in outcomes:
         for split in outcome.get("payments", []):
@@ -211,7 +229,11 @@ async def import_statement(
             ],
         },
     )
+    clock.lap("write_lines")
     matched = sum(1 for o in outcomes if o.get("payments"))
+    log.info(
+        "reconciliation.imported", estate_id=str(estate_id), lines=len(new), matched=matched, **clock.laps
+    )
     return {
         "statement_id": str(statement.id),
         "lines": len(parsed),
@@ -284,8 +306,9 @@ def _deletions(name: str) -> list[str]:
     return [name[:i] + name[i + 1 :] for i in range(len(name))] if len(name) >= 2 else []
 
 
-def candidates(book: Book, line) -> list[dict]:
-    """Every rule's answer for a line, best first: what a person reviewing it would want to see."""
+def candidates(book: Book, line, *, first: bool = False) -> list[dict]:
+    """Every rule's answer for a line, best first: what a person reviewing it would want to see. With
+    `first`, only the first rule that answers (all that automatic matching needs)."""
     memo, found = line.memo or "", []
     for number in INVOICE_RE.findall(memo.upper()):
         if number in book.invoices:
@@ -310,6 +333,8 @@ def candidates(book: Book, line) -> list[dict]:
                     "matched": word,
                 }
             )
+    if first and found:
+        return found
     squeezed, seen = _norm(memo), {f["unit_id"] for f in found}
     for size in book.lengths:  # every substring of the squeezed memo that is some unit's squeezed number
         for at in range(len(squeezed) - size + 1):
@@ -325,6 +350,8 @@ def candidates(book: Book, line) -> list[dict]:
                         "matched": book.number_of[unit_id],
                     }
                 )
+    if first and found:
+        return found
     name = (line.payer_name or "").strip()
     if name:
         near = set().union(*(book.near_names.get(k, ()) for k in {name, *_deletions(name)}))
@@ -341,6 +368,8 @@ def candidates(book: Book, line) -> list[dict]:
                             "matched": resident,
                         }
                     )
+    if first and found:
+        return found
     exact = book.by_owing.get(line.amount_fen, set())
     if len(exact) == 1:
         found.append(
@@ -369,7 +398,7 @@ def auto_match(book: Book, plan: payments.Plan, line, tolerance_fen: int = 0) ->
     taken when it names one unit. When it names several (a memo with two flats of one owner), the line is
     split over them if its amount settles exactly what they owe together (within the tolerance); otherwise a
     person decides."""
-    found = candidates(book, line)
+    found = candidates(book, line, first=True)
     if not found:
         return {}
     best = found[0]
@@ -395,7 +424,7 @@ def auto_match(book: Book, plan: payments.Plan, line, tolerance_fen: int = 0) ->
 def _settle(book, plan, line, parts, invoice_ids, best, tolerance_fen) -> dict:
     done = []
     for unit_id, amount in parts:
-        own = {i.id for i in book.open.by_unit.get(unit_id, ())}
+        own = {i.id for i in book.open.by_unit.get(unit_id, ())} if invoice_ids else set()
         mine = [i for i in invoice_ids if i in own]
         planned = plan.pay(
             book.open,
