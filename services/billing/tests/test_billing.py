@@ -64,6 +64,33 @@ class TestRuns:
             )
             assert r.status_code == 422, bad
 
+    async def test_a_parking_space_pays_its_fixed_monthly_fee(self, site, db):
+        s = site
+        building = (await db("SELECT building_id FROM billing.unit LIMIT 1"))[0][0]
+        r = await s["intake"].post(
+            f"/v1/estates/{s['eid']}/units",
+            headers=s["manager"],
+            json={
+                "building_id": str(building),
+                "number": "P-001",
+                "floor": -1,
+                "area_m2": "12.5",
+                "kind": "parking",
+            },
+        )
+        assert r.status_code == 201, r.text
+
+        async def known():
+            return (await db("SELECT count(*) FROM billing.unit WHERE kind = 'parking'"))[0][0] == 1
+
+        await wait_until(known, message="billing to know the parking space")
+        await fee(s, code="PARK", name="车位管理费", basis="fixed", unit_kind="parking", rate="15000")
+        result = await run(s, "2026-12")
+        assert (result["new_invoices"], result["total_fen"]) == (
+            1,
+            15_000,
+        )  # only the space: no other fee yet
+
 
 class TestPayments:
     async def test_oldest_first_partial_then_credit_and_idempotent(self, site, db):
