@@ -172,7 +172,11 @@ def create_engine(url: str, *, pool_size: int = 10, app_name: str = "propdesk") 
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # no pre-ping: it cost two round trips (BEGIN; ROLLBACK) per unit of work, in every service, on
+        # every event. A connection broken by a database restart fails its first use instead (a 503, or
+        # a retried relay/consumer/timer pass) and SQLAlchemy then drops every pooled connection.
+        pool_pre_ping=False,
+        pool_recycle=1800,
         connect_args={"server_settings": {"application_name": app_name, "timezone": "UTC"}},
     )
 

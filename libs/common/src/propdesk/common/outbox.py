@@ -163,7 +163,7 @@ class Relay:
                 log.warning("relay.pass_failed", schema=self.tables.schema, error=repr(exc))
                 moved = 0
                 await asyncio.sleep(min(self.poll_seconds, 0.5))
-            if moved == 0 and not stop.is_set():
+            if moved < self.batch and not stop.is_set():  # a partial batch: nothing more waiting now
                 await self._idle()
 
     async def _idle(self) -> None:

@@ -200,20 +200,29 @@ class TimerWorker:
         self.lateness: list[float] = []  # seconds between due_at and firing, recent window (for metrics)
 
     async def run(self, stop: asyncio.Event) -> None:
+        """One cheap query per wake-up (the earliest due time); a pass that locks and fires only when
+        something is due. New timers NOTIFY, so this wakes once per report that arms a clock: most wake-ups
+        find nothing due yet and cost one statement."""
         while not stop.is_set():
             try:
-                fired = await self.fire_due()
+                next_due = await self._next_due()
+                if next_due is not None and next_due <= utcnow():
+                    if await self.fire_due():
+                        continue
+                    next_due = utcnow() + dt.timedelta(seconds=0.1)  # held by a replica: look again soon
             except Exception as exc:
                 log.warning("timers.pass_failed", service=self.service, error=repr(exc))
-                fired = 0
                 await asyncio.sleep(0.5)
-            if fired == 0 and not stop.is_set():
-                await self._idle()
+                continue
+            if not stop.is_set():
+                await self._idle(next_due)
 
-    async def _idle(self) -> None:
-        timeout = self.poll_seconds
+    async def _next_due(self) -> dt.datetime | None:
         async with self.sessionmaker() as session:
-            next_due = (await session.execute(select(func.min(self.tables.timer.c.due_at)))).scalar()
+            return (await session.execute(select(func.min(self.tables.timer.c.due_at)))).scalar()
+
+    async def _idle(self, next_due: dt.datetime | None) -> None:
+        timeout = self.poll_seconds
         if next_due is not None:
             timeout = max(0.0, min(timeout, (next_due - utcnow()).total_seconds()))
         if timeout <= 0:

@@ -51,13 +51,16 @@ def next_point(clock: Clock) -> tuple[str, dt.datetime] | None:
     return ("breach", due) if due is not None else None
 
 
-async def arm(session: AsyncSession, wo: WorkOrder, clocks: dict[str, Clock]) -> None:
-    """(Re)schedule every milestone's timer after a change (met, paused or breached ones are cancelled)."""
-    await arm_many(session, [(wo, clocks)])
+async def arm(session: AsyncSession, wo: WorkOrder, clocks: dict[str, Clock], *, fresh: bool = False) -> None:
+    """(Re)schedule every milestone's timer after a change (met, paused or breached ones are cancelled;
+    a `fresh` order has none to cancel)."""
+    await arm_many(session, [(wo, clocks)], fresh=fresh)
 
 
-async def arm_many(session: AsyncSession, orders: list[tuple[WorkOrder, dict[str, Clock]]]) -> None:
-    """`arm` for many orders: two statements whatever their number."""
+async def arm_many(
+    session: AsyncSession, orders: list[tuple[WorkOrder, dict[str, Clock]]], *, fresh: bool = False
+) -> None:
+    """`arm` for many orders: two statements whatever their number (one for fresh orders)."""
     items, stale = [], []
     for wo, clocks in orders:
         for milestone in MILESTONES:
@@ -75,7 +78,8 @@ async def arm_many(session: AsyncSession, orders: list[tuple[WorkOrder, dict[str
                     }
                 )
     await timers.schedule_many(session, items)
-    await timers.cancel_many(session, stale)
+    if not fresh:
+        await timers.cancel_many(session, stale)
 
 
 def meet(clocks: dict[str, Clock], milestones: tuple[str, ...], at: dt.datetime) -> list[str]:

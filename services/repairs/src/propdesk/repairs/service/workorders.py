@@ -20,7 +20,7 @@ from propdesk.common.auth import Principal, Role
 from propdesk.common.contracts import repairs as ev
 from propdesk.common.errors import Forbidden, IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
-from propdesk.common.ids import human_ref
+from propdesk.common.ids import human_ref, uuid7
 from propdesk.common.money import multiply
 from propdesk.common.timeutil import to_local, utcnow
 from propdesk.repairs.errors import LocationNotFound, NotQualified, PriceItemNotFound, TechnicianNotFound
@@ -243,6 +243,7 @@ async def report(
     number = (await session.execute(text("SELECT nextval('repairs.work_order_number')"))).scalar_one()
     tz = await estates.timezone_of(session, estate_id)
     wo = WorkOrder(
+        id=uuid7(),  # known before the insert: the order is written once, already dispatched
         estate_id=estate_id,
         reference=human_ref("WO", f"{to_local(now, tz):%Y%m}", number),
         source=source,
@@ -277,16 +278,13 @@ async def report(
     running = clocks.start(await estates.targets(session, estate_id, category, wo.urgency), now)
     clocks.store(wo, running)
     session.add(wo)
-    await session.flush()
     reporter.work_order_id = wo.id
     session.add(reporter)
     session.info.setdefault("new_rows", []).append(reporter)
     entry(session, wo, "reported", actor, description, before="", source=source)
-    await _record(session, wo, _created_event(wo, request_id))
+    events: list = [_created_event(wo, request_id)]
     if found.emergency:
-        await _record(
-            session,
-            wo,
+        events.append(
             ev.EmergencyReported(
                 work_order_id=wo.id,
                 estate_id=estate_id,
@@ -300,12 +298,10 @@ async def report(
                 reported_at=now,
                 reporter_name=reporter_name or "",
                 reporter_phone=reporter_phone,
-            ),
+            )
         )
     if found.outage:
-        await _record(
-            session,
-            wo,
+        events.append(
             ev.OutageReported(
                 work_order_id=wo.id,
                 estate_id=estate_id,
@@ -315,14 +311,17 @@ async def report(
                 unit_id=unit_id,
                 location=location,
                 reported_at=now,
-            ),
+            )
         )
-    reporters = [reporter_resident_id] if reporter_resident_id else []
     if settings.auto_dispatch:
-        await auto_assign(session, wo, actor="system", reporters=reporters)  # arms the clocks' timers
-    else:
-        await clocks.arm(session, wo, running)
-        await session.flush()
+        reporters = [reporter_resident_id] if reporter_resident_id else []
+        with session.no_autoflush:  # the new order is not busy yet: its insert can wait for the one flush
+            events.append(
+                (await _dispatch(session, wo, running, now, actor="system", reporters=reporters))[1]
+            )
+    await session.flush()  # the order, its reporter and timeline: written once, already dispatched
+    await clocks.arm(session, wo, running, fresh=True)
+    await outbox.record_many(session, [(e, wo.id) for e in events], estate_id=estate_id)
     return wo, False
 
 
@@ -347,53 +346,71 @@ async def auto_assign(
 ) -> Technician | None:
     """Pick a technician (skill, shift, load, distance); when nobody fits, say so to the dispatchers."""
     now = utcnow()
+    running = clocks.load(wo)
+    if reporters is None:
+        reporters = await reporter_ids(session, wo)
+    tech, event = await _dispatch(session, wo, running, now, actor=actor, reporters=reporters)
+    await clocks.arm(session, wo, running)
+    await session.flush()
+    await _record(session, wo, event)
+    return tech
+
+
+async def _dispatch(
+    session: AsyncSession,
+    wo: WorkOrder,
+    running: dict,
+    now: dt.datetime,
+    *,
+    actor: str,
+    reporters: list[uuid.UUID],
+) -> tuple[Technician | None, ev.WorkOrderAssigned | ev.WorkOrderUnassignable]:
+    """The dispatch decision applied to the order in memory (state, clocks, timeline); returns the chosen
+    technician (None: unassignable) and the event to record. The caller arms the clocks and writes."""
     ranked, why = await dispatch.candidates(
         session, wo, now, await estates.timezone_of(session, wo.estate_id)
     )
-    running = clocks.load(wo)
     if not ranked:
         if wo.state in ("reported", "reopened"):
             before, wo.state = wo.state, "triaged"
             clocks.meet(running, MEETS["triage"], now)
             clocks.store(wo, running)
             entry(session, wo, "triage", actor, None, before=before)
-        await clocks.arm(session, wo, running)
         entry(session, wo, "unassignable", actor, why)
-        await session.flush()
-        await _record(session, wo, ev.WorkOrderUnassignable(**await ref(session, wo, reporters), reason=why))
-        return None
+        return None, ev.WorkOrderUnassignable(**await ref(session, wo, reporters), reason=why)
     chosen = ranked[0]
-    await _assign(
+    event = _assignment(
         session,
         wo,
         chosen.technician,
+        running,
+        now,
         actor=actor,
         note=None,
         auto=True,
         load=chosen.load,
         reporters=reporters,
     )
-    return chosen.technician
+    return chosen.technician, event
 
 
-async def _assign(
+def _assignment(
     session: AsyncSession,
     wo: WorkOrder,
     tech: Technician,
+    running: dict,
+    now: dt.datetime,
     *,
     actor: str,
     note: str | None,
     auto: bool,
-    load: int | None = None,
-    reporters: list[uuid.UUID] | None = None,
-) -> None:
-    now = utcnow()
-    running = clocks.load(wo)
+    load: int | None,
+    reporters: list[uuid.UUID],
+) -> ev.WorkOrderAssigned:
     before, previous = wo.state, wo.technician_id
     clocks.meet(running, MEETS["assign"], now)
     wo.state, wo.technician_id, wo.assigned_at = "assigned", tech.id, now
     clocks.store(wo, running)
-    await clocks.arm(session, wo, running)
     kind = "reassign" if previous is not None and previous != tech.id else "assign"
     entry(
         session,
@@ -407,25 +424,42 @@ async def _assign(
         auto=auto,
         load=load,
     )
-    await session.flush()
-    await _record(
-        session,
-        wo,
-        ev.WorkOrderAssigned(
-            work_order_id=wo.id,
-            estate_id=wo.estate_id,
-            reference=wo.reference,
-            technician_id=tech.id,
-            technician_name=tech.name,
-            resident_id=wo.reporter_resident_id,
-            unit_id=wo.unit_id,
-            location=wo.location,
-            category=wo.category,
-            urgency=wo.urgency,
-            description=wo.description,
-            reporter_ids=reporters if reporters is not None else await reporter_ids(session, wo),
-        ),
+    return ev.WorkOrderAssigned(
+        work_order_id=wo.id,
+        estate_id=wo.estate_id,
+        reference=wo.reference,
+        technician_id=tech.id,
+        technician_name=tech.name,
+        resident_id=wo.reporter_resident_id,
+        unit_id=wo.unit_id,
+        location=wo.location,
+        category=wo.category,
+        urgency=wo.urgency,
+        description=wo.description,
+        reporter_ids=reporters,
     )
+
+
+async def _assign(
+    session: AsyncSession,
+    wo: WorkOrder,
+    tech: Technician,
+    *,
+    actor: str,
+    note: str | None,
+    auto: bool,
+    load: int | None = None,
+    reporters: list[uuid.UUID] | None = None,
+) -> None:
+    now, running = utcnow(), clocks.load(wo)
+    if reporters is None:
+        reporters = await reporter_ids(session, wo)
+    event = _assignment(
+        session, wo, tech, running, now, actor=actor, note=note, auto=auto, load=load, reporters=reporters
+    )
+    await clocks.arm(session, wo, running)
+    await session.flush()
+    await _record(session, wo, event)
 
 
 # ---------------------------------------------------------------- access
