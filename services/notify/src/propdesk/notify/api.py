@@ -51,6 +51,7 @@ from propdesk.notify.service import delivery, providers, sending, webhooks
 from propdesk.notify.service import estates as service
 from propdesk.notify.service import recipients as recipients_service
 from propdesk.notify.service.broadcast import broadcast
+from propdesk.notify.service.delivery import CONFIG
 from propdesk.notify.service.render import TemplateBroken, render
 
 router = APIRouter(tags=["notify"])
@@ -89,6 +90,7 @@ async def set_quiet_hours(
     rows = await service.list_defaults(session, estate_id)
     for row in rows:
         row.starts, row.ends = data.starts, data.ends
+    CONFIG.forget(lambda k: k == ("quiet", estate_id))
     return rows
 
 
@@ -347,6 +349,7 @@ async def put_template(data: TemplateWrite, session: Session, principal: Princip
     context = sample_context(data.event_type)
     render(data.subject or "", context)
     render(data.body, context)
+    CONFIG.forget(lambda k: k[0] == "template")
     stmt = pg_insert(Template).values(id=uuid7(), updated_by=principal.sub, **data.model_dump())
     await session.execute(
         stmt.on_conflict_do_update(
@@ -475,6 +478,7 @@ async def create_webhook(
     )
     session.add(sub)
     await session.flush()
+    CONFIG.forget(lambda k: k == ("webhooks",))
     return WebhookCreated(**WebhookRead.model_validate(sub).model_dump(), secret=sub.secret)
 
 
@@ -495,6 +499,7 @@ async def delete_webhook(
     if sub is None:
         raise NotFound(f"webhook {webhook_id} not found")
     sub.active = False
+    CONFIG.forget(lambda k: k == ("webhooks",))
 
 
 @router.get(

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, timers
+from propdesk.common.cache import TTLCache
 from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnacknowledged
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import to_local, utcnow, zone
@@ -48,20 +49,33 @@ def _defaults() -> dict:
     return default_templates()
 
 
+# Configuration read for every message (saved templates, quiet hours, the estate's name, webhook
+# subscriptions), cached per process; a change through this process's API forgets it at once.
+CONFIG = TTLCache(ttl=5.0)
+
+
+async def _saved_template(session: AsyncSession, event_type: str, channel: str, lang: str):
+    async def load():
+        row = (
+            await session.execute(
+                select(Template.subject, Template.body).where(
+                    Template.event_type == event_type, Template.channel == channel, Template.language == lang
+                )
+            )
+        ).first()
+        return None if row is None else (row.subject, row.body)
+
+    return await CONFIG.get_or_load(("template", event_type, channel, lang), load)
+
+
 async def template_for(
     session: AsyncSession, event_type: str, channel: str, language: str
 ) -> tuple[str | None, str]:
     """The estate-wide override if one was saved, else the default; the recipient's language, else zh-CN."""
     for lang in dict.fromkeys((language, "zh-CN")):
-        row = (
-            await session.execute(
-                select(Template).where(
-                    Template.event_type == event_type, Template.channel == channel, Template.language == lang
-                )
-            )
-        ).scalar_one_or_none()
-        if row is not None:
-            return row.subject, row.body
+        saved = await _saved_template(session, event_type, channel, lang)
+        if saved is not None:
+            return saved
         if (event_type, channel, lang) in _defaults():
             return _defaults()[(event_type, channel, lang)]
     raise LookupError(f"no template for {event_type} / {channel}")
@@ -106,13 +120,17 @@ async def quiet_until(
     """When quiet hours end, if `now` is inside them (estate time); else None."""
     if estate_id is None:
         return None
-    q = (
-        await session.execute(
-            select(QuietHours).where(
-                QuietHours.estate_id == estate_id, QuietHours.applies_to == "non_critical"
+
+    async def load():
+        return (
+            await session.execute(
+                select(QuietHours.starts, QuietHours.ends, QuietHours.timezone).where(
+                    QuietHours.estate_id == estate_id, QuietHours.applies_to == "non_critical"
+                )
             )
-        )
-    ).scalar_one_or_none()
+        ).first()
+
+    q = await CONFIG.get_or_load(("quiet", estate_id), load)
     if q is None:
         return None
     local = to_local(now, q.timezone)
@@ -143,16 +161,20 @@ async def fan_out(
     if not recipients:
         return 0
     now = utcnow()
-    estate_row = (
-        await session.execute(select(estate.c.name, estate.c.timezone).where(estate.c.id == estate_id))
-    ).first()
-    estate_ctx = {
-        "name": estate_row.name if estate_row else "物业服务中心",
-        "timezone": estate_row.timezone if estate_row else "Asia/Shanghai",
-    }
+    estate_ctx = CONFIG.get(("estate", estate_id), None)
+    if estate_ctx is None:
+        estate_row = (
+            await session.execute(select(estate.c.name, estate.c.timezone).where(estate.c.id == estate_id))
+        ).first()
+        estate_ctx = {
+            "name": estate_row.name if estate_row else "物业服务中心",
+            "timezone": estate_row.timezone if estate_row else "Asia/Shanghai",
+        }
+        if estate_row is not None:  # an estate not known yet is looked up again next time
+            CONFIG.put(("estate", estate_id), estate_ctx)
     prefs = await _preferences(session, [r.id for r in recipients], category)
     held = None if critical else await quiet_until(session, estate_id, now)
-    created = 0
+    created, sends = 0, []
     for recipient in recipients:
         ctx = {
             **context,
@@ -190,18 +212,22 @@ async def fan_out(
             await _next_chain_step_at(session, message_id, now)
             await session.execute(update(Message).where(Message.id == message_id).values(chain_step=1))
         for channel, address in channels:
-            await _add_delivery(
-                session,
-                message_id=message_id,
-                source_event_id=source_event_id,
-                recipient=recipient,
-                channel=channel,
-                address=address,
-                critical=critical,
-                held=held,
-                now=now,
-                enabled=prefs.get((recipient.id, channel), prefs.get((recipient.id, "*"), True)),
+            sends.append(
+                await _add_delivery(
+                    session,
+                    message_id=message_id,
+                    source_event_id=source_event_id,
+                    recipient=recipient,
+                    channel=channel,
+                    address=address,
+                    critical=critical,
+                    held=held,
+                    now=now,
+                    enabled=prefs.get((recipient.id, channel), prefs.get((recipient.id, "*"), True)),
+                )
             )
+    await session.flush()
+    await timers.schedule_many(session, [t for t in sends if t is not None])
     return created
 
 
@@ -217,7 +243,9 @@ async def _add_delivery(
     held: dt.datetime | None,
     now: dt.datetime,
     enabled: bool,
-) -> None:
+) -> dict | None:
+    """Add a delivery and its first log line; returns its send timer (None: nothing to send) for the
+    caller to schedule with the rest."""
     state, reason, override, due = "pending", None, None, now
     if not enabled and not critical:
         state, reason = "suppressed", "opt_out"
@@ -246,8 +274,7 @@ async def _add_delivery(
         held_until=due if reason == "quiet_hours" else None,
         override=override,
     )
-    session.add(delivery)
-    await session.flush()
+    session.add(delivery)  # flushed with the others (the ids are ours): one INSERT per table, not per row
     await _log(
         session,
         delivery,
@@ -255,13 +282,13 @@ async def _add_delivery(
         "; ".join(filter(None, [reason, override and f"critical overrides {override}"])) or None,
     )
     if state == "pending":
-        await timers.schedule(
-            session,
-            kind="delivery.send",
-            key=f"delivery:{delivery.id}",
-            due_at=due,
-            payload={"delivery_id": str(delivery.id)},
-        )
+        return {
+            "kind": "delivery.send",
+            "key": f"delivery:{delivery.id}",
+            "due_at": due,
+            "payload": {"delivery_id": str(delivery.id)},
+        }
+    return None
 
 
 async def _next_chain_step_at(session: AsyncSession, message_id: uuid.UUID, now: dt.datetime) -> None:
@@ -287,7 +314,7 @@ async def chain_step(session: AsyncSession, message_id: uuid.UUID) -> None:
     if message.chain_step < len(chain):
         channel = chain[message.chain_step]
         message.chain_step += 1
-        await _add_delivery(
+        send = await _add_delivery(
             session,
             message_id=message.id,
             source_event_id=message.source_event_id,
@@ -299,6 +326,8 @@ async def chain_step(session: AsyncSession, message_id: uuid.UUID) -> None:
             now=now,
             enabled=True,
         )
+        await session.flush()
+        await timers.schedule_many(session, [send] if send else [])
         await _next_chain_step_at(session, message.id, now)
     elif message.chain_step == len(chain):
         message.chain_step += 1  # reported once

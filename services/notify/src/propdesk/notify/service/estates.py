@@ -13,6 +13,7 @@ from propdesk.common.contracts.intake import EstateRegistered
 from propdesk.common.contracts.notify import EstateProvisioned
 from propdesk.common.events import Envelope
 from propdesk.notify.models import QuietHours, estate
+from propdesk.notify.service.delivery import CONFIG
 
 DEFAULTS = [
     # starts, ends (estate time), applies to
@@ -21,6 +22,7 @@ DEFAULTS = [
 
 
 async def provision_estate(session: AsyncSession, event: EstateRegistered, envelope: Envelope) -> None:
+    CONFIG.forget(lambda k: k in (("quiet", event.estate_id), ("estate", event.estate_id)))
     await projections.provision_estate(
         session,
         estate,

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import secrets
 import uuid
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -21,6 +22,7 @@ from propdesk.common.timeutil import utcnow
 from propdesk.notify.channels import post, signed_headers
 from propdesk.notify.config import ProviderConfig
 from propdesk.notify.models import WebhookDelivery, WebhookSubscription
+from propdesk.notify.service.delivery import CONFIG
 from propdesk.notify.service.providers import http_client
 
 
@@ -33,9 +35,18 @@ def matches(patterns: list[str], event_type: str) -> bool:
 
 
 async def enqueue(session: AsyncSession, envelope: Envelope) -> int:
-    subs = (
-        await session.execute(select(WebhookSubscription).where(WebhookSubscription.active.is_(True)))
-    ).scalars()
+    async def load():
+        rows = await session.execute(
+            select(
+                WebhookSubscription.id, WebhookSubscription.estate_id, WebhookSubscription.event_types
+            ).where(WebhookSubscription.active.is_(True))
+        )
+        return [tuple(r) for r in rows]
+
+    subs = [
+        SimpleNamespace(id=i, estate_id=e, event_types=t)
+        for i, e, t in await CONFIG.get_or_load(("webhooks",), load)
+    ]
     queued = 0
     for sub in subs:
         if sub.estate_id not in (None, envelope.estate_id) or not matches(sub.event_types, envelope.type):

@@ -3,13 +3,13 @@ starter price list), say so."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import projections
+from propdesk.common.cache import TTLCache
 from propdesk.common.contracts.intake import EstateRegistered
 from propdesk.common.contracts.repairs import EstateProvisioned
 from propdesk.common.events import Envelope
@@ -72,23 +72,19 @@ async def provision_estate(session: AsyncSession, event: EstateRegistered, envel
 
 # Per-process cache of estate configuration read on every report (time zone, settings, SLA targets). A change
 # made through this process's API drops it at once; other replicas see it within TTL seconds.
-TTL = 5.0
-_cache: dict[tuple, tuple[float, object]] = {}
+_cache = TTLCache(ttl=5.0)
 
 
 def _get(key: tuple):
-    hit = _cache.get(key)
-    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+    return _cache.get(key, None)
 
 
-def _put(key: tuple, value, ttl: float = TTL):
-    _cache[key] = (time.monotonic() + ttl, value)
-    return value
+def _put(key: tuple, value, ttl: float | None = None):
+    return _cache.put(key, value, ttl)
 
 
 def invalidate(estate_id: uuid.UUID) -> None:
-    for key in [k for k in _cache if k[1] == estate_id]:
-        _cache.pop(key, None)
+    _cache.forget(lambda k: k[1] == estate_id)
 
 
 async def require_estate(session: AsyncSession, estate_id: uuid.UUID) -> None:
