@@ -9,7 +9,7 @@ due = anchor + remaining. Pausing subtracts the time elapsed since the anchor; r
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Literal
 
 from propdesk.common.timeutil import BusinessCalendar, add_time, time_between
@@ -88,12 +88,22 @@ class Clock:
         return "breached" if due is not None and now > due else "running"
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        for key in ("target", "remaining", "paused_total"):
-            data[key] = data[key].total_seconds()
-        for key in ("started_at", "anchor", "paused_at", "met_at", "breached_at"):
-            data[key] = data[key].isoformat() if data[key] else None
-        return data
+        def iso(value: dt.datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {  # by hand, not dataclasses.asdict (deep copies; on every report's hot path)
+            "milestone": self.milestone,
+            "target": self.target.total_seconds(),
+            "calendar": self.calendar,
+            "started_at": iso(self.started_at),
+            "anchor": iso(self.anchor),
+            "remaining": self.remaining.total_seconds(),
+            "paused_at": iso(self.paused_at),
+            "paused_total": self.paused_total.total_seconds(),
+            "met_at": iso(self.met_at),
+            "breached_at": iso(self.breached_at),
+            "warned": list(self.warned),
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> Clock:

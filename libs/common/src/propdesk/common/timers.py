@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -137,27 +138,29 @@ async def schedule(
 
 
 async def schedule_many(session: AsyncSession, items: list[dict[str, Any]]) -> None:
-    """Bulk `schedule`: dicts of kind, key, due_at, payload. As few statements as the parameter limit allows."""
+    """Bulk `schedule`: dicts of kind, key, due_at, payload. One statement of the same text whatever their
+    number (unnest of arrays: prepared once per connection, no bind-parameter limit)."""
     if not items:
         return
     table = platform_of(session).timer
-    correlation_id = current_context().correlation_id
-    rows = [{"id": uuid7(), "attempts": 0, "correlation_id": correlation_id, **item} for item in items]
-    per_statement = (32_767 - 16) // len(rows[0])  # the bind-parameter limit, with room for the SET clause
-    for i in range(0, len(rows), per_statement):
-        stmt = pg_insert(table).values(rows[i : i + per_statement])
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[table.c.key],
-                set_={
-                    "kind": stmt.excluded.kind,
-                    "due_at": stmt.excluded.due_at,
-                    "payload": stmt.excluded.payload,
-                    "attempts": 0,
-                    "last_error": None,
-                },
-            )
-        )
+    await session.execute(
+        text(f"""
+        INSERT INTO {table.schema}.{table.name} (id, kind, key, due_at, payload, correlation_id, attempts)
+        SELECT i, k, y, d, p::jsonb, :correlation, 0
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:kinds AS text[]), CAST(:keys AS text[]),
+                    CAST(:dues AS timestamptz[]), CAST(:payloads AS text[])) AS x(i, k, y, d, p)
+        ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at,
+            payload = excluded.payload, attempts = 0, last_error = NULL
+        """),
+        {
+            "correlation": current_context().correlation_id,
+            "ids": [uuid7() for _ in items],
+            "kinds": [i["kind"] for i in items],
+            "keys": [i["key"] for i in items],
+            "dues": [i["due_at"] for i in items],
+            "payloads": [json.dumps(i["payload"], ensure_ascii=False, default=str) for i in items],
+        },
+    )
 
 
 async def cancel(session: AsyncSession, key: str) -> bool:

@@ -12,6 +12,16 @@ import chinese_calendar
 DEFAULT_TZ = "Asia/Shanghai"
 
 
+@lru_cache(maxsize=4096)
+def _is_workday(day: dt.date) -> bool:
+    """chinese_calendar's answer (holidays and make-up working days), remembered: SLA arithmetic asks it for
+    the same few days on every report."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:  # beyond the library's published years: weekdays
+        return day.weekday() < 5
+
+
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -37,10 +47,7 @@ class BusinessCalendar:
     day_end: dt.time = dt.time(18, 0)
 
     def is_working_day(self, day: dt.date) -> bool:
-        try:
-            return chinese_calendar.is_workday(day)
-        except NotImplementedError:  # beyond the library's published years: weekdays
-            return day.weekday() < 5
+        return _is_workday(day)
 
     def add_working_days(self, start: dt.date, days: int) -> dt.date:
         current, left = start, days
