@@ -171,7 +171,7 @@ def create_engine(url: str, *, pool_size: int = 10, app_name: str = "propdesk") 
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size // 2,
         # no pre-ping: it cost two round trips (BEGIN; ROLLBACK) per unit of work, in every service, on
         # every event. A connection broken by a database restart fails its first use instead (a 503, or
         # a retried relay/consumer/timer pass) and SQLAlchemy then drops every pooled connection.

@@ -66,7 +66,10 @@ class ServiceSettings(CommonSettings):
     timer_batch: int = 200
     timer_poll_seconds: float = 1.0
     timer_max_attempts: int = 5
-    db_pool_size: int = 10
+    # connections kept open; up to half as many more are opened under bursts and closed again. A closed
+    # connection loses its prepared statements (each new one prepares and introspects types again), so the
+    # kept pool is sized for the request concurrency plus the relay, timer worker and consumers.
+    db_pool_size: int = 20
     run_workers: bool = True
 
     @classmethod
