@@ -172,6 +172,12 @@ class WorkOrder(KeyMixin, TimestampMixin, Base):
         Index("ix_work_order_technician_state", "technician_id", "state"),
         Index("ix_work_order_place_category_open", "place_id", "category", postgresql_where=text("open")),
         Index("ix_work_order_unit", "unit_id", "created_at"),
+        Index(  # technicians' current load, counted from this index alone on every dispatch
+            "ix_work_order_busy_load",
+            "estate_id",
+            "technician_id",
+            postgresql_where=text("state IN ('assigned', 'accepted', 'en_route', 'on_site', 'paused')"),
+        ),
         Index(
             "uq_work_order_request",
             "request_id",
