@@ -172,6 +172,27 @@ async def test_manual_match_undo_and_closing_a_day(site):
         }
     ]
     assert (await s["billing"].post(close, headers=s["me"])).status_code == 403
+    base = f"/v1/estates/{s['eid']}/reports/reconciliation"
+    rows = (await s["billing"].get(base, headers=s["finance"])).json()
+    assert rows == [
+        {
+            "day": "2026-12-04",
+            "lines": 1,
+            "amount_fen": 10_000,
+            "unmatched": 0,
+            "closed": True,
+            "matched": 1,
+            "matched_reference": 0,
+            "matched_tokens": 0,
+            "matched_payer": 0,
+            "matched_amount": 0,
+            "matched_manual": 1,
+        }
+    ]
+    csv_ = await s["billing"].get(base + "/export", headers=s["finance"], params={"format": "csv"})
+    assert csv_.status_code == 200 and "matched_manual" in csv_.text.splitlines()[0]
+    xlsx = await s["billing"].get(base + "/export", headers=s["finance"], params={"format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
 
 async def all_invoices(s) -> dict[str, list[dict]]:

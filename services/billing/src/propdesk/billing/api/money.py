@@ -42,6 +42,7 @@ from propdesk.billing.service import (
     invoices,
     ledger,
     payments,
+    reconciliation,
     registry,
     reports,
 )
@@ -358,6 +359,8 @@ async def _report(session, estate_id: uuid.UUID, name: str, period: str | None) 
         return await reports.collection(session, estate_id)
     if name == "revenue":
         return await reports.revenue(session, estate_id, period)
+    if name == "reconciliation":
+        return [reconciliation.flat(d) for d in await reconciliation.daily_report(session, estate_id)]
     if name == "arrears":
         return (await arrears.aging(session, estate_id, to_local(utcnow()).date()))["units"]
     return (await ledger.trial_balance(session, estate_id, period))["accounts"]
@@ -365,11 +368,11 @@ async def _report(session, estate_id: uuid.UUID, name: str, period: str | None) 
 
 @router.get(
     "/v1/estates/{estate_id}/reports/{name}",
-    summary="Finance reports as JSON: collection (收缴率 per month), revenue (by fee item), arrears, trial-balance",
+    summary="Finance reports as JSON: collection (收缴率 per month), revenue (by fee item), arrears, trial-balance, reconciliation (per day)",
 )
 async def report(
     estate_id: uuid.UUID,
-    name: Literal["collection", "revenue", "arrears", "trial-balance"],
+    name: Literal["collection", "revenue", "arrears", "trial-balance", "reconciliation"],
     session: Session,
     principal: Principal = Depends(FINANCE),
     period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
@@ -393,7 +396,7 @@ async def report(
 )
 async def report_export(
     estate_id: uuid.UUID,
-    name: Literal["collection", "revenue", "arrears", "trial-balance"],
+    name: Literal["collection", "revenue", "arrears", "trial-balance", "reconciliation"],
     session: Session,
     principal: Principal = Depends(FINANCE),
     period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),

@@ -6,9 +6,9 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from propdesk.billing.models import ReconciliationDay, StatementLine
+from propdesk.billing.models import StatementLine
 from propdesk.billing.schemas import ManualMatch, StatementLineRead
 from propdesk.billing.service import reconciliation
 from propdesk.common.auth import Principal, Role, require_roles
@@ -174,42 +174,4 @@ async def report(
     estate_id: uuid.UUID, session: Session, principal: Principal = Depends(FINANCE)
 ) -> list[dict]:
     principal.require_estate(estate_id)
-    rows = await session.execute(
-        select(
-            StatementLine.booked_on,
-            StatementLine.state,
-            StatementLine.rule,
-            func.count(),
-            func.sum(StatementLine.amount_fen),
-        )
-        .where(StatementLine.estate_id == estate_id)
-        .group_by(StatementLine.booked_on, StatementLine.state, StatementLine.rule)
-        .order_by(StatementLine.booked_on)
-    )
-    closed = set(
-        (
-            await session.execute(
-                select(ReconciliationDay.day).where(ReconciliationDay.estate_id == estate_id)
-            )
-        ).scalars()
-    )
-    days: dict = {}
-    for day, state, rule, n, amount in rows.all():
-        d = days.setdefault(
-            day,
-            {
-                "day": day.isoformat(),
-                "lines": 0,
-                "amount_fen": 0,
-                "matched": {},
-                "unmatched": 0,
-                "closed": day in closed,
-            },
-        )
-        d["lines"] += n
-        d["amount_fen"] += int(amount)
-        if state == "matched":
-            d["matched"][rule] = d["matched"].get(rule, 0) + n
-        else:
-            d["unmatched"] += n
-    return list(days.values())
+    return await reconciliation.daily_report(session, estate_id)

@@ -579,3 +579,58 @@ async def close_day(
     session.add(row)
     await session.flush()
     return row
+
+
+RULES = ("reference", "tokens", "payer", "amount", "manual")
+
+
+async def daily_report(session: AsyncSession, estate_id: uuid.UUID) -> list[dict]:
+    """Per day: lines, amount, matched by rule, unmatched, closed or not."""
+    rows = await session.execute(
+        select(
+            StatementLine.booked_on,
+            StatementLine.state,
+            StatementLine.rule,
+            func.count(),
+            func.sum(StatementLine.amount_fen),
+        )
+        .where(StatementLine.estate_id == estate_id)
+        .group_by(StatementLine.booked_on, StatementLine.state, StatementLine.rule)
+        .order_by(StatementLine.booked_on)
+    )
+    closed = set(
+        (
+            await session.execute(
+                select(ReconciliationDay.day).where(ReconciliationDay.estate_id == estate_id)
+            )
+        ).scalars()
+    )
+    days: dict = {}
+    for day, state, rule, n, amount in rows.all():
+        d = days.setdefault(
+            day,
+            {
+                "day": day.isoformat(),
+                "lines": 0,
+                "amount_fen": 0,
+                "matched": {},
+                "unmatched": 0,
+                "closed": day in closed,
+            },
+        )
+        d["lines"] += n
+        d["amount_fen"] += int(amount)
+        if state == "matched":
+            d["matched"][rule] = d["matched"].get(rule, 0) + n
+        else:
+            d["unmatched"] += n
+    return list(days.values())
+
+
+def flat(day: dict) -> dict:
+    """A report day as one row of fixed columns (for CSV and XLSX)."""
+    return {
+        **{k: v for k, v in day.items() if k != "matched"},
+        "matched": sum(day["matched"].values()),
+        **{f"matched_{rule}": day["matched"].get(rule, 0) for rule in RULES},
+    }
