@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import any_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox
@@ -110,7 +110,7 @@ async def list_staff(
     if department:
         stmt = stmt.join(Department).where(Department.code == department)
     if role:
-        stmt = stmt.where(Staff.roles.any(role))
+        stmt = stmt.where(role == any_(Staff.roles))
     if active is not None:
         stmt = stmt.where(Staff.active.is_(active))
     stmt = paginate(stmt, params, key=Staff.name, tiebreak=Staff.id, descending=False)
