@@ -14,11 +14,11 @@ Beside it: `providers` (who sends), `sending` (the batch sender and provider cal
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from functools import lru_cache
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, timers
@@ -146,6 +146,51 @@ async def _log(session: AsyncSession, delivery: Delivery, state: str, detail: st
     session.add(DeliveryLog(delivery_id=delivery.id, state=state, detail=detail))
 
 
+INSERT_MESSAGE = text("""
+    INSERT INTO notify.message (id, estate_id, source_event_id, event_type, recipient_id, category, critical,
+                                language, title, body, context, created_at, chain_step)
+    VALUES (:id, :estate, :event, :type, :recipient, :category, :critical, :language, :title, :body,
+            CAST(:context AS jsonb), :at, 0)
+    ON CONFLICT (source_event_id, recipient_id) DO NOTHING
+    RETURNING id
+""")
+INSERT_DELIVERIES = text("""
+    INSERT INTO notify.delivery (id, message_id, source_event_id, recipient_id, channel, state, reason, address,
+                                 attempts, held_until, override, created_at, updated_at)
+    SELECT i, m, e, r, c, s, why, a, 0, h, o, :at, :at
+    FROM unnest(CAST(:i AS uuid[]), CAST(:m AS uuid[]), CAST(:e AS uuid[]), CAST(:r AS uuid[]),
+                CAST(:c AS text[]), CAST(:s AS text[]), CAST(:why AS text[]), CAST(:a AS text[]),
+                CAST(:h AS timestamptz[]), CAST(:o AS text[])) AS x(i, m, e, r, c, s, why, a, h, o)
+""")
+INSERT_LOGS = text("""
+    INSERT INTO notify.delivery_log (id, delivery_id, at, state, detail)
+    SELECT gen_random_uuid(), d, :at, s, t
+    FROM unnest(CAST(:d AS uuid[]), CAST(:s AS text[]), CAST(:t AS text[])) AS x(d, s, t)
+""")
+DELIVERY_COLUMNS = ("i", "m", "e", "r", "c", "s", "why", "a", "h", "o")
+
+
+class Writes:
+    """A fan-out's deliveries, their first log lines and send timers, written with three statements of
+    fixed text (prepared once per connection) instead of an ORM flush per message."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple] = []
+        self.timers: list[dict] = []
+
+    async def write(self, session: AsyncSession, now: dt.datetime) -> None:
+        if self.deliveries:
+            rows = self.deliveries
+            cols = {k: [r[n] for r in rows] for n, k in enumerate(DELIVERY_COLUMNS)}
+            await session.execute(INSERT_DELIVERIES, {"at": now, **cols})
+            await session.execute(
+                INSERT_LOGS,
+                {"at": now, "d": cols["i"], "s": cols["s"], "t": [r[-1] for r in rows]},
+            )
+        await timers.schedule_many(session, self.timers)
+        self.deliveries, self.timers = [], []
+
+
 async def fan_out(
     session: AsyncSession,
     *,
@@ -174,7 +219,7 @@ async def fan_out(
             CONFIG.put(("estate", estate_id), estate_ctx)
     prefs = await _preferences(session, [r.id for r in recipients], category)
     held = None if critical else await quiet_until(session, estate_id, now)
-    created, sends = 0, []
+    created, writes = 0, Writes()
     for recipient in recipients:
         ctx = {
             **context,
@@ -184,22 +229,21 @@ async def fan_out(
         subject, body = await template_for(session, event_type, "inapp", recipient.language)
         message_id = (
             await session.execute(
-                pg_insert(Message)
-                .values(
-                    id=uuid.uuid4(),
-                    estate_id=estate_id,
-                    source_event_id=source_event_id,
-                    event_type=event_type,
-                    recipient_id=recipient.id,
-                    category=category,
-                    critical=critical,
-                    language=recipient.language,
-                    title=render(subject or "", ctx),
-                    body=render(body, ctx),
-                    context=ctx,
-                )
-                .on_conflict_do_nothing()
-                .returning(Message.id)
+                INSERT_MESSAGE,
+                {
+                    "id": uuid.uuid4(),
+                    "estate": estate_id,
+                    "event": source_event_id,
+                    "type": event_type,
+                    "recipient": recipient.id,
+                    "category": category,
+                    "critical": critical,
+                    "language": recipient.language,
+                    "title": render(subject or "", ctx),
+                    "body": render(body, ctx),
+                    "context": json.dumps(ctx, ensure_ascii=False, default=str),
+                    "at": now,
+                },
             )
         ).scalar()
         if message_id is None:
@@ -212,26 +256,25 @@ async def fan_out(
             await _next_chain_step_at(session, message_id, now)
             await session.execute(update(Message).where(Message.id == message_id).values(chain_step=1))
         for channel, address in channels:
-            sends.append(
-                await _add_delivery(
-                    session,
-                    message_id=message_id,
-                    source_event_id=source_event_id,
-                    recipient=recipient,
-                    channel=channel,
-                    address=address,
-                    critical=critical,
-                    held=held,
-                    now=now,
-                    enabled=prefs.get((recipient.id, channel), prefs.get((recipient.id, "*"), True)),
-                )
+            await _add_delivery(
+                writes,
+                session,
+                message_id=message_id,
+                source_event_id=source_event_id,
+                recipient=recipient,
+                channel=channel,
+                address=address,
+                critical=critical,
+                held=held,
+                now=now,
+                enabled=prefs.get((recipient.id, channel), prefs.get((recipient.id, "*"), True)),
             )
-    await session.flush()
-    await timers.schedule_many(session, [t for t in sends if t is not None])
+    await writes.write(session, now)
     return created
 
 
 async def _add_delivery(
+    writes: Writes,
     session: AsyncSession,
     *,
     message_id,
@@ -243,9 +286,8 @@ async def _add_delivery(
     held: dt.datetime | None,
     now: dt.datetime,
     enabled: bool,
-) -> dict | None:
-    """Add a delivery and its first log line; returns its send timer (None: nothing to send) for the
-    caller to schedule with the rest."""
+) -> None:
+    """Plan a delivery, its first log line and (when there is something to send) its send timer."""
     state, reason, override, due = "pending", None, None, now
     if not enabled and not critical:
         state, reason = "suppressed", "opt_out"
@@ -261,34 +303,32 @@ async def _add_delivery(
         quiet = await quiet_until(session, recipient.estate_id, now)
         if quiet is not None:
             override = ", ".join(filter(None, [override, "quiet_hours"]))
-    delivery = Delivery(
-        id=uuid.uuid4(),
-        message_id=message_id,
-        source_event_id=source_event_id,
-        recipient_id=recipient.id,
-        channel=channel,
-        state=state,
-        reason=reason,
-        address=address,
-        attempts=0,
-        held_until=due if reason == "quiet_hours" else None,
-        override=override,
-    )
-    session.add(delivery)  # flushed with the others (the ids are ours): one INSERT per table, not per row
-    await _log(
-        session,
-        delivery,
-        state,
-        "; ".join(filter(None, [reason, override and f"critical overrides {override}"])) or None,
+    delivery_id = uuid.uuid4()
+    detail = "; ".join(filter(None, [reason, override and f"critical overrides {override}"])) or None
+    writes.deliveries.append(
+        (
+            delivery_id,
+            message_id,
+            source_event_id,
+            recipient.id,
+            channel,
+            state,
+            reason,
+            address,
+            due if reason == "quiet_hours" else None,
+            override,
+            detail,
+        )
     )
     if state == "pending":
-        return {
-            "kind": "delivery.send",
-            "key": f"delivery:{delivery.id}",
-            "due_at": due,
-            "payload": {"delivery_id": str(delivery.id)},
-        }
-    return None
+        writes.timers.append(
+            {
+                "kind": "delivery.send",
+                "key": f"delivery:{delivery_id}",
+                "due_at": due,
+                "payload": {"delivery_id": str(delivery_id)},
+            }
+        )
 
 
 async def _next_chain_step_at(session: AsyncSession, message_id: uuid.UUID, now: dt.datetime) -> None:
@@ -314,7 +354,9 @@ async def chain_step(session: AsyncSession, message_id: uuid.UUID) -> None:
     if message.chain_step < len(chain):
         channel = chain[message.chain_step]
         message.chain_step += 1
-        send = await _add_delivery(
+        writes = Writes()
+        await _add_delivery(
+            writes,
             session,
             message_id=message.id,
             source_event_id=message.source_event_id,
@@ -326,8 +368,7 @@ async def chain_step(session: AsyncSession, message_id: uuid.UUID) -> None:
             now=now,
             enabled=True,
         )
-        await session.flush()
-        await timers.schedule_many(session, [send] if send else [])
+        await writes.write(session, now)
         await _next_chain_step_at(session, message.id, now)
     elif message.chain_step == len(chain):
         message.chain_step += 1  # reported once

@@ -6,9 +6,14 @@ from __future__ import annotations
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common.cache import TTLCache
 from propdesk.common.contracts import intake as ev
 from propdesk.repairs.models import Building, Place, Technician, Unit
 from propdesk.repairs.service.dispatch import forget_roster
+
+# Locations as reports read them (building, label, unit kind), cached per process; any registry change
+# through this subscriber forgets them, other replicas' within the TTL.
+LOCATIONS = TTLCache(ttl=5.0)
 
 
 async def _upsert(session: AsyncSession, model, values: dict, keep: tuple[str, ...] = ()) -> None:
@@ -21,6 +26,7 @@ async def _upsert(session: AsyncSession, model, values: dict, keep: tuple[str, .
 
 
 async def on_building(session: AsyncSession, e: ev.BuildingRegistered) -> None:
+    LOCATIONS.forget()
     await _upsert(
         session,
         Building,
@@ -29,6 +35,7 @@ async def on_building(session: AsyncSession, e: ev.BuildingRegistered) -> None:
 
 
 async def on_unit(session: AsyncSession, e: ev.UnitSnapshot) -> None:
+    LOCATIONS.forget()
     await _upsert(
         session,
         Unit,
@@ -44,6 +51,7 @@ async def on_unit(session: AsyncSession, e: ev.UnitSnapshot) -> None:
 
 
 async def on_place(session: AsyncSession, e: ev.PlaceRegistered) -> None:
+    LOCATIONS.forget()
     await _upsert(
         session,
         Place,

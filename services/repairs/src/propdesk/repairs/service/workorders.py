@@ -37,6 +37,7 @@ from propdesk.repairs.models import (
 )
 from propdesk.repairs.schemas import WorkOrderAction
 from propdesk.repairs.service import clocks, dispatch, estates, taxonomy
+from propdesk.repairs.service.registry import LOCATIONS
 
 CLOSED = frozenset({"closed", "cancelled"})
 DONE = frozenset({"completed", "confirmed", "closed", "cancelled"})
@@ -140,6 +141,15 @@ async def locate(
     session: AsyncSession, estate_id: uuid.UUID, unit_id, place_id
 ) -> tuple[uuid.UUID | None, str, str | None]:
     """(building, a readable location, the unit's kind) from the registry projection."""
+    key = (estate_id, unit_id, place_id)
+    if (hit := LOCATIONS.get(key, None)) is not None:
+        return hit
+    return LOCATIONS.put(key, await _locate(session, estate_id, unit_id, place_id))
+
+
+async def _locate(
+    session: AsyncSession, estate_id: uuid.UUID, unit_id, place_id
+) -> tuple[uuid.UUID | None, str, str | None]:
     if unit_id is not None:
         unit = await session.get(Unit, unit_id)
         if unit is None or unit.estate_id != estate_id:
