@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    insert,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -232,3 +233,36 @@ async def copy_rows(session: AsyncSession, table: Table, rows: list[dict]) -> No
         columns=columns,
         records=[tuple(r[c] for c in columns) for r in rows],
     )
+
+
+_CORE_INSERTS: dict[Table, object] = {}
+
+
+async def insert_new(session: AsyncSession, objects: list) -> None:
+    """Write new ORM objects with one Core INSERT per table (in foreign-key order) instead of the unit of
+    work's flush: for hot paths that build a handful of rows in memory. The objects leave the session and
+    stay readable; every column gets its value (the object's, else the column's Python default, else None),
+    and the object is given the same values, so what a response shows is what was written."""
+    by_table: dict[Table, list[dict]] = {}
+    for obj in objects:
+        if obj in session:
+            session.expunge(obj)
+        table = type(obj).__table__
+        row = {}
+        for column in table.columns:
+            if column.key in obj.__dict__:
+                value = obj.__dict__[column.key]
+            else:
+                default = column.default
+                value = None
+                if default is not None:
+                    value = default.arg(None) if default.is_callable else default.arg
+                setattr(obj, column.key, value)
+            row[column.key] = value
+        by_table.setdefault(table, []).append(row)
+    order = {t: n for n, t in enumerate(next(iter(by_table)).metadata.sorted_tables)} if by_table else {}
+    for table in sorted(by_table, key=order.__getitem__):
+        stmt = _CORE_INSERTS.get(table)
+        if stmt is None:
+            stmt = _CORE_INSERTS[table] = insert(table)
+        await session.execute(stmt, by_table[table])

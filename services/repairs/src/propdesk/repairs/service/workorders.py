@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.common import outbox, timers
 from propdesk.common.auth import Principal, Role
 from propdesk.common.contracts import repairs as ev
+from propdesk.common.db import insert_new
 from propdesk.common.errors import Forbidden, IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.ids import human_ref, uuid7
@@ -329,7 +330,8 @@ async def report(
             events.append(
                 (await _dispatch(session, wo, running, now, actor="system", reporters=reporters))[1]
             )
-    await session.flush()  # the order, its reporter and timeline: written once, already dispatched
+    # the order, its reporter and timeline: written once, already dispatched, one INSERT per table
+    await insert_new(session, [wo, *(o for o in session.info["new_rows"] if o.work_order_id == wo.id)])
     await clocks.arm(session, wo, running, fresh=True)
     await outbox.record_many(session, [(e, wo.id) for e in events], estate_id=estate_id)
     return wo, False
