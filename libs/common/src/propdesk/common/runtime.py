@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -128,6 +129,12 @@ class Runtime:
             self._tasks = [
                 asyncio.create_task(w.run(self._stop), name=f"{d.name}-{type(w).__name__}") for w in workers
             ]
+        # Everything made while starting (modules, the app, caches' shapes) lives as long as the process: keep it
+        # out of the collector's generations, and collect the young generation less often, so that a full
+        # collection does not stall requests under load.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(10_000, 50, 100)
         log.info("service.started", service=d.name, port=s.port, consumers=len(self.consumers))
 
     async def stop(self) -> None:
