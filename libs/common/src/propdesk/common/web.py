@@ -264,16 +264,27 @@ async def idempotent(
     stored response; the same key with another body is rejected; no key runs it normally. `create` may
     return (result, status) when the outcome decides the status (e.g. 200 for a report linked to an open one)."""
 
-    async def run() -> tuple[object, int]:
+    async def made() -> tuple[object, int]:
         result = await create()
-        if isinstance(result, tuple):
-            return jsonable_encoder(result[0]), result[1]
-        return jsonable_encoder(result), status_code
+        return result if isinstance(result, tuple) else (result, status_code)
+
+    def encoded(result: object) -> object:  # a model as FastAPI's response_model would give it
+        if isinstance(result, BaseModel):
+            return result.model_dump(mode="json", by_alias=True)
+        return jsonable_encoder(result)
+
+    async def run() -> tuple[object, int]:
+        result, status = await made()
+        return encoded(result), status
 
     key = request.headers.get("idempotency-key")
     if key is None:
-        result, status = await run()
-        return JSONResponse(result, status_code=status)
+        result, status = await made()
+        if isinstance(result, BaseModel):  # serialised by pydantic in one pass (the hot path of reports)
+            return Response(
+                result.model_dump_json(by_alias=True), status_code=status, media_type="application/json"
+            )
+        return JSONResponse(jsonable_encoder(result), status_code=status)
     if not 1 <= len(key) <= 200:
         raise IdempotencyMismatch(Text("幂等键长度须为 1–200", "Idempotency-Key must be 1-200 characters"))
     body = await request.body()
