@@ -15,7 +15,10 @@ log = get_logger("propdesk.notifier")
 
 
 class Notifier:
-    def __init__(self, database_url: str, channels: list[str]) -> None:
+    def __init__(self, database_url: str, channels: list[str], *, coalesce_seconds: float = 0.0) -> None:
+        """`coalesce_seconds`: after a wake-up, wait this long before returning, so that the commits of
+        several requests are relayed (or their timers looked at) in one pass instead of one pass each."""
+        self._coalesce = coalesce_seconds
         self._dsn = libpq_url(database_url)
         self._events = {channel: asyncio.Event() for channel in channels}
         self._conn: asyncpg.Connection | None = None
@@ -42,6 +45,8 @@ class Notifier:
             await self.start()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
+            if self._coalesce:
+                await asyncio.sleep(self._coalesce)
         event.clear()
 
     async def close(self) -> None:

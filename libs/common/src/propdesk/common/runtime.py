@@ -85,7 +85,9 @@ class Runtime:
         for sub in d.subscriptions:
             await bus.ensure_stream(js, sub.producer, namespace=s.namespace, replicas=s.stream_replicas)
         self.notifier = Notifier(
-            s.require_database_url(), [self.tables.outbox_channel, self.tables.timer_channel]
+            s.require_database_url(),
+            [self.tables.outbox_channel, self.tables.timer_channel],
+            coalesce_seconds=s.wakeup_coalesce_seconds,
         )
         await self.notifier.start()
         self.relay = Relay(

@@ -60,6 +60,9 @@ class ServiceSettings(CommonSettings):
     port: int = 8000
     relay_batch: int = 500
     relay_poll_seconds: float = 1.0
+    # after a NOTIFY, wait this long before the relay or timer pass: under load one pass then carries the
+    # commits of several requests (each pass costs a transaction of its own)
+    wakeup_coalesce_seconds: float = 0.02
     consumer_batch: int = 100
     consumer_max_deliver: int = 5
     consumer_backoff_seconds: float = 0.5
