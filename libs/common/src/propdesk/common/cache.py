@@ -34,6 +34,3 @@ class TTLCache:
         """Forget every entry (or those whose key `match`es)."""
         for key in [k for k in self._entries if match is None or match(k)]:
             self._entries.pop(key, None)
-
-    def has(self, key: Hashable) -> bool:
-        return self.get(key) is not _MISSING

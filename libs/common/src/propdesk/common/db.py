@@ -236,6 +236,15 @@ async def copy_rows(session: AsyncSession, table: Table, rows: list[dict]) -> No
 
 
 _CORE_INSERTS: dict[Table, object] = {}
+_RANKS: dict[MetaData, dict[Table, int]] = {}
+
+
+def _table_rank(table: Table) -> int:
+    """The table's place in its metadata's foreign-key order (sorted once per metadata, not per call)."""
+    ranks = _RANKS.get(table.metadata)
+    if ranks is None:
+        ranks = _RANKS[table.metadata] = {t: n for n, t in enumerate(table.metadata.sorted_tables)}
+    return ranks[table]
 
 
 async def insert_new(session: AsyncSession, objects: list) -> None:
@@ -260,8 +269,7 @@ async def insert_new(session: AsyncSession, objects: list) -> None:
                 setattr(obj, column.key, value)
             row[column.key] = value
         by_table.setdefault(table, []).append(row)
-    order = {t: n for n, t in enumerate(next(iter(by_table)).metadata.sorted_tables)} if by_table else {}
-    for table in sorted(by_table, key=order.__getitem__):
+    for table in sorted(by_table, key=_table_rank):
         stmt = _CORE_INSERTS.get(table)
         if stmt is None:
             stmt = _CORE_INSERTS[table] = insert(table)

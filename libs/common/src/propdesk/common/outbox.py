@@ -19,11 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from propdesk.common import faults
 from propdesk.common.db import PlatformTables, platform_of, unit_of_work
-from propdesk.common.events import Actor, Envelope, EventPayload, build_envelope, current_context
+from propdesk.common.events import Actor, Envelope, EventPayload, build_envelope
 from propdesk.common.ids import uuid7
 from propdesk.common.logging import get_logger
 from propdesk.common.notifier import Notifier
-from propdesk.common.timeutil import utcnow
 
 log = get_logger("propdesk.outbox")
 
@@ -73,19 +72,9 @@ async def record_many(
     each envelope is written straight as JSON (the same document `Envelope` gives) instead of as a model."""
     if not items:
         return 0
-    ctx, now = current_context(), utcnow()
-    common = Envelope(
-        id=uuid7(),
-        type="-",
-        version=1,
-        occurred_at=now,
-        producer="-",
-        aggregate_id="-",
-        estate_id=estate_id,
-        correlation_id=ctx.correlation_id,
-        causation_id=ctx.causation_id,
-        actor=actor or ctx.actor,
-        payload={},
+    # what all of them share (moment, context, actor, estate), as Envelope serialises it
+    common = build_envelope(
+        items[0][0], aggregate_id=items[0][1], estate_id=estate_id, actor=actor
     ).model_dump(mode="json")
     ids, types, aggregates, partitions, envelopes = [], [], [], [], []
     for payload, aggregate_id in items:

@@ -65,6 +65,41 @@ class BillingNotFound(NotFound):
     title = Text("记录不存在", "Not found")
 
 
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"  # YYYY-MM
+
+
+async def _managed(session, model, record_id: uuid.UUID, principal: Principal, *, lock: bool = False):
+    """A record staff act on: 404 when there is none, 403 outside the principal's estates."""
+    row = await session.get(model, record_id, with_for_update=lock)
+    if row is None:
+        raise BillingNotFound(_missing(model, record_id))
+    principal.require_estate(row.estate_id)
+    return row
+
+
+async def _visible(session, model, record_id: uuid.UUID, principal: Principal):
+    """A record a resident may read too: 404 unless its estate is the principal's, then their own unit only."""
+    row = await session.get(model, record_id)
+    if row is None or not principal.can_see_estate(row.estate_id):
+        raise BillingNotFound(_missing(model, record_id))
+    principal.require_unit(row.id if model is Unit else row.unit_id)
+    return row
+
+
+def _missing(model, record_id) -> str:
+    return (
+        f"unit {record_id} not known to billing"
+        if model is Unit
+        else f"{model.__tablename__} {record_id} not found"
+    )
+
+
+def _payment_read(payment: Payment, allocations) -> PaymentRead:
+    read = PaymentRead.model_validate(payment)
+    read.allocations = [AllocationRead.model_validate(a) for a in allocations]
+    return read
+
+
 @router.get(
     "/v1/estates/{estate_id}/fee-items", response_model=list[FeeItemRead], summary="Fee items and their rates"
 )
@@ -153,11 +188,7 @@ async def list_invoices(
     summary="An invoice with its lines and the payments allocated to it",
 )
 async def get_invoice(invoice_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)):
-    invoice = await session.get(Invoice, invoice_id)
-    if invoice is None or not principal.can_see_estate(invoice.estate_id):
-        raise BillingNotFound(f"invoice {invoice_id} not found")
-    principal.require_unit(invoice.unit_id)
-    return await _invoice_read(session, invoice)
+    return await _invoice_read(session, await _visible(session, Invoice, invoice_id, principal))
 
 
 @router.post(
@@ -174,10 +205,7 @@ async def pay(
     session: Session,
     principal: Principal = Depends(CASHIERS),
 ):
-    unit = await session.get(Unit, unit_id)
-    if unit is None:
-        raise BillingNotFound(f"unit {unit_id} not known to billing")
-    principal.require_estate(unit.estate_id)
+    await _managed(session, Unit, unit_id, principal)
 
     async def create():
         payment, allocations = await payments.pay(
@@ -189,9 +217,7 @@ async def pay(
             reference=data.reference,
             actor=principal.name or principal.sub,
         )
-        read = PaymentRead.model_validate(payment)
-        read.allocations = [AllocationRead.model_validate(a) for a in allocations]
-        return read
+        return _payment_read(payment, allocations)
 
     return await idempotent(request, session, principal, create)
 
@@ -200,10 +226,7 @@ async def pay(
     "/v1/units/{unit_id}/account", summary="A unit's account: what it owes, its open invoices, its payments"
 )
 async def account(unit_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)) -> dict:
-    unit = await session.get(Unit, unit_id)
-    if unit is None or not principal.can_see_estate(unit.estate_id):
-        raise BillingNotFound(f"unit {unit_id} not known to billing")
-    principal.require_unit(unit_id)
+    unit = await _visible(session, Unit, unit_id, principal)
     open_invoices = (
         await session.execute(
             select(Invoice)
@@ -246,10 +269,7 @@ async def list_deposits(estate_id: uuid.UUID, session: Session, principal: Princ
 async def pay_deposit(
     deposit_id: uuid.UUID, data: DepositPay, session: Session, principal: Principal = Depends(CASHIERS)
 ):
-    deposit = await session.get(Deposit, deposit_id, with_for_update=True)
-    if deposit is None:
-        raise BillingNotFound(f"deposit {deposit_id} not found")
-    principal.require_estate(deposit.estate_id)
+    deposit = await _managed(session, Deposit, deposit_id, principal, lock=True)
     return DepositRead.model_validate(await deposits.pay(session, deposit, channel=data.channel))
 
 
@@ -262,7 +282,7 @@ async def trial_balance(
     estate_id: uuid.UUID,
     session: Session,
     principal: Principal = Depends(FINANCE),
-    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, estate time"),
+    period: str | None = Query(None, pattern=PERIOD, description="YYYY-MM, estate time"),
 ) -> dict:
     principal.require_estate(estate_id)
     return await ledger.trial_balance(session, estate_id, period)
@@ -276,10 +296,7 @@ async def trial_balance(
 async def void_invoice(
     invoice_id: uuid.UUID, data: VoidCreate, session: Session, principal: Principal = Depends(FINANCE)
 ):
-    invoice = await session.get(Invoice, invoice_id, with_for_update=True)
-    if invoice is None:
-        raise BillingNotFound(f"invoice {invoice_id} not found")
-    principal.require_estate(invoice.estate_id)
+    invoice = await _managed(session, Invoice, invoice_id, principal, lock=True)
     return await _invoice_read(
         session,
         await invoices.void(session, invoice, reason=data.reason, actor=principal.name or principal.sub),
@@ -345,10 +362,7 @@ async def run_day(
 async def pause_dunning(
     invoice_id: uuid.UUID, data: DunningPause, session: Session, principal: Principal = Depends(FINANCE)
 ):
-    invoice = await session.get(Invoice, invoice_id, with_for_update=True)
-    if invoice is None:
-        raise BillingNotFound(f"invoice {invoice_id} not found")
-    principal.require_estate(invoice.estate_id)
+    invoice = await _managed(session, Invoice, invoice_id, principal, lock=True)
     invoice.dunning_paused = data.paused
     await session.flush()
     return await _invoice_read(session, invoice)
@@ -375,7 +389,7 @@ async def report(
     name: Literal["collection", "revenue", "arrears", "trial-balance", "reconciliation"],
     session: Session,
     principal: Principal = Depends(FINANCE),
-    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+    period: str | None = Query(None, pattern=PERIOD),
 ) -> list[dict]:
     principal.require_estate(estate_id)
     return await _report(session, estate_id, name, period)
@@ -399,7 +413,7 @@ async def report_export(
     name: Literal["collection", "revenue", "arrears", "trial-balance", "reconciliation"],
     session: Session,
     principal: Principal = Depends(FINANCE),
-    period: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$"),
+    period: str | None = Query(None, pattern=PERIOD),
     format: Literal["csv", "xlsx"] = "xlsx",
 ):
     principal.require_estate(estate_id)
@@ -416,10 +430,7 @@ async def report_export(
 async def refund(
     unit_id: uuid.UUID, data: RefundCreate, session: Session, principal: Principal = Depends(FINANCE)
 ) -> dict:
-    unit = await session.get(Unit, unit_id, with_for_update=True)
-    if unit is None:
-        raise BillingNotFound(f"unit {unit_id} not known to billing")
-    principal.require_estate(unit.estate_id)
+    unit = await _managed(session, Unit, unit_id, principal, lock=True)
     entry = await payments.refund(
         session, unit, amount_fen=data.amount_fen, channel=data.channel, reason=data.reason
     )
@@ -440,10 +451,7 @@ async def refund(
 async def add_reading(
     unit_id: uuid.UUID, data: ReadingCreate, session: Session, principal: Principal = Depends(CASHIERS)
 ):
-    unit = await session.get(Unit, unit_id)
-    if unit is None:
-        raise BillingNotFound(f"unit {unit_id} not known to billing")
-    principal.require_estate(unit.estate_id)
+    await _managed(session, Unit, unit_id, principal)
     await registry.record_readings(session, unit_id, [data], data.read_on, "reading")
     return ReadingRead(meter=data.meter, reading=data.reading, read_on=data.read_on, source="reading")
 
@@ -454,10 +462,7 @@ async def add_reading(
     summary="A unit's meter readings, newest first",
 )
 async def readings(unit_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)):
-    unit = await session.get(Unit, unit_id)
-    if unit is None or not principal.can_see_estate(unit.estate_id):
-        raise BillingNotFound(f"unit {unit_id} not known to billing")
-    principal.require_unit(unit_id)
+    await _visible(session, Unit, unit_id, principal)
     rows = await session.execute(
         select(MeterReading)
         .where(MeterReading.unit_id == unit_id)
@@ -477,16 +482,10 @@ async def gateway_payment(request: Request, data: GatewayPayment, session: Sessi
     reference = f"{data.gateway}:{data.transaction_id}"
     seen = (await session.execute(select(Payment).where(Payment.reference == reference))).scalar_one_or_none()
     if seen is not None:  # the gateway notifies again: the same payment, once
-        read = PaymentRead.model_validate(seen)
-        read.allocations = [
-            AllocationRead.model_validate(a)
-            for a in (
-                await session.execute(select(Allocation).where(Allocation.payment_id == seen.id))
-            ).scalars()
-        ]
-        return read
+        allocations = await session.execute(select(Allocation).where(Allocation.payment_id == seen.id))
+        return _payment_read(seen, allocations.scalars())
     if await session.get(Unit, data.unit_id) is None:
-        raise BillingNotFound(f"unit {data.unit_id} not known to billing")
+        raise BillingNotFound(_missing(Unit, data.unit_id))
     payment, allocations = await payments.pay(
         session,
         data.unit_id,
@@ -496,9 +495,7 @@ async def gateway_payment(request: Request, data: GatewayPayment, session: Sessi
         reference=reference,
         actor=f"gateway:{data.gateway}",
     )
-    read = PaymentRead.model_validate(payment)
-    read.allocations = [AllocationRead.model_validate(a) for a in allocations]
-    return read
+    return _payment_read(payment, allocations)
 
 
 @router.post(
@@ -509,9 +506,6 @@ async def gateway_payment(request: Request, data: GatewayPayment, session: Sessi
 async def reverse_payment(
     payment_id: uuid.UUID, data: VoidCreate, session: Session, principal: Principal = Depends(FINANCE)
 ):
-    payment = await session.get(Payment, payment_id, with_for_update=True)
-    if payment is None:
-        raise BillingNotFound(f"payment {payment_id} not found")
-    principal.require_estate(payment.estate_id)
+    payment = await _managed(session, Payment, payment_id, principal, lock=True)
     await payments.reverse(session, payment, reason=data.reason, actor=principal.name or principal.sub)
     return PaymentRead.model_validate(payment)

@@ -142,10 +142,9 @@ async def locate(
     session: AsyncSession, estate_id: uuid.UUID, unit_id, place_id
 ) -> tuple[uuid.UUID | None, str, str | None]:
     """(building, a readable location, the unit's kind) from the registry projection."""
-    key = (estate_id, unit_id, place_id)
-    if (hit := LOCATIONS.get(key, None)) is not None:
-        return hit
-    return LOCATIONS.put(key, await _locate(session, estate_id, unit_id, place_id))
+    return await LOCATIONS.get_or_load(
+        (estate_id, unit_id, place_id), lambda: _locate(session, estate_id, unit_id, place_id)
+    )
 
 
 async def _locate(
