@@ -61,6 +61,26 @@ async def test_production_verifies_asymmetric_tokens_and_refuses_hs256(kind):
         await verifier.verify(jwt.encode(claims(iss="someone-else"), key, algorithm=kind))
 
 
+async def test_a_remembered_token_still_expires():
+    """Verified tokens are remembered until their exp, not beyond: an expired one is refused even after it
+    was accepted, and a tampered copy of a remembered token is checked on its own."""
+    import asyncio
+
+    secret = "a-shared-secret-of-32-bytes-or-more!"
+    verifier = TokenVerifier(CommonSettings(dev=False, jwt_secret=secret))
+    token = jwt.encode(
+        claims(exp=dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)), secret, algorithm="HS256"
+    )
+    first = await verifier.verify(token)
+    assert await verifier.verify(token) is first  # remembered
+    head, body, signature = token.split(".")
+    with pytest.raises(Unauthorized):
+        await verifier.verify(f"{head}.{body}.{'B' if signature[0] == 'A' else 'A'}{signature[1:]}")
+    await asyncio.sleep(1.1)
+    with pytest.raises(Unauthorized):
+        await verifier.verify(token)
+
+
 def test_resident_scope():
     resident = Principal(
         sub="r", roles=frozenset({Role.resident}), estates=frozenset({ESTATE}), units=frozenset({UNIT})

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from enum import StrEnum
 
 import jwt
 from fastapi import Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, false, true
 
 from propdesk.common.errors import Forbidden, Unauthorized
@@ -35,6 +36,8 @@ STAFF_ROLES = frozenset(Role) - {Role.resident}
 
 
 class Principal(BaseModel):
+    model_config = ConfigDict(frozen=True)  # verified once, then shared by the requests carrying the token
+
     sub: str
     name: str | None = None
     roles: frozenset[Role]
@@ -112,11 +115,30 @@ def issue_token(
 
 
 class TokenVerifier:
+    """Verifies bearer tokens. A token that verified is remembered until it expires: the same string carries
+    the same signed claims, so later requests skip the signature check and claim parsing (a client sends one
+    token for its session). At most `CACHE_SIZE` tokens are remembered; the oldest go first."""
+
+    CACHE_SIZE = 10_000
+
     def __init__(self, settings: CommonSettings) -> None:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._verified: dict[str, tuple[float, Principal]] = {}
 
     async def verify(self, token: str) -> Principal:
+        hit = self._verified.get(token)
+        if hit is not None:
+            if hit[0] > time.time():
+                return hit[1]
+            del self._verified[token]
+        principal, expires = await self._verify(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (expires, principal)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             if self._jwks is not None:
                 key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
@@ -132,7 +154,7 @@ class TokenVerifier:
                 issuer=self.settings.jwt_issuer,
                 options={"require": ["sub", "exp"]},
             )
-            return Principal(
+            principal = Principal(
                 sub=claims["sub"],
                 name=claims.get("name"),
                 roles=frozenset(Role(r) for r in claims.get("roles", [])),
@@ -140,6 +162,7 @@ class TokenVerifier:
                 units=frozenset(uuid.UUID(u) for u in claims.get("units", [])),
                 all_estates=bool(claims.get("all_estates", False)),
             )
+            return principal, float(claims["exp"])
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
             raise Unauthorized(Text("令牌无效或已过期", f"Invalid or expired token: {exc}")) from exc
 
