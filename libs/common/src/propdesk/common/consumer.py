@@ -22,8 +22,7 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from propdesk.common import faults
@@ -195,10 +194,18 @@ class EventConsumer:
 
     async def _claim(self, session: AsyncSession, items: list[tuple[str, Envelope]]) -> set[uuid.UUID]:
         """Insert the inbox rows; return the event ids not seen before (one statement for the batch)."""
-        rows = [{"consumer": self.service, "event_id": env.id, "subject": subject} for subject, env in items]
         inbox = self.tables.inbox
         result = await session.execute(
-            pg_insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
+            text(  # one text whatever the batch size: prepared once per connection, not compiled per batch
+                f"INSERT INTO {inbox.schema}.{inbox.name} (consumer, event_id, subject) "
+                "SELECT :consumer, e, s FROM unnest(CAST(:ids AS uuid[]), CAST(:subjects AS text[])) AS x(e, s) "
+                "ON CONFLICT DO NOTHING RETURNING event_id"
+            ),
+            {
+                "consumer": self.service,
+                "ids": [env.id for _, env in items],
+                "subjects": [subject for subject, _ in items],
+            },
         )
         return set(result.scalars().all())
 
