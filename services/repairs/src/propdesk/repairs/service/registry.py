@@ -12,8 +12,9 @@ from propdesk.repairs.models import Building, Place, Technician, Unit
 from propdesk.repairs.service.dispatch import forget_roster
 
 # Locations as reports read them (building, label, unit kind), cached per process; any registry change
-# through this subscriber forgets them, other replicas' within the TTL.
-LOCATIONS = TTLCache(ttl=5.0)
+# through this subscriber forgets them, other replicas' within the TTL. A unit's number or building hardly
+# ever changes, and a short TTL made every second report of a 400-unit estate at 100/s read its unit again.
+LOCATIONS = TTLCache(ttl=60.0)
 
 
 async def _upsert(session: AsyncSession, model, values: dict, keep: tuple[str, ...] = ()) -> None:
