@@ -182,3 +182,51 @@ async def test_schedule_many_beyond_the_parameter_limit(probe):
         await timers.schedule_many(s, items)
     async with probe.sessionmaker() as s:
         assert (await s.execute(text("SELECT count(*) FROM probe.timer"))).scalar() == 12_000
+
+
+async def test_wake_ups_announce_when_timers_are_due(probe):
+    """The timer trigger (platform v2) NOTIFYs the earliest due time of the statement's timers. The worker
+    looks again only for a sooner one: a timer due in an hour does not cost a query, one due now fires
+    without waiting for the poll (here an hour, so only the wake-up can have fired it)."""
+    from propdesk.common.notifier import Notifier
+
+    notifier = Notifier(probe.database_url, [probe.tables.timer_channel])
+    await notifier.start()
+    w = worker(probe, notifier=notifier)
+    w.poll_seconds = 3600.0
+    looks = 0
+    next_due = w._next_due
+
+    async def counted():
+        nonlocal looks
+        looks += 1
+        return await next_due()
+
+    w._next_due = counted
+    taken = []
+    take_due = notifier.take_due
+
+    def counted_take(channel):
+        due = take_due(channel)
+        if due is not None:
+            taken.append(due)
+        return due
+
+    notifier.take_due = counted_take
+    try:
+        async with running(w):
+            await wait_until(lambda: asyncio.sleep(0, looks >= 1), message="the worker's first look")
+            later = utcnow() + dt.timedelta(hours=1)
+            await schedule(probe, "later", seconds=3600)
+            # the announcement arrives and is compared with what the worker knows (nothing yet: it waits
+            # for the hour-long poll), so it only moves the deadline: no second look
+            await wait_until(lambda: asyncio.sleep(0, taken), message="the worker to take the wake-up")
+            assert abs(taken[0] - later.timestamp()) < 60  # it announced the hour-later due time
+            assert looks == 1
+            await schedule(probe, "soon", seconds=0.2)
+            await wait_until(lambda: _count(probe, 1), message="the sooner timer to fire on its wake-up")
+            assert [k for k, _ in await fired_rows(probe)] == ["soon"]
+            assert looks >= 2
+            assert later > utcnow()  # the hour-long timer is still waiting
+    finally:
+        await notifier.close()

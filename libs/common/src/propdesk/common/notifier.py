@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 
 import asyncpg
 
@@ -21,6 +22,9 @@ class Notifier:
         self._coalesce = coalesce_seconds
         self._dsn = libpq_url(database_url)
         self._events = {channel: asyncio.Event() for channel in channels}
+        self._due: dict[
+            str, float
+        ] = {}  # per channel: the earliest due time the wake-ups since the last take
         self._conn: asyncpg.Connection | None = None
 
     async def start(self) -> None:
@@ -32,10 +36,20 @@ class Notifier:
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("notifier.listen_failed", error=str(exc))
 
-    def _on_notify(self, _conn: object, _pid: int, channel: str, _payload: str) -> None:
+    def _on_notify(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
         event = self._events.get(channel)
         if event is not None:
+            try:
+                due = float(payload) if payload else -math.inf  # no time given: look now
+            except ValueError:
+                due = -math.inf
+            self._due[channel] = min(self._due.get(channel, math.inf), due)
             event.set()
+
+    def take_due(self, channel: str) -> float | None:
+        """The earliest due time (epoch seconds) that wake-ups on `channel` announced since the last call,
+        -inf for a wake-up that gave none; None when there was no wake-up."""
+        return self._due.pop(channel, None)
 
     async def wait(self, channel: str, timeout: float) -> None:
         """Return when notified on `channel` or after `timeout` seconds, whichever first."""

@@ -203,9 +203,9 @@ class TimerWorker:
         self.lateness: list[float] = []  # seconds between due_at and firing, recent window (for metrics)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """One cheap query per wake-up (the earliest due time); a pass that locks and fires only when
-        something is due. New timers NOTIFY, so this wakes once per report that arms a clock: most wake-ups
-        find nothing due yet and cost one statement."""
+        """One cheap query (the earliest due time) per look; a pass that locks and fires only when something
+        is due. New timers NOTIFY with their earliest due time, and the worker looks again only when that is
+        sooner than what it waits for, or at the latest every `poll_seconds`."""
         while not stop.is_set():
             try:
                 next_due = await self._next_due()
@@ -225,15 +225,22 @@ class TimerWorker:
             return (await session.execute(select(func.min(self.tables.timer.c.due_at)))).scalar()
 
     async def _idle(self, next_due: dt.datetime | None) -> None:
-        timeout = self.poll_seconds
+        """Until `next_due`, a wake-up announcing something sooner, or `poll_seconds`, whichever first."""
+        now = utcnow().timestamp()
+        deadline = now + self.poll_seconds
         if next_due is not None:
-            timeout = max(0.0, min(timeout, (next_due - utcnow()).total_seconds()))
-        if timeout <= 0:
-            return
-        if self.notifier is not None:
+            deadline = min(deadline, next_due.timestamp())
+        while (timeout := deadline - utcnow().timestamp()) > 0:
+            if self.notifier is None:
+                await asyncio.sleep(timeout)
+                return
             await self.notifier.wait(self.tables.timer_channel, timeout)
-        else:
-            await asyncio.sleep(timeout)
+            announced = self.notifier.take_due(self.tables.timer_channel)
+            if announced is None:  # the timeout
+                return
+            if announced <= utcnow().timestamp():
+                return  # due already (or a wake-up without a time): look now
+            deadline = min(deadline, announced)  # known without a query: sleep until then
 
     async def fire_due(self) -> int:
         """Fire every due timer (in batches). Returns how many fired."""
