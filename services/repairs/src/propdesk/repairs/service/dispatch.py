@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common.cache import TTLCache
 from propdesk.common.timeutil import to_local
 from propdesk.repairs.models import Shift, Technician, WorkOrder
 from propdesk.repairs.service.taxonomy import REQUIRED_CERTIFICATE
@@ -63,6 +64,30 @@ LOADS = text(  # the states as literals, so that even a generic plan uses the pa
 async def loads(session: AsyncSession, estate_id: uuid.UUID) -> dict[uuid.UUID, int]:
     """Each technician's busy orders (ix_work_order_busy_load, index only)."""
     return dict((await session.execute(LOADS, {"estate": estate_id})).all())
+
+
+# The loads dispatch ranks by: counted at most once a second per estate and process, with this process's own
+# assignments added as it makes them and any other change to an order through it forgetting the count.
+# Counting on every report read every busy order's index entry: with thousands open that was the largest
+# part of a report's database time. Another replica's changes show within the second; least load is a
+# ranking, not an invariant.
+_loads = TTLCache(ttl=1.0)
+
+
+async def ranking_loads(session: AsyncSession, estate_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    return await _loads.get_or_load(estate_id, lambda: loads(session, estate_id))
+
+
+def count_assignment(estate_id: uuid.UUID, technician_id: uuid.UUID, previous: uuid.UUID | None) -> None:
+    known = _loads.get(estate_id, None)
+    if known is not None:
+        known[technician_id] = known.get(technician_id, 0) + 1
+        if previous is not None and known.get(previous, 0) > 0:
+            known[previous] -= 1
+
+
+def forget_loads(estate_id: uuid.UUID) -> None:
+    _loads.forget(lambda key: key == estate_id)
 
 
 async def shifts_of(session: AsyncSession, technician_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Shift]]:
@@ -134,7 +159,7 @@ async def candidates(
     working = [t for t in skilled if on_shift(team.shifts.get(t.id, []), now, tz)]
     if not working:
         return [], f"no technician with the skill {wo.category} is on shift now"
-    load = await loads(session, wo.estate_id)
+    load = await ranking_loads(session, wo.estate_id)
     ranked = [
         Candidate(t, load.get(t.id, 0), 0 if wo.building_id and t.home_building_id == wo.building_id else 1)
         for t in working

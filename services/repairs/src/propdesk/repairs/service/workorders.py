@@ -421,6 +421,7 @@ def _assignment(
     before, previous = wo.state, wo.technician_id
     clocks.meet(running, MEETS["assign"], now)
     wo.state, wo.technician_id, wo.assigned_at = "assigned", tech.id, now
+    dispatch.count_assignment(wo.estate_id, tech.id, previous if before in dispatch.BUSY else None)
     clocks.store(wo, running)
     kind = "reassign" if previous is not None and previous != tech.id else "assign"
     entry(
@@ -522,6 +523,7 @@ def _authorize(principal: Principal, wo: WorkOrder, name: str) -> None:
 async def act(session: AsyncSession, wo: WorkOrder, action, *, principal: Principal | None) -> WorkOrder:
     """Apply one action; a state that does not allow it is 409 and changes nothing."""
     name = action.action
+    dispatch.forget_loads(wo.estate_id)
     if principal is not None:
         _authorize(principal, wo, name)
         if principal.is_resident_only and name == "cancel" and wo.state not in ("reported", "triaged"):
