@@ -31,7 +31,7 @@ from pathlib import Path
 import aiohttp
 import asyncpg
 import httpx
-from _shared import embedded_stack, pct, table, timer_lateness, wait_ready
+from _shared import embedded_stack, instrument_gc_off, pct, table, timer_lateness, wait_ready
 from backbone import raw_jetstream, raw_postgres
 
 from propdesk.common.auth import issue_token
@@ -281,7 +281,8 @@ async def main() -> dict:
         await offer(reporter, site, 20, 3, rng)  # warm-up, not counted
 
         print("capacity: 16 clients back to back for 20 s ...", flush=True)
-        cap = await saturate(reporter, site, 16, 20, rng)
+        with instrument_gc_off():
+            cap = await saturate(reporter, site, 16, 20, rng)
         lat, waited = await notified(db, cap["ids"], 120)
         results["capacity"] = {
             "per_s": len(cap["ids"]) / cap["seconds"],
@@ -295,7 +296,8 @@ async def main() -> dict:
         await asyncio.sleep(5)  # let the background work settle
 
         print("steady 100/s for 60 s ...", flush=True)
-        steady = await offer(reporter, site, 100, 60, rng)
+        with instrument_gc_off():
+            steady = await offer(reporter, site, 100, 60, rng)
         lat, waited = await notified(db, steady["ids"], 300)
         results["steady"] = {
             "sent": len(steady["latencies"]),
