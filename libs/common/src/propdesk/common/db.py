@@ -4,11 +4,14 @@ created_at/updated_at, and the unit of work: the only place that commits."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 
+import asyncpg
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -22,11 +25,11 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    insert,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -219,15 +222,29 @@ async def unit_of_work(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncI
             await session.commit()
 
 
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The session's asyncpg connection, inside the session's transaction (begun here if no statement has
+    begun it yet: SQLAlchemy's asyncpg adapter begins lazily, and a statement sent before that would commit
+    on its own). For the few hot or bulk paths that talk to asyncpg directly; the unit of work still commits."""
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    adapted = raw.dbapi_connection
+    if (
+        getattr(adapted, "_transaction", None) is None
+        and getattr(adapted, "isolation_level", None) != "autocommit"
+    ):
+        await adapted._start_transaction()
+    return raw.driver_connection
+
+
 async def copy_rows(session: AsyncSession, table: Table, rows: list[dict]) -> None:
     """COPY rows into a table on the session's own connection, inside its transaction: the fastest bulk
     write PostgreSQL has (for brand-new rows: no ON CONFLICT, no defaults filled in)."""
     if not rows:
         return
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
+    driver = await driver_connection(session)
     columns = list(rows[0])
-    await raw.driver_connection.copy_records_to_table(
+    await driver.copy_records_to_table(
         table.name,
         schema_name=table.schema,
         columns=columns,
@@ -235,7 +252,6 @@ async def copy_rows(session: AsyncSession, table: Table, rows: list[dict]) -> No
     )
 
 
-_CORE_INSERTS: dict[Table, object] = {}
 _RANKS: dict[MetaData, dict[Table, int]] = {}
 
 
@@ -247,11 +263,18 @@ def _table_rank(table: Table) -> int:
     return ranks[table]
 
 
-async def insert_new(session: AsyncSession, objects: list) -> None:
-    """Write new ORM objects with one Core INSERT per table (in foreign-key order) instead of the unit of
-    work's flush: for hot paths that build a handful of rows in memory. The objects leave the session and
-    stay readable; every column gets its value (the object's, else the column's Python default, else None),
-    and the object is given the same values, so what a response shows is what was written."""
+async def insert_new(
+    session: AsyncSession, objects: list, rows: dict[Table, list[dict]] | None = None
+) -> None:
+    """Write new ORM objects, and any further plain `rows` per table (an outbox's events, timers), in ONE
+    statement instead of the unit of work's flush: for hot paths that build a handful of rows in memory.
+
+    Each table's rows travel as one JSON document (`jsonb_populate_recordset`) in a data-modifying CTE, so the
+    statement's text depends only on which tables it writes (prepared once per connection) and a report's
+    five INSERTs are one round trip. Foreign keys are checked at the end of the statement, when every row is
+    in. The objects leave the session and stay readable; every column gets its value (the object's, else the
+    column's Python default, else None), and the object is given the same values, so what a response shows
+    is what was written. Plain rows name only the columns they set: the others take the table's defaults."""
     by_table: dict[Table, list[dict]] = {}
     for obj in objects:
         if obj in session:
@@ -267,10 +290,42 @@ async def insert_new(session: AsyncSession, objects: list) -> None:
                 if default is not None:
                     value = default.arg(None) if default.is_callable else default.arg
                 setattr(obj, column.key, value)
-            row[column.key] = value
+            row[column.name] = value
         by_table.setdefault(table, []).append(row)
-    for table in sorted(by_table, key=_table_rank):
-        stmt = _CORE_INSERTS.get(table)
-        if stmt is None:
-            stmt = _CORE_INSERTS[table] = insert(table)
-        await session.execute(stmt, by_table[table])
+    for table, extra in (rows or {}).items():
+        if extra:
+            by_table.setdefault(table, []).extend(extra)
+    if not by_table:
+        return
+    tables = sorted(by_table, key=_table_rank) if len({t.metadata for t in by_table}) == 1 else list(by_table)
+    documents, parts = [], []
+    for n, table in enumerate(tables, 1):
+        columns = list(dict.fromkeys(c for row in by_table[table] for c in row))
+        names = ", ".join(f'"{c}"' for c in columns)
+        qualified = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
+        parts.append(
+            f"w{n} AS (INSERT INTO {qualified} ({names}) "
+            f"SELECT {names} FROM jsonb_populate_recordset(NULL::{qualified}, ${n}::jsonb))"
+        )
+        documents.append(json.dumps(by_table[table], ensure_ascii=False, default=_json_value))
+    statement = "WITH " + ",\n".join(parts) + " SELECT 1"
+    driver = await driver_connection(session)
+    try:
+        await driver.execute(statement, *documents)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(statement, None, exc) from exc
+    except asyncpg.PostgresError as exc:
+        raise DBAPIError(statement, None, exc) from exc
+
+
+def _json_value(value):
+    """JSON for the values ORM columns hold (text PostgreSQL casts back to the column's type)."""
+    if isinstance(value, dt.datetime):  # naive means UTC, as asyncpg reads it
+        return (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)).isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (uuid.UUID, Decimal)):
+        return str(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")

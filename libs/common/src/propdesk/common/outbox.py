@@ -14,7 +14,7 @@ import uuid
 import zlib
 
 from nats.js import JetStreamContext
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from propdesk.common import faults
@@ -72,20 +72,46 @@ async def record_many(
     each envelope is written straight as JSON (the same document `Envelope` gives) instead of as a model."""
     if not items:
         return 0
-    # what all of them share (moment, context, actor, estate), as Envelope serialises it
+    table, rows = new_rows(session, items, estate_id=estate_id, actor=actor)
+    await session.execute(
+        text(
+            f"INSERT INTO {table.schema}.{table.name} (id, event_type, aggregate_id, partition, envelope) "
+            "SELECT i, t, a, p, e::jsonb FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), "
+            "CAST(:aggregates AS text[]), CAST(:partitions AS int[]), CAST(:envelopes AS text[])) AS x(i, t, a, p, e)"
+        ),
+        {
+            "ids": [r["id"] for r in rows],
+            "types": [r["event_type"] for r in rows],
+            "aggregates": [r["aggregate_id"] for r in rows],
+            "partitions": [r["partition"] for r in rows],
+            "envelopes": [json.dumps(r["envelope"], ensure_ascii=False) for r in rows],
+        },
+    )
+    return len(items)
+
+
+def new_rows(
+    session: AsyncSession,
+    items: list[tuple[EventPayload, uuid.UUID | str]],
+    *,
+    estate_id: uuid.UUID | None = None,
+    actor: Actor | None = None,
+) -> tuple[Table, list[dict]]:
+    """The outbox rows `record_many` writes, for `db.insert_new` to write with the change in its one
+    statement. The envelopes share one moment and context (actor, estate), as `Envelope` serialises them."""
     common = build_envelope(
         items[0][0], aggregate_id=items[0][1], estate_id=estate_id, actor=actor
     ).model_dump(mode="json")
-    ids, types, aggregates, partitions, envelopes = [], [], [], [], []
+    rows = []
     for payload, aggregate_id in items:
         spec, event_id, aggregate = type(payload).spec, uuid7(), str(aggregate_id)
-        ids.append(event_id)
-        types.append(spec.type)
-        aggregates.append(aggregate)
-        partitions.append(partition_of(aggregate))
-        envelopes.append(
-            json.dumps(
-                {
+        rows.append(
+            {
+                "id": event_id,
+                "event_type": spec.type,
+                "aggregate_id": aggregate,
+                "partition": partition_of(aggregate),
+                "envelope": {
                     **common,
                     "id": str(event_id),
                     "type": spec.type,
@@ -94,25 +120,9 @@ async def record_many(
                     "aggregate_id": aggregate,
                     "payload": payload.model_dump(mode="json"),
                 },
-                ensure_ascii=False,
-            )
+            }
         )
-    table = platform_of(session).outbox
-    await session.execute(
-        text(
-            f"INSERT INTO {table.schema}.{table.name} (id, event_type, aggregate_id, partition, envelope) "
-            "SELECT i, t, a, p, e::jsonb FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), "
-            "CAST(:aggregates AS text[]), CAST(:partitions AS int[]), CAST(:envelopes AS text[])) AS x(i, t, a, p, e)"
-        ),
-        {
-            "ids": ids,
-            "types": types,
-            "aggregates": aggregates,
-            "partitions": partitions,
-            "envelopes": envelopes,
-        },
-    )
-    return len(items)
+    return platform_of(session).outbox, rows
 
 
 async def backlog(session: AsyncSession) -> int:

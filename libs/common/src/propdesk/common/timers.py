@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -161,6 +161,25 @@ async def schedule_many(session: AsyncSession, items: list[dict[str, Any]]) -> N
             "payloads": [json.dumps(i["payload"], ensure_ascii=False, default=str) for i in items],
         },
     )
+
+
+def new_rows(session: AsyncSession, items: list[dict[str, Any]]) -> tuple[Table, list[dict]]:
+    """`schedule_many`'s items as rows of the timer table, for `db.insert_new` to write with the change that
+    wants them, in its one statement. Only for keys no timer has yet (a new order's): a plain INSERT does
+    not move an existing timer."""
+    correlation = current_context().correlation_id
+    return platform_of(session).timer, [
+        {
+            "id": uuid7(),
+            "kind": i["kind"],
+            "key": i["key"],
+            "due_at": i["due_at"],
+            "payload": i["payload"],
+            "correlation_id": correlation,
+            "attempts": 0,
+        }
+        for i in items
+    ]
 
 
 async def cancel(session: AsyncSession, key: str) -> bool:

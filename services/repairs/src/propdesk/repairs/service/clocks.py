@@ -61,6 +61,15 @@ async def arm_many(
     session: AsyncSession, orders: list[tuple[WorkOrder, dict[str, Clock]]], *, fresh: bool = False
 ) -> None:
     """`arm` for many orders: two statements whatever their number (one for fresh orders)."""
+    items, stale = timer_items(orders)
+    await timers.schedule_many(session, items)
+    if not fresh:
+        await timers.cancel_many(session, stale)
+
+
+def timer_items(orders: list[tuple[WorkOrder, dict[str, Clock]]]) -> tuple[list[dict], list[str]]:
+    """The timers the orders' clocks want next (for `timers.schedule_many`), and the keys of those that
+    have nothing left to wait for."""
     items, stale = [], []
     for wo, clocks in orders:
         for milestone in MILESTONES:
@@ -77,9 +86,7 @@ async def arm_many(
                         "payload": {"work_order_id": str(wo.id), "milestone": milestone, "point": point[0]},
                     }
                 )
-    await timers.schedule_many(session, items)
-    if not fresh:
-        await timers.cancel_many(session, stale)
+    return items, stale
 
 
 def meet(clocks: dict[str, Clock], milestones: tuple[str, ...], at: dt.datetime) -> list[str]:

@@ -329,10 +329,19 @@ async def report(
             events.append(
                 (await _dispatch(session, wo, running, now, actor="system", reporters=reporters))[1]
             )
-    # the order, its reporter and timeline: written once, already dispatched, one INSERT per table
-    await insert_new(session, [wo, *(o for o in session.info["new_rows"] if o.work_order_id == wo.id)])
-    await clocks.arm(session, wo, running, fresh=True)
-    await outbox.record_many(session, [(e, wo.id) for e in events], estate_id=estate_id)
+    # the order, its reporter, timeline, clock timers and events: written once, already dispatched, in one
+    # statement
+    sla_timers, _ = clocks.timer_items([(wo, running)])
+    await insert_new(
+        session,
+        [wo, *(o for o in session.info["new_rows"] if o.work_order_id == wo.id)],
+        dict(
+            [
+                timers.new_rows(session, sla_timers),
+                outbox.new_rows(session, [(e, wo.id) for e in events], estate_id=estate_id),
+            ]
+        ),
+    )
     return wo, False
 
 
