@@ -440,6 +440,7 @@ async def put_preference(
     recipient_id: uuid.UUID, data: PreferenceWrite, session: Session, principal: CurrentPrincipal
 ):
     await _self_or_manager(session, recipient_id, principal)
+    delivery.forget_preferences(recipient_id)
     stmt = pg_insert(Preference).values(recipient_id=recipient_id, **data.model_dump())
     await session.execute(
         stmt.on_conflict_do_update(

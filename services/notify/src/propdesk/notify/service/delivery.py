@@ -106,12 +106,32 @@ def chain_for(channels: list[str], recipient: Recipient) -> list[str]:
 
 
 async def _preferences(session: AsyncSession, recipient_ids: list[uuid.UUID], category: str) -> dict:
-    rows = await session.execute(
-        select(Preference).where(
-            Preference.recipient_id.in_(recipient_ids), Preference.category.in_([category, "*"])
+    """{(recipient, channel): enabled} for the category (or "*"); each recipient's preferences are cached
+    (CONFIG) and forgotten when they change through this process."""
+    missing = [i for i in dict.fromkeys(recipient_ids) if CONFIG.get(("preferences", i), None) is None]
+    if missing:
+        saved: dict[uuid.UUID, list[tuple[str, str, bool]]] = {i: [] for i in missing}
+        rows = await session.execute(
+            select(
+                Preference.recipient_id, Preference.category, Preference.channel, Preference.enabled
+            ).where(Preference.recipient_id.in_(missing))
         )
-    )
-    return {(p.recipient_id, p.channel): p.enabled for p in rows.scalars()}
+        for recipient_id, saved_category, channel, enabled in rows:
+            saved[recipient_id].append((saved_category, channel, enabled))
+        for recipient_id, prefs in saved.items():
+            CONFIG.put(("preferences", recipient_id), prefs)
+    out = {}
+    for recipient_id in recipient_ids:
+        saved = CONFIG.get(("preferences", recipient_id), None) or []
+        for wanted in ("*", category):  # the category's own choice over the one for every category
+            for saved_category, channel, enabled in saved:
+                if saved_category == wanted:
+                    out[(recipient_id, channel)] = enabled
+    return out
+
+
+def forget_preferences(recipient_id: uuid.UUID) -> None:
+    CONFIG.forget(lambda key: key == ("preferences", recipient_id))
 
 
 async def quiet_until(
@@ -155,23 +175,23 @@ INSERT_MESSAGE = text("""
     RETURNING id
 """)
 INSERT_DELIVERIES = text("""
-    INSERT INTO notify.delivery (id, message_id, source_event_id, recipient_id, channel, state, reason, address,
-                                 attempts, held_until, override, created_at, updated_at)
-    SELECT i, m, e, r, c, s, why, a, 0, h, o, :at, :at
-    FROM unnest(CAST(:i AS uuid[]), CAST(:m AS uuid[]), CAST(:e AS uuid[]), CAST(:r AS uuid[]),
-                CAST(:c AS text[]), CAST(:s AS text[]), CAST(:why AS text[]), CAST(:a AS text[]),
-                CAST(:h AS timestamptz[]), CAST(:o AS text[])) AS x(i, m, e, r, c, s, why, a, h, o)
-""")
-INSERT_LOGS = text("""
+    WITH deliveries AS (
+      INSERT INTO notify.delivery (id, message_id, source_event_id, recipient_id, channel, state, reason, address,
+                                   attempts, held_until, override, created_at, updated_at)
+      SELECT i, m, e, r, c, s, why, a, 0, h, o, :at, :at
+      FROM unnest(CAST(:i AS uuid[]), CAST(:m AS uuid[]), CAST(:e AS uuid[]), CAST(:r AS uuid[]),
+                  CAST(:c AS text[]), CAST(:s AS text[]), CAST(:why AS text[]), CAST(:a AS text[]),
+                  CAST(:h AS timestamptz[]), CAST(:o AS text[])) AS x(i, m, e, r, c, s, why, a, h, o)
+    )
     INSERT INTO notify.delivery_log (id, delivery_id, at, state, detail)
     SELECT gen_random_uuid(), d, :at, s, t
-    FROM unnest(CAST(:d AS uuid[]), CAST(:s AS text[]), CAST(:t AS text[])) AS x(d, s, t)
-""")
+    FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]), CAST(:t AS text[])) AS x(d, s, t)
+""")  # the deliveries and their first log lines, one statement (the log's foreign key is checked at its end)
 DELIVERY_COLUMNS = ("i", "m", "e", "r", "c", "s", "why", "a", "h", "o")
 
 
 class Writes:
-    """A fan-out's deliveries, their first log lines and send timers, written with three statements of
+    """A fan-out's deliveries, their first log lines and send timers, written with two statements of
     fixed text (prepared once per connection) instead of an ORM flush per message."""
 
     def __init__(self) -> None:
@@ -182,11 +202,7 @@ class Writes:
         if self.deliveries:
             rows = self.deliveries
             cols = {k: [r[n] for r in rows] for n, k in enumerate(DELIVERY_COLUMNS)}
-            await session.execute(INSERT_DELIVERIES, {"at": now, **cols})
-            await session.execute(
-                INSERT_LOGS,
-                {"at": now, "d": cols["i"], "s": cols["s"], "t": [r[-1] for r in rows]},
-            )
+            await session.execute(INSERT_DELIVERIES, {"at": now, **cols, "t": [r[-1] for r in rows]})
         await timers.schedule_many(session, self.timers)
         self.deliveries, self.timers = [], []
 

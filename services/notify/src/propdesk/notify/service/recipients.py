@@ -8,11 +8,23 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common.cache import TTLCache
 from propdesk.common.contracts import intake as ev
 from propdesk.notify.models import Recipient, UnitPlace
 
+# Recipients as fan-out reads them (every notifying event looks its people up by id), cached per process as
+# detached rows (nothing writes through them). Every change to a recipient comes through this module's
+# subscribers and forgets it; another replica's cache catches up within the TTL.
+CACHE = TTLCache(ttl=5.0)
+_UNSEEN = object()
+
+
+def forget(recipient_id: uuid.UUID) -> None:
+    CACHE.forget(lambda key: key == recipient_id)
+
 
 async def _upsert(session: AsyncSession, values: dict) -> None:
+    forget(values["id"])
     stmt = pg_insert(Recipient).values(**values)
     changing = {k: stmt.excluded[k] for k in values if k not in ("id", "units")}
     await session.execute(
@@ -57,6 +69,7 @@ async def on_staff(session: AsyncSession, event: ev.StaffSnapshot) -> None:
 
 
 async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, *, started: bool) -> None:
+    forget(event.resident_id)
     recipient = await session.get(Recipient, event.resident_id, with_for_update=True)
     if recipient is None:  # the resident's own event comes first on the same stream; defensive
         return
@@ -66,10 +79,21 @@ async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, *, st
 
 
 async def by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Recipient]:
-    if not ids:
-        return []
-    rows = await session.execute(select(Recipient).where(Recipient.id.in_(ids), Recipient.active.is_(True)))
-    return list(rows.scalars().all())
+    """The active recipients among `ids` (unknown and inactive ones left out), each once, in order."""
+    wanted = list(dict.fromkeys(ids))
+    missing = [i for i in wanted if CACHE.get(i, _UNSEEN) is _UNSEEN]
+    if missing:
+        found = {
+            r.id: r
+            for r in (await session.execute(select(Recipient).where(Recipient.id.in_(missing)))).scalars()
+        }
+        for recipient_id in missing:
+            recipient = found.get(recipient_id)
+            if recipient is not None:
+                session.expunge(recipient)
+            CACHE.put(recipient_id, recipient)  # None: not known (yet); asked again after the TTL
+    people = [CACHE.get(i, None) for i in wanted]
+    return [p for p in people if p is not None and p.active]
 
 
 async def residents_of_units(session: AsyncSession, unit_ids: list[uuid.UUID]) -> list[Recipient]:
