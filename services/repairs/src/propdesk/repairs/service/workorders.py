@@ -12,13 +12,13 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, timers
 from propdesk.common.auth import Principal, Role
 from propdesk.common.contracts import repairs as ev
-from propdesk.common.db import insert_new
+from propdesk.common.db import NumberBlock, insert_new
 from propdesk.common.errors import Forbidden, IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.ids import human_ref, uuid7
@@ -137,6 +137,8 @@ async def _record(session: AsyncSession, wo: WorkOrder, event) -> None:
 
 # ---------------------------------------------------------------- reporting
 
+NUMBERS = NumberBlock("repairs.work_order_number")
+
 
 async def locate(
     session: AsyncSession, estate_id: uuid.UUID, unit_id, place_id
@@ -250,7 +252,7 @@ async def report(
         return duplicate, True
 
     now = utcnow()
-    number = (await session.execute(text("SELECT nextval('repairs.work_order_number')"))).scalar_one()
+    number = await NUMBERS.next(session)
     tz = await estates.timezone_of(session, estate_id)
     wo = WorkOrder(
         id=uuid7(),  # known before the insert: the order is written once, already dispatched
