@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 from decimal import Decimal
 
+import asyncpg.pgproto.pgproto
 import pytest
 from sqlalchemy import ARRAY, Date, DateTime, ForeignKey, MetaData, Numeric, String, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -56,7 +57,9 @@ async def test_objects_and_rows_in_one_statement(probe):
         name="一号楼 'quoted'", data={"k": [1, "二"]}, at=at, amount=Decimal("12.30"), day=at.date()
     )
     parent.id = uuid.uuid4()
-    child = Child(parent_id=parent.id)  # listed first: foreign keys are checked when every row is in
+    # the child is listed first: foreign keys are checked when every row is in. Its parent's id is asyncpg's
+    # own UUID type, as values read from the database are.
+    child = Child(parent_id=asyncpg.pgproto.pgproto.UUID(str(parent.id)))
     async with unit_of_work(probe.sessionmaker) as session:
         table, rows = timers.new_rows(
             session, [{"kind": "probe.fire", "key": f"p:{parent.id}", "due_at": at, "payload": {"n": 1}}]

@@ -4,7 +4,6 @@ created_at/updated_at, and the unit of work: the only place that commits."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import asyncpg
+import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -324,7 +324,9 @@ async def insert_new(
             f"w{n} AS (INSERT INTO {qualified} ({names}) "
             f"SELECT {names} FROM jsonb_populate_recordset(NULL::{qualified}, ${n}::jsonb))"
         )
-        documents.append(json.dumps(by_table[table], ensure_ascii=False, default=_json_value))
+        documents.append(
+            orjson.dumps(by_table[table], default=_json_value, option=orjson.OPT_NAIVE_UTC).decode()
+        )
     statement = "WITH " + ",\n".join(parts) + " SELECT 1"
     driver = await driver_connection(session)
     try:
@@ -336,13 +338,14 @@ async def insert_new(
 
 
 def _json_value(value):
-    """JSON for the values ORM columns hold (text PostgreSQL casts back to the column's type)."""
-    if isinstance(value, dt.datetime):  # naive means UTC, as asyncpg reads it
+    """JSON for the values ORM columns hold that orjson does not write itself (it writes UUIDs, dates and
+    times; naive times as UTC, as asyncpg reads them): text PostgreSQL casts back to the column's type."""
+    if isinstance(value, (Decimal, uuid.UUID)):  # asyncpg's own UUID type too (a subclass orjson leaves)
+        return str(value)
+    if isinstance(value, dt.datetime):
         return (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)).isoformat()
     if isinstance(value, (dt.date, dt.time)):
         return value.isoformat()
-    if isinstance(value, (uuid.UUID, Decimal)):
-        return str(value)
     if isinstance(value, (set, frozenset, tuple)):
         return list(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
