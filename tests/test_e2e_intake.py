@@ -9,13 +9,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from propdesk.common import outbox
-from propdesk.common.contracts.repairs import WorkOrderCreated
-from propdesk.common.db import asyncpg_url, unit_of_work
+from propdesk.common.db import asyncpg_url
 from propdesk.common.testing import scenes
 from propdesk.common.testing.helpers import bus_events, running_service, token, wait_until
 from propdesk.common.testing.timetravel import backdate
@@ -147,25 +145,23 @@ async def test_desk_call_reporting_a_leak_reaches_repairs_and_links_back(platfor
         assert p["photos"] == ["photo://2026/11/29/leak-1.jpg"] and "渗水" in p["description"]
         assert event["estate_id"] == s["estate"]["id"] and event["actor"]["id"] == "desk-7"
 
-        runtime = repairs.app.state.runtime  # repairs answers (its work-order domain arrives with issue 5)
-        async with unit_of_work(runtime.sessionmaker) as session:
-            await outbox.record(
-                session,
-                WorkOrderCreated(
-                    work_order_id=uuid.uuid4(),
-                    estate_id=uuid.UUID(s["estate"]["id"]),
-                    reference="WO-202611-000001",
-                    request_id=uuid.UUID(request["id"]),
-                    unit_id=uuid.UUID(s["unit"]["id"]),
-                    category="plumbing",
-                    urgency="urgent",
-                ),
-                aggregate_id=request["id"],
-            )
+        runtime = repairs.app.state.runtime  # repairs opens the order for the request and announces it
+
+        async def opened():
+            async with runtime.sessionmaker() as session:
+                return (
+                    await session.execute(
+                        text("SELECT reference FROM repairs.work_order WHERE request_id = :r"),
+                        {"r": request["id"]},
+                    )
+                ).scalar()
+
+        reference = await wait_until(opened, message="repairs to open the request's work order")
+        assert reference.startswith("WO-")
 
         async def linked():
             r = (await intake.get(f"/v1/repair-requests/{request['id']}", headers=s["desk"])).json()
             return r if r["work_order_reference"] else None
 
         done = await wait_until(linked, message="intake to link the work order")
-        assert done["work_order_reference"] == "WO-202611-000001"
+        assert done["work_order_reference"] == reference

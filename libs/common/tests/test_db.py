@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from propdesk.common import timers
-from propdesk.common.db import insert_new, unit_of_work
+from propdesk.common.db import NumberBlock, insert_new, unit_of_work
 from propdesk.common.testing.probe import Probe
 from propdesk.common.timeutil import utcnow
 
@@ -94,3 +94,14 @@ async def test_a_broken_reference_is_an_integrity_error_and_writes_nothing(probe
             await insert_new(session, [orphan, other])
     async with probe.sessionmaker() as session:
         assert await session.get(Parent, other.id) is None
+
+
+async def test_numbers_come_from_the_sequence_a_block_at_a_time(probe):
+    async with probe.engine.begin() as conn:
+        await conn.execute(text("CREATE SEQUENCE probe.number"))
+    block = NumberBlock("probe.number", size=3)
+    async with probe.sessionmaker() as session:
+        numbers = [await block.next(session) for _ in range(4)]
+        assert numbers == [1, 2, 3, 4]
+        # two blocks were taken: the next number from the sequence itself is after both
+        assert (await session.execute(text("SELECT nextval('probe.number')"))).scalar() == 7

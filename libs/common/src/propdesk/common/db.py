@@ -230,13 +230,13 @@ class NumberBlock:
 
     def __init__(self, sequence: str, size: int = 20) -> None:
         self._query = text(f"SELECT nextval('{sequence}') FROM generate_series(1, {int(size)})")
-        self._free: list[int] = []
+        self._free: dict[str, list[int]] = {}  # per database: a process may talk to several (tests do)
 
     async def next(self, session: AsyncSession) -> int:
-        if not self._free:
-            taken = sorted((await session.execute(self._query)).scalars())
-            self._free = taken + self._free
-        return self._free.pop(0)
+        free = self._free.setdefault(str(session.bind.url), [])
+        if not free:
+            free[:0] = sorted((await session.execute(self._query)).scalars())
+        return free.pop(0)
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
