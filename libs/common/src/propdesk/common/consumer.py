@@ -51,6 +51,9 @@ class Subscription:
 
     producer: str
     handlers: dict[str, Handler] = field(default_factory=dict)
+    # run once after the handlers of a batch (or of one event, when applied alone), in the same transaction:
+    # for handlers that collect their writes and make them in one statement for the whole batch
+    finish: Callable[[AsyncSession], Awaitable[None]] | None = None
 
     def on(self, event_type: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -217,6 +220,8 @@ class EventConsumer:
                 await self._handle(session, envelope)
             else:
                 self.stats.duplicates += 1
+        if self.subscription.finish is not None:
+            await self.subscription.finish(session)
 
     async def _apply(self, session: AsyncSession, envelope: Envelope, *, subject: str) -> bool:
         """Claim one event in the inbox and apply it; False when it was already applied."""
@@ -224,6 +229,8 @@ class EventConsumer:
             self.stats.duplicates += 1
             return False
         await self._handle(session, envelope)
+        if self.subscription.finish is not None:
+            await self.subscription.finish(session)
         return True
 
     async def _handle(self, session: AsyncSession, envelope: Envelope) -> None:

@@ -22,9 +22,8 @@ class Notifier:
         self._coalesce = coalesce_seconds
         self._dsn = libpq_url(database_url)
         self._events = {channel: asyncio.Event() for channel in channels}
-        self._due: dict[
-            str, float
-        ] = {}  # per channel: the earliest due time the wake-ups since the last take
+        # per channel: the earliest due time announced by the wake-ups since the last `take_due`
+        self._due: dict[str, float] = {}
         self._conn: asyncpg.Connection | None = None
 
     async def start(self) -> None:

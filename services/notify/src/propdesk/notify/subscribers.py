@@ -58,6 +58,7 @@ async def on_notifying_event(session: AsyncSession, event, envelope: Envelope) -
         category=category,
         critical=critical,
         context=context,
+        batch=delivery.batch_of(session),  # written with the batch's others when it finishes
     )
 
 
@@ -127,6 +128,7 @@ def _with_webhooks(handler):
 
 for sub in BY_PRODUCER.values():
     sub.handlers = {event_type: _with_webhooks(h) for event_type, h in sub.handlers.items()}
+    sub.finish = delivery.finish_batch
 
 
 def subscriptions() -> list[Subscription]:

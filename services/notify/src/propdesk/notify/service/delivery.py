@@ -25,6 +25,8 @@ from propdesk.common import outbox, timers
 from propdesk.common.cache import TTLCache
 from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnacknowledged
 from propdesk.common.db import settings_of
+from propdesk.common.events import current_context
+from propdesk.common.ids import uuid7
 from propdesk.common.timeutil import to_local, utcnow, zone
 from propdesk.notify.config import NotifySettings
 from propdesk.notify.defaults import default_templates
@@ -174,37 +176,81 @@ INSERT_MESSAGE = text("""
     ON CONFLICT (source_event_id, recipient_id) DO NOTHING
     RETURNING id
 """)
-INSERT_DELIVERIES = text("""
-    WITH deliveries AS (
+WRITE = text("""
+    WITH messages AS (
+      INSERT INTO notify.message (id, estate_id, source_event_id, event_type, recipient_id, category, critical,
+                                  language, title, body, context, created_at, chain_step)
+      SELECT i, es, e, ty, r, ca, false, la, ti, bo, co::jsonb, :at, 0
+      FROM unnest(CAST(:mi AS uuid[]), CAST(:mes AS uuid[]), CAST(:me AS uuid[]), CAST(:mty AS text[]),
+                  CAST(:mr AS uuid[]), CAST(:mca AS text[]), CAST(:mla AS text[]), CAST(:mti AS text[]),
+                  CAST(:mbo AS text[]), CAST(:mco AS text[])) AS x(i, es, e, ty, r, ca, la, ti, bo, co)
+      ON CONFLICT (source_event_id, recipient_id) DO NOTHING
+      RETURNING id
+    ), deliveries AS (
       INSERT INTO notify.delivery (id, message_id, source_event_id, recipient_id, channel, state, reason, address,
                                    attempts, held_until, override, created_at, updated_at)
       SELECT i, m, e, r, c, s, why, a, 0, h, o, :at, :at
       FROM unnest(CAST(:i AS uuid[]), CAST(:m AS uuid[]), CAST(:e AS uuid[]), CAST(:r AS uuid[]),
                   CAST(:c AS text[]), CAST(:s AS text[]), CAST(:why AS text[]), CAST(:a AS text[]),
-                  CAST(:h AS timestamptz[]), CAST(:o AS text[])) AS x(i, m, e, r, c, s, why, a, h, o)
+                  CAST(:h AS timestamptz[]), CAST(:o AS text[]), CAST(:pre AS boolean[]))
+           AS x(i, m, e, r, c, s, why, a, h, o, pre)
+      WHERE x.pre OR x.m IN (SELECT id FROM messages)
+      RETURNING id
+    ), logs AS (
+      INSERT INTO notify.delivery_log (id, delivery_id, at, state, detail)
+      SELECT gen_random_uuid(), d, :at, s, t
+      FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]), CAST(:t AS text[])) AS x(d, s, t)
+      WHERE x.d IN (SELECT id FROM deliveries)
     )
-    INSERT INTO notify.delivery_log (id, delivery_id, at, state, detail)
-    SELECT gen_random_uuid(), d, :at, s, t
-    FROM unnest(CAST(:i AS uuid[]), CAST(:s AS text[]), CAST(:t AS text[])) AS x(d, s, t)
-""")  # the deliveries and their first log lines, one statement (the log's foreign key is checked at its end)
-DELIVERY_COLUMNS = ("i", "m", "e", "r", "c", "s", "why", "a", "h", "o")
+    INSERT INTO notify.timer (id, kind, key, due_at, payload, correlation_id, attempts)
+    SELECT i, 'delivery.send', 'delivery:' || d, due, jsonb_build_object('delivery_id', d::text), co, 0
+    FROM unnest(CAST(:ti AS uuid[]), CAST(:td AS uuid[]), CAST(:tdue AS timestamptz[]), CAST(:tco AS text[]))
+         AS x(i, d, due, co)
+    WHERE x.d IN (SELECT id FROM deliveries)
+    ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at, payload = excluded.payload,
+        attempts = 0, last_error = NULL
+""")  # messages, their deliveries, first log lines and send timers in one statement; a message that already
+# reached its recipient (the same event again) is skipped with everything of it. Foreign keys are checked at
+# the statement's end, when every row is in.
+MESSAGE_COLUMNS = ("mi", "mes", "me", "mty", "mr", "mca", "mla", "mti", "mbo", "mco")
+DELIVERY_COLUMNS = ("i", "m", "e", "r", "c", "s", "why", "a", "h", "o", "pre", "t")
+TIMER_COLUMNS = ("ti", "td", "tdue", "tco")
+BATCH = "notify.fan_out"
 
 
 class Writes:
-    """A fan-out's deliveries, their first log lines and send timers, written with two statements of
-    fixed text (prepared once per connection) instead of an ORM flush per message."""
+    """Fan-outs' messages, deliveries, their first log lines and send timers, written with one statement of
+    fixed text (prepared once per connection) instead of an ORM flush per message. A consumer batch collects
+    the fan-outs of all its events in one (`batch_of`, `finish_batch`)."""
 
     def __init__(self) -> None:
+        self.messages: list[tuple] = []
         self.deliveries: list[tuple] = []
-        self.timers: list[dict] = []
+        self.timers: list[tuple] = []
 
-    async def write(self, session: AsyncSession, now: dt.datetime) -> None:
-        if self.deliveries:
-            rows = self.deliveries
-            cols = {k: [r[n] for r in rows] for n, k in enumerate(DELIVERY_COLUMNS)}
-            await session.execute(INSERT_DELIVERIES, {"at": now, **cols, "t": [r[-1] for r in rows]})
-        await timers.schedule_many(session, self.timers)
-        self.deliveries, self.timers = [], []
+    async def write(self, session: AsyncSession) -> None:
+        if self.deliveries or self.messages:
+            params = {"at": utcnow()}
+            for names, rows in (
+                (MESSAGE_COLUMNS, self.messages),
+                (DELIVERY_COLUMNS, self.deliveries),
+                (TIMER_COLUMNS, self.timers),
+            ):
+                params |= {k: [r[n] for r in rows] for n, k in enumerate(names)}
+            await session.execute(WRITE, params)
+        self.messages, self.deliveries, self.timers = [], [], []
+
+
+def batch_of(session: AsyncSession) -> Writes:
+    """The writes of the consumer batch this session is applying (written by `finish_batch`)."""
+    return session.info.setdefault(BATCH, Writes())
+
+
+async def finish_batch(session: AsyncSession) -> None:
+    """After a consumer batch's handlers: every non-critical fan-out of the batch in one statement."""
+    writes = session.info.pop(BATCH, None)
+    if writes is not None:
+        await writes.write(session)
 
 
 async def fan_out(
@@ -217,8 +263,12 @@ async def fan_out(
     category: str,
     critical: bool,
     context: dict,
+    batch: Writes | None = None,
 ) -> int:
-    """Create the messages and deliveries; returns how many messages were new."""
+    """Create the messages and deliveries; returns how many messages were planned (a message that already
+    reached its recipient is then skipped with its deliveries). A non-critical fan-out given a consumer's
+    `batch` is written with the batch's others when it finishes; otherwise at once. Critical messages are
+    written at once, each before its fallback chain starts."""
     if not recipients:
         return 0
     now = utcnow()
@@ -235,7 +285,7 @@ async def fan_out(
             CONFIG.put(("estate", estate_id), estate_ctx)
     prefs = await _preferences(session, [r.id for r in recipients], category)
     held = None if critical else await quiet_until(session, estate_id, now)
-    created, writes = 0, Writes()
+    created, writes = 0, (batch if batch is not None and not critical else Writes())
     for recipient in recipients:
         ctx = {
             **context,
@@ -243,27 +293,46 @@ async def fan_out(
             "recipient": {"name": recipient.name, "language": recipient.language},
         }
         subject, body = await template_for(session, event_type, "inapp", recipient.language)
-        message_id = (
-            await session.execute(
-                INSERT_MESSAGE,
-                {
-                    "id": uuid.uuid4(),
-                    "estate": estate_id,
-                    "event": source_event_id,
-                    "type": event_type,
-                    "recipient": recipient.id,
-                    "category": category,
-                    "critical": critical,
-                    "language": recipient.language,
-                    "title": render(subject or "", ctx),
-                    "body": render(body, ctx),
-                    "context": json.dumps(ctx, ensure_ascii=False, default=str),
-                    "at": now,
-                },
+        title, text_body = render(subject or "", ctx), render(body, ctx)
+        context_json = json.dumps(ctx, ensure_ascii=False, default=str)
+        if critical:  # written now: its chain step and timer refer to it
+            message_id = (
+                await session.execute(
+                    INSERT_MESSAGE,
+                    {
+                        "id": uuid.uuid4(),
+                        "estate": estate_id,
+                        "event": source_event_id,
+                        "type": event_type,
+                        "recipient": recipient.id,
+                        "category": category,
+                        "critical": critical,
+                        "language": recipient.language,
+                        "title": title,
+                        "body": text_body,
+                        "context": context_json,
+                        "at": now,
+                    },
+                )
+            ).scalar()
+            if message_id is None:
+                continue  # this event already reached this recipient
+        else:
+            message_id = uuid.uuid4()
+            writes.messages.append(
+                (
+                    message_id,
+                    estate_id,
+                    source_event_id,
+                    event_type,
+                    recipient.id,
+                    category,
+                    recipient.language,
+                    title,
+                    text_body,
+                    context_json,
+                )
             )
-        ).scalar()
-        if message_id is None:
-            continue  # this event already reached this recipient
         created += 1
         chain = chain_for(await chain_channels(session), recipient) if critical else []
         channels = [(c, a) for c, a in channels_for(recipient) if c not in chain]
@@ -285,7 +354,8 @@ async def fan_out(
                 now=now,
                 enabled=prefs.get((recipient.id, channel), prefs.get((recipient.id, "*"), True)),
             )
-    await writes.write(session, now)
+    if writes is not batch:
+        await writes.write(session)
     return created
 
 
@@ -333,18 +403,12 @@ async def _add_delivery(
             address,
             due if reason == "quiet_hours" else None,
             override,
+            critical,  # a critical message is written before its deliveries
             detail,
         )
     )
     if state == "pending":
-        writes.timers.append(
-            {
-                "kind": "delivery.send",
-                "key": f"delivery:{delivery_id}",
-                "due_at": due,
-                "payload": {"delivery_id": str(delivery_id)},
-            }
-        )
+        writes.timers.append((uuid7(), delivery_id, due, current_context().correlation_id))
 
 
 async def _next_chain_step_at(session: AsyncSession, message_id: uuid.UUID, now: dt.datetime) -> None:
@@ -384,7 +448,7 @@ async def chain_step(session: AsyncSession, message_id: uuid.UUID) -> None:
             now=now,
             enabled=True,
         )
-        await writes.write(session, now)
+        await writes.write(session)
         await _next_chain_step_at(session, message.id, now)
     elif message.chain_step == len(chain):
         message.chain_step += 1  # reported once
