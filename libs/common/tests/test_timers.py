@@ -230,3 +230,32 @@ async def test_wake_ups_announce_when_timers_are_due(probe):
             assert later > utcnow()  # the hour-long timer is still waiting
     finally:
         await notifier.close()
+
+
+async def test_a_service_wakes_its_own_workers_without_notify(probe):
+    """A service's own connections (local wake-ups, platform v3) do not NOTIFY: its unit of work wakes its
+    workers in process after the commit. Writes from other connections still NOTIFY. Notifications arrive
+    in commit order, so a sentinel NOTIFY committed after the local write shows that none came from it."""
+    from propdesk.common.db import create_engine, create_sessionmaker
+    from propdesk.common.notifier import Notifier
+
+    channel = probe.tables.timer_channel
+    listener = Notifier(probe.database_url, [channel])
+    await listener.start()
+    own = Notifier(probe.database_url, [channel])  # the service's, never started: pokes only
+    engine = create_engine(probe.database_url, pool_size=2, local_wakeups=True)
+    sessionmaker = create_sessionmaker(engine, probe.tables, notifier=own)
+    heard: list[str] = []
+    await listener._conn.add_listener(channel, lambda *args: heard.append(args[3]))
+    try:
+        due = utcnow() + dt.timedelta(hours=2)
+        async with unit_of_work(sessionmaker) as s:
+            await timers.schedule(s, kind="probe.fire", key="local", due_at=due, payload={})
+        assert own.take_due(channel) == pytest.approx(due.timestamp())  # woken after the commit
+        await schedule(probe, "sentinel", seconds=3 * 3600)  # the probe's engine: a plain connection
+        await wait_until(lambda: asyncio.sleep(0, heard), message="the sentinel's NOTIFY")
+        sentinel = (utcnow() + dt.timedelta(hours=3)).timestamp()
+        assert len(heard) == 1 and abs(float(heard[0]) - sentinel) < 60  # and nothing before it
+    finally:
+        await listener.close()
+        await engine.dispose()

@@ -4,6 +4,7 @@ created_at/updated_at, and the unit of work: the only place that commits."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -171,7 +172,14 @@ def libpq_url(url: str) -> str:
     return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def create_engine(url: str, *, pool_size: int = 10, app_name: str = "propdesk") -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, app_name: str = "propdesk", local_wakeups: bool = False
+) -> AsyncEngine:
+    """`local_wakeups`: this process wakes its own relay and timer worker after each commit
+    (`wake_after_commit`), so its connections tell the outbox and timer triggers not to NOTIFY (platform v3)."""
+    server_settings = {"application_name": app_name, "timezone": "UTC"}
+    if local_wakeups:
+        server_settings["propdesk.wake"] = "local"
     return create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
@@ -181,18 +189,30 @@ def create_engine(url: str, *, pool_size: int = 10, app_name: str = "propdesk") 
         # a retried relay/consumer/timer pass) and SQLAlchemy then drops every pooled connection.
         pool_pre_ping=False,
         pool_recycle=1800,
-        connect_args={"server_settings": {"application_name": app_name, "timezone": "UTC"}},
+        connect_args={"server_settings": server_settings},
     )
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, tables: PlatformTables, settings: object | None = None
+    engine: AsyncEngine, tables: PlatformTables, settings: object | None = None, notifier: object | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions know their service's platform tables (`session.info["platform"]`, for outbox and timers)
-    and its settings (`settings_of(session)`, for handlers that run outside a request)."""
+    """Sessions know their service's platform tables (`session.info["platform"]`, for outbox and timers),
+    its settings (`settings_of(session)`, for handlers that run outside a request) and the notifier that
+    `unit_of_work` wakes after a commit that wrote events or timers."""
     return async_sessionmaker(
-        engine, expire_on_commit=False, autoflush=True, info={"platform": tables, "settings": settings}
+        engine,
+        expire_on_commit=False,
+        autoflush=True,
+        info={"platform": tables, "settings": settings, "notifier": notifier},
     )
+
+
+def wake_after_commit(session: AsyncSession, channel: str, due: float = -math.inf) -> None:
+    """Once this session's unit of work commits, wake this process's worker listening on `channel` (the
+    relay on the outbox channel; the timer worker on the timer channel, with the earliest new due time as
+    epoch seconds). The database's NOTIFY does the same for writes from other processes."""
+    wakes = session.info.setdefault("wake", {})
+    wakes[channel] = min(wakes.get(channel, math.inf), due)
 
 
 def settings_of(session: AsyncSession):
@@ -220,6 +240,10 @@ async def unit_of_work(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncI
             raise
         else:
             await session.commit()
+            wakes, notifier = session.info.pop("wake", None), session.info.get("notifier")
+            if wakes and notifier is not None:
+                for channel, due in wakes.items():
+                    notifier.poke(channel, due)
 
 
 class NumberBlock:

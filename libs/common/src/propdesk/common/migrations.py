@@ -85,6 +85,57 @@ def install_platform_v2(bind, schema: str) -> None:
         )
 
 
+def platform_v3(op, schema: str) -> None:
+    install_platform_v3(op.get_bind(), schema)
+
+
+def platform_v3_downgrade(op, schema: str) -> None:
+    _wakeup_functions(op.get_bind(), schema, skip_local=False)
+
+
+def install_platform_v3(bind, schema: str) -> None:
+    """v3: a service's own connections (those that set `propdesk.wake = local`) do not NOTIFY: the service
+    wakes its own relay and timer worker after the commit, in process (`db.wake_after_commit`). A NOTIFY
+    makes PostgreSQL serialise the commits of every notifying transaction behind one lock held through the
+    commit's WAL flush; under load every report waited there. Writes from anywhere else (another tool, a
+    script, psql) still NOTIFY, and every worker polls as well."""
+    _wakeup_functions(bind, schema, skip_local=True)
+
+
+def _wakeup_functions(bind, schema: str, *, skip_local: bool) -> None:
+    guard = (
+        "IF coalesce(current_setting('propdesk.wake', true), '') <> 'local' THEN "
+        if skip_local
+        else "IF true THEN "
+    )
+    bind.exec_driver_sql(
+        f"""
+        CREATE OR REPLACE FUNCTION "{schema}".notify_outbox() RETURNS trigger AS $$
+        BEGIN
+          {guard}PERFORM pg_notify('{schema}_outbox', ''); END IF;
+          RETURN NULL;
+        END
+        $$ LANGUAGE plpgsql
+        """
+    )
+    bind.exec_driver_sql(
+        f"""
+        CREATE OR REPLACE FUNCTION "{schema}".notify_timer_due() RETURNS trigger AS $$
+        DECLARE earliest timestamptz;
+        BEGIN
+          {guard}
+            SELECT min(due_at) INTO earliest FROM changed;
+            IF earliest IS NOT NULL THEN
+              PERFORM pg_notify('{schema}_timer', extract(epoch FROM earliest)::text);
+            END IF;
+          END IF;
+          RETURN NULL;
+        END
+        $$ LANGUAGE plpgsql
+        """
+    )
+
+
 def run_env(target_metadata: MetaData, schema: str) -> None:
     """Body of every service's migrations/env.py (online mode, asyncpg)."""
     config = context.config

@@ -36,12 +36,17 @@ class Notifier:
             log.warning("notifier.listen_failed", error=str(exc))
 
     def _on_notify(self, _conn: object, _pid: int, channel: str, payload: str) -> None:
+        try:
+            due = float(payload) if payload else -math.inf  # no time given: look now
+        except ValueError:
+            due = -math.inf
+        self.poke(channel, due)
+
+    def poke(self, channel: str, due: float = -math.inf) -> None:
+        """Wake the waiter on `channel`, as a NOTIFY would (this process's own commits call it directly);
+        `due`: the earliest due time it announces (epoch seconds), -inf for "look now"."""
         event = self._events.get(channel)
         if event is not None:
-            try:
-                due = float(payload) if payload else -math.inf  # no time given: look now
-            except ValueError:
-                due = -math.inf
             self._due[channel] = min(self._due.get(channel, math.inf), due)
             event.set()
 

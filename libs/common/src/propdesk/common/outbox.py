@@ -18,7 +18,7 @@ from sqlalchemy import Table, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from propdesk.common import faults
-from propdesk.common.db import PlatformTables, platform_of, unit_of_work
+from propdesk.common.db import PlatformTables, platform_of, unit_of_work, wake_after_commit
 from propdesk.common.events import Actor, Envelope, EventPayload, build_envelope
 from propdesk.common.ids import uuid7
 from propdesk.common.logging import get_logger
@@ -48,6 +48,7 @@ async def record(
     """Write `payload` as an event in the session's transaction. It is published only if that commits."""
     envelope = build_envelope(payload, aggregate_id=aggregate_id, estate_id=estate_id, actor=actor)
     outbox = platform_of(session).outbox
+    wake_after_commit(session, platform_of(session).outbox_channel)
     await session.execute(
         insert(outbox).values(
             id=envelope.id,
@@ -122,6 +123,7 @@ def new_rows(
                 },
             }
         )
+    wake_after_commit(session, platform_of(session).outbox_channel)
     return platform_of(session).outbox, rows
 
 

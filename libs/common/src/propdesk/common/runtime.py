@@ -62,18 +62,27 @@ class Runtime:
         self.definition = definition
         self.settings = settings
         self.tables = platform_tables(definition.schema)
+        # this process's commits wake its own relay and timer worker when it runs them (an API-only replica
+        # leaves that to the database's NOTIFY, for the replicas that do)
+        self.notifier = Notifier(
+            settings.require_database_url(),
+            [self.tables.outbox_channel, self.tables.timer_channel],
+            coalesce_seconds=settings.wakeup_coalesce_seconds,
+        )
         self.engine = create_engine(
             settings.require_database_url(),
             pool_size=settings.db_pool_size,
             app_name=f"propdesk-{definition.name}",
+            local_wakeups=settings.run_workers,
         )
-        self.sessionmaker = create_sessionmaker(self.engine, self.tables, settings)
+        self.sessionmaker = create_sessionmaker(
+            self.engine, self.tables, settings, self.notifier if settings.run_workers else None
+        )
         self.verifier = TokenVerifier(settings)
         self.nc: NATS | None = None
         self.relay: Relay | None = None
         self.consumers: list[EventConsumer] = []
         self.timers: TimerWorker | None = None
-        self.notifier: Notifier | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
 
@@ -84,11 +93,6 @@ class Runtime:
         await bus.ensure_stream(js, d.name, namespace=s.namespace, replicas=s.stream_replicas)
         for sub in d.subscriptions:
             await bus.ensure_stream(js, sub.producer, namespace=s.namespace, replicas=s.stream_replicas)
-        self.notifier = Notifier(
-            s.require_database_url(),
-            [self.tables.outbox_channel, self.tables.timer_channel],
-            coalesce_seconds=s.wakeup_coalesce_seconds,
-        )
         await self.notifier.start()
         self.relay = Relay(
             sessionmaker=self.sessionmaker,

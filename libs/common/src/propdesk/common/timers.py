@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from propdesk.common.db import PlatformTables, platform_of, unit_of_work
+from propdesk.common.db import PlatformTables, platform_of, unit_of_work, wake_after_commit
 from propdesk.common.events import Actor, EventContext, bind_context, current_context, reset_context
 from propdesk.common.ids import uuid7
 from propdesk.common.logging import get_logger
@@ -113,6 +113,7 @@ async def schedule(
     if due_at.tzinfo is None:
         raise ValueError("due_at must be timezone-aware")
     table = platform_of(session).timer
+    wake_after_commit(session, platform_of(session).timer_channel, due_at.timestamp())
     values = {
         "kind": kind,
         "key": key,
@@ -143,6 +144,7 @@ async def schedule_many(session: AsyncSession, items: list[dict[str, Any]]) -> N
     if not items:
         return
     table = platform_of(session).timer
+    wake_after_commit(session, platform_of(session).timer_channel, min(i["due_at"] for i in items).timestamp())
     await session.execute(
         text(f"""
         INSERT INTO {table.schema}.{table.name} (id, kind, key, due_at, payload, correlation_id, attempts)
@@ -168,6 +170,8 @@ def new_rows(session: AsyncSession, items: list[dict[str, Any]]) -> tuple[Table,
     wants them, in its one statement. Only for keys no timer has yet (a new order's): a plain INSERT does
     not move an existing timer."""
     correlation = current_context().correlation_id
+    if items:
+        wake_after_commit(session, platform_of(session).timer_channel, min(i["due_at"] for i in items).timestamp())
     return platform_of(session).timer, [
         {
             "id": uuid7(),

@@ -28,7 +28,7 @@ from propdesk.common.db import (
     unit_of_work,
 )
 from propdesk.common.events import Envelope
-from propdesk.common.migrations import install_platform_v1, install_platform_v2
+from propdesk.common.migrations import install_platform_v1, install_platform_v2, install_platform_v3
 
 SCHEMA = "probe"
 POISON = "POISON"
@@ -55,7 +55,13 @@ class Probe:
             if exists:
                 return
             await conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}"))
-            await conn.run_sync(lambda c: (install_platform_v1(c, SCHEMA), install_platform_v2(c, SCHEMA)))
+            await conn.run_sync(
+                lambda c: (
+                    install_platform_v1(c, SCHEMA),
+                    install_platform_v2(c, SCHEMA),
+                    install_platform_v3(c, SCHEMA),
+                )
+            )
             await conn.execute(
                 text(
                     "CREATE TABLE probe.effect (n bigserial PRIMARY KEY, event_id uuid NOT NULL, "

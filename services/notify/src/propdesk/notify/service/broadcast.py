@@ -12,7 +12,7 @@ import uuid
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common.db import copy_rows, platform_of, settings_of
+from propdesk.common.db import copy_rows, platform_of, settings_of, wake_after_commit
 from propdesk.common.events import current_context
 from propdesk.common.ids import uuid7
 from propdesk.common.timeutil import utcnow
@@ -193,6 +193,9 @@ async def broadcast(
     await copy_rows(session, Delivery.__table__, deliveries)
     await copy_rows(session, DeliveryLog.__table__, logs)
     correlation_id = current_context().correlation_id
+    if due or chain_timers:
+        earliest = min(t["due_at"] for t in due + chain_timers)
+        wake_after_commit(session, platform_of(session).timer_channel, earliest.timestamp())
     await copy_rows(
         session,
         platform_of(session).timer,

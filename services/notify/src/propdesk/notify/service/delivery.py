@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.common import outbox, timers
 from propdesk.common.cache import TTLCache
 from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnacknowledged
-from propdesk.common.db import settings_of
+from propdesk.common.db import platform_of, settings_of, wake_after_commit
 from propdesk.common.events import current_context
 from propdesk.common.ids import uuid7
 from propdesk.common.timeutil import to_local, utcnow, zone
@@ -238,6 +238,8 @@ class Writes:
             ):
                 params |= {k: [r[n] for r in rows] for n, k in enumerate(names)}
             await session.execute(WRITE, params)
+            if self.timers:
+                wake_after_commit(session, platform_of(session).timer_channel, min(t[2] for t in self.timers).timestamp())
         self.messages, self.deliveries, self.timers = [], [], []
 
 
