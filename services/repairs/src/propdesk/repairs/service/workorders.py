@@ -289,9 +289,7 @@ async def report(
     wo.created_at = now
     running = clocks.start(await estates.targets(session, estate_id, category, wo.urgency), now)
     clocks.store(wo, running)
-    session.add(wo)
-    reporter.work_order_id = wo.id
-    session.add(reporter)
+    reporter.work_order_id = wo.id  # the order and its reporter stay out of the session: insert_new writes them
     session.info.setdefault("new_rows", []).append(reporter)
     entry(session, wo, "reported", actor, description, before="", source=source)
     events: list = [_created_event(wo, request_id)]
