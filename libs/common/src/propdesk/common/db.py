@@ -194,7 +194,10 @@ def create_engine(
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, tables: PlatformTables, settings: object | None = None, notifier: object | None = None
+    engine: AsyncEngine,
+    tables: PlatformTables,
+    settings: object | None = None,
+    notifier: object | None = None,
 ) -> async_sessionmaker[AsyncSession]:
     """Sessions know their service's platform tables (`session.info["platform"]`, for outbox and timers),
     its settings (`settings_of(session)`, for handlers that run outside a request) and the notifier that

@@ -144,7 +144,9 @@ async def schedule_many(session: AsyncSession, items: list[dict[str, Any]]) -> N
     if not items:
         return
     table = platform_of(session).timer
-    wake_after_commit(session, platform_of(session).timer_channel, min(i["due_at"] for i in items).timestamp())
+    wake_after_commit(
+        session, platform_of(session).timer_channel, min(i["due_at"] for i in items).timestamp()
+    )
     await session.execute(
         text(f"""
         INSERT INTO {table.schema}.{table.name} (id, kind, key, due_at, payload, correlation_id, attempts)
@@ -171,7 +173,9 @@ def new_rows(session: AsyncSession, items: list[dict[str, Any]]) -> tuple[Table,
     not move an existing timer."""
     correlation = current_context().correlation_id
     if items:
-        wake_after_commit(session, platform_of(session).timer_channel, min(i["due_at"] for i in items).timestamp())
+        wake_after_commit(
+            session, platform_of(session).timer_channel, min(i["due_at"] for i in items).timestamp()
+        )
     return platform_of(session).timer, [
         {
             "id": uuid7(),

@@ -239,7 +239,9 @@ class Writes:
                 params |= {k: [r[n] for r in rows] for n, k in enumerate(names)}
             await session.execute(WRITE, params)
             if self.timers:
-                wake_after_commit(session, platform_of(session).timer_channel, min(t[2] for t in self.timers).timestamp())
+                wake_after_commit(
+                    session, platform_of(session).timer_channel, min(t[2] for t in self.timers).timestamp()
+                )
         self.messages, self.deliveries, self.timers = [], [], []
 
 

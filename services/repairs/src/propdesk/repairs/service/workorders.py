@@ -289,7 +289,8 @@ async def report(
     wo.created_at = now
     running = clocks.start(await estates.targets(session, estate_id, category, wo.urgency), now)
     clocks.store(wo, running)
-    reporter.work_order_id = wo.id  # the order and its reporter stay out of the session: insert_new writes them
+    # the order and its reporter stay out of the session: insert_new writes them
+    reporter.work_order_id = wo.id
     session.info.setdefault("new_rows", []).append(reporter)
     entry(session, wo, "reported", actor, description, before="", source=source)
     events: list = [_created_event(wo, request_id)]
