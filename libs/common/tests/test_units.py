@@ -145,3 +145,9 @@ def test_uuid7_is_rfc_9562_version_7_and_strictly_increasing():
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     first_ms, last_ms = ids[0].int >> 80, ids[-1].int >> 80
     assert before <= first_ms and last_ms <= time.time_ns() // 1_000_000 + 20_000 // 4096 + 1
+    # built without UUID's constructor: still an ordinary UUID in every way that matters
+    import pickle
+
+    same = uuid.UUID(str(ids[0]))
+    assert same == ids[0] and hash(same) == hash(ids[0]) and pickle.loads(pickle.dumps(ids[0])) == same
+    assert ids[0].is_safe == uuid.SafeUUID.unknown and {ids[0]: 1}[same] == 1

@@ -27,13 +27,22 @@ def uuid7() -> uuid.UUID:
             if _seq > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
                 _last_ms, _seq = _last_ms + 1, 0
         ms, seq = _last_ms, _seq
-    return uuid.UUID(
-        int=(ms & 0xFFFF_FFFF_FFFF) << 80
+    value = (
+        (ms & 0xFFFF_FFFF_FFFF) << 80
         | 0x7 << 76
         | seq << 64
         | 0b10 << 62
         | int.from_bytes(os.urandom(8), "big") >> 2
     )
+    # uuid.UUID(int=...) checks and converts its arguments; this value is a valid UUID by construction (as
+    # the standard library's own uuid7 in Python 3.14 builds it)
+    made = _new(uuid.UUID)
+    _set(made, "int", value)
+    _set(made, "is_safe", uuid.SafeUUID.unknown)
+    return made
+
+
+_new, _set = object.__new__, object.__setattr__
 
 
 def human_ref(prefix: str, period: str, number: int) -> str:

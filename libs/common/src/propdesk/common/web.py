@@ -150,6 +150,7 @@ class Metrics:
         self.requests = Counter(
             "propdesk_http_requests", "HTTP requests", ["service", "method", "route", "status"], registry=r
         )
+        self._children: dict[tuple, tuple] = {}  # (method, route, status) -> the two labelled metrics
         self.latency = Histogram(
             "propdesk_http_request_seconds",
             "HTTP request latency",
@@ -187,6 +188,18 @@ class Metrics:
         for stream, lag in st["consumer_lag_by_stream"].items():
             self.consumer_lag.labels(s, stream).set(lag)
 
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """One request: counted and timed (the labelled children are looked up once per route and status)."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(self.service, method, route, str(status)),
+                self.latency.labels(self.service, route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
 
 class CorrelationMiddleware:
     """Binds a correlation id (X-Correlation-ID or a new one) to logs and to every event recorded."""
@@ -220,10 +233,9 @@ class CorrelationMiddleware:
         finally:
             reset_context(token)
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(
-                self.metrics.service, scope["method"], route, str(status_holder["status"])
-            ).inc()
-            self.metrics.latency.labels(self.metrics.service, route).observe(time.perf_counter() - started)
+            self.metrics.observe(
+                scope["method"], route, status_holder["status"], time.perf_counter() - started
+            )
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
