@@ -220,6 +220,32 @@ class TestDedup:
         assert len(p["sinks"]["primary"].requests) == 1 and len(p["sinks"]["smtp"].mails) == 1
 
 
+class TestCachedLookups:
+    async def test_an_entry_expiring_while_others_load_keeps_its_recipient(self, platform, monkeypatch):
+        """by_ids reads each id's cache entry once. Here the clock jumps past the TTL while an unknown id is
+        looked up in the database: the recipient already found in the cache must still be returned (a
+        technician once lost an assignment notice this way under load)."""
+        import propdesk.common.cache as cache
+        from propdesk.common.db import unit_of_work
+        from propdesk.notify.service import recipients
+
+        li = await resident(platform)
+        known, unknown = uuid.UUID(li["id"]), uuid.uuid4()
+        runtime = platform["notify"].app.state.runtime
+        async with unit_of_work(runtime.sessionmaker) as session:
+            assert [r.id for r in await recipients.by_ids(session, [known])] == [known]  # now cached
+            real, calls = cache.time.monotonic, []
+
+            def jumping() -> float:  # every read of the clock is 3 s later: the 5 s TTL runs out mid-call
+                calls.append(1)
+                return real() + 3.0 * len(calls)
+
+            monkeypatch.setattr(cache.time, "monotonic", jumping)
+            people = await recipients.by_ids(session, [known, unknown])
+            monkeypatch.setattr(cache.time, "monotonic", real)
+        assert [r.id for r in people] == [known]
+
+
 class TestAccessAndBadInput:
     async def test_nobody_reads_another_persons_inbox(self, platform):
         p = platform

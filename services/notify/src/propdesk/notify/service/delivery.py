@@ -109,24 +109,31 @@ def chain_for(channels: list[str], recipient: Recipient) -> list[str]:
 
 async def _preferences(session: AsyncSession, recipient_ids: list[uuid.UUID], category: str) -> dict:
     """{(recipient, channel): enabled} for the category (or "*"); each recipient's preferences are cached
-    (CONFIG) and forgotten when they change through this process."""
-    missing = [i for i in dict.fromkeys(recipient_ids) if CONFIG.get(("preferences", i), None) is None]
+    (CONFIG) and forgotten when they change through this process. Each cache entry is read once: one that
+    expires while the others load must not lose its choices."""
+    saved: dict[uuid.UUID, list[tuple[str, str, bool]]] = {}
+    missing = []
+    for recipient_id in dict.fromkeys(recipient_ids):
+        hit = CONFIG.get(("preferences", recipient_id), None)
+        if hit is None:
+            missing.append(recipient_id)
+        else:
+            saved[recipient_id] = hit
     if missing:
-        saved: dict[uuid.UUID, list[tuple[str, str, bool]]] = {i: [] for i in missing}
+        loaded: dict[uuid.UUID, list[tuple[str, str, bool]]] = {i: [] for i in missing}
         rows = await session.execute(
             select(
                 Preference.recipient_id, Preference.category, Preference.channel, Preference.enabled
             ).where(Preference.recipient_id.in_(missing))
         )
         for recipient_id, saved_category, channel, enabled in rows:
-            saved[recipient_id].append((saved_category, channel, enabled))
-        for recipient_id, prefs in saved.items():
-            CONFIG.put(("preferences", recipient_id), prefs)
+            loaded[recipient_id].append((saved_category, channel, enabled))
+        for recipient_id, prefs in loaded.items():
+            saved[recipient_id] = CONFIG.put(("preferences", recipient_id), prefs)
     out = {}
-    for recipient_id in recipient_ids:
-        saved = CONFIG.get(("preferences", recipient_id), None) or []
+    for recipient_id, prefs in saved.items():
         for wanted in ("*", category):  # the category's own choice over the one for every category
-            for saved_category, channel, enabled in saved:
+            for saved_category, channel, enabled in prefs:
                 if saved_category == wanted:
                     out[(recipient_id, channel)] = enabled
     return out

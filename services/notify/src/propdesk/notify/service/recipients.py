@@ -79,9 +79,17 @@ async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, *, st
 
 
 async def by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Recipient]:
-    """The active recipients among `ids` (unknown and inactive ones left out), each once, in order."""
+    """The active recipients among `ids` (unknown and inactive ones left out), each once, in order. Each id's
+    cache entry is read once: one that expires while the others load must not drop its recipient."""
     wanted = list(dict.fromkeys(ids))
-    missing = [i for i in wanted if CACHE.get(i, _UNSEEN) is _UNSEEN]
+    people: dict[uuid.UUID, Recipient | None] = {}
+    missing = []
+    for recipient_id in wanted:
+        hit = CACHE.get(recipient_id, _UNSEEN)
+        if hit is _UNSEEN:
+            missing.append(recipient_id)
+        else:
+            people[recipient_id] = hit
     if missing:
         found = {
             r.id: r
@@ -91,9 +99,8 @@ async def by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Recipient]
             recipient = found.get(recipient_id)
             if recipient is not None:
                 session.expunge(recipient)
-            CACHE.put(recipient_id, recipient)  # None: not known (yet); asked again after the TTL
-    people = [CACHE.get(i, None) for i in wanted]
-    return [p for p in people if p is not None and p.active]
+            people[recipient_id] = CACHE.put(recipient_id, recipient)  # None: not known (yet)
+    return [p for i in wanted if (p := people[i]) is not None and p.active]
 
 
 async def residents_of_units(session: AsyncSession, unit_ids: list[uuid.UUID]) -> list[Recipient]:
