@@ -78,10 +78,9 @@ def install_platform_v2(bind, schema: str) -> None:
         """
     )
     for event in ("INSERT", "UPDATE"):
-        table = "NEW TABLE AS changed"
         bind.exec_driver_sql(
             f'CREATE TRIGGER timer_notify_{event.lower()} AFTER {event} ON "{schema}".timer '
-            f'REFERENCING {table} FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".notify_timer_due()'
+            f'REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION "{schema}".notify_timer_due()'
         )
 
 
@@ -103,6 +102,8 @@ def install_platform_v3(bind, schema: str) -> None:
 
 
 def _wakeup_functions(bind, schema: str, *, skip_local: bool) -> None:
+    """The outbox and timer NOTIFY functions, with or without v3's guard. (The timer function restates v2's
+    on purpose: a migration's SQL stays as it was released.)"""
     guard = (
         "IF coalesce(current_setting('propdesk.wake', true), '') <> 'local' THEN "
         if skip_local

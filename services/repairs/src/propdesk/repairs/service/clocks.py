@@ -51,20 +51,17 @@ def next_point(clock: Clock) -> tuple[str, dt.datetime] | None:
     return ("breach", due) if due is not None else None
 
 
-async def arm(session: AsyncSession, wo: WorkOrder, clocks: dict[str, Clock], *, fresh: bool = False) -> None:
-    """(Re)schedule every milestone's timer after a change (met, paused or breached ones are cancelled;
-    a `fresh` order has none to cancel)."""
-    await arm_many(session, [(wo, clocks)], fresh=fresh)
+async def arm(session: AsyncSession, wo: WorkOrder, clocks: dict[str, Clock]) -> None:
+    """(Re)schedule every milestone's timer after a change (met, paused or breached ones are cancelled).
+    A new order's timers are written with it instead (`timer_items`, `timers.new_rows`)."""
+    await arm_many(session, [(wo, clocks)])
 
 
-async def arm_many(
-    session: AsyncSession, orders: list[tuple[WorkOrder, dict[str, Clock]]], *, fresh: bool = False
-) -> None:
-    """`arm` for many orders: two statements whatever their number (one for fresh orders)."""
+async def arm_many(session: AsyncSession, orders: list[tuple[WorkOrder, dict[str, Clock]]]) -> None:
+    """`arm` for many orders: two statements whatever their number."""
     items, stale = timer_items(orders)
     await timers.schedule_many(session, items)
-    if not fresh:
-        await timers.cancel_many(session, stale)
+    await timers.cancel_many(session, stale)
 
 
 def timer_items(orders: list[tuple[WorkOrder, dict[str, Clock]]]) -> tuple[list[dict], list[str]]:
