@@ -7,6 +7,7 @@ import contextlib
 import gc
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,10 @@ async def embedded_stack(name: str) -> AsyncIterator[Stack]:
         stop_services(stack.procs)
         nats.stop()
         pg.stop()
+        if os.environ.get("PROPDESK_BENCH_KEEP"):  # the services' logs and the data, to look into a run
+            print(f"kept {work}", flush=True)
+        else:  # a database and a JetStream store per run add up (hundreds of MB each)
+            shutil.rmtree(work, ignore_errors=True)
 
 
 async def timer_lateness(
