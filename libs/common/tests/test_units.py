@@ -151,3 +151,23 @@ def test_uuid7_is_rfc_9562_version_7_and_strictly_increasing():
     same = uuid.UUID(str(ids[0]))
     assert same == ids[0] and hash(same) == hash(ids[0]) and pickle.loads(pickle.dumps(ids[0])) == same
     assert ids[0].is_safe == uuid.SafeUUID.unknown and {ids[0]: 1}[same] == 1
+
+
+def test_ttl_cache_forgets_keys_and_stays_bounded():
+    from propdesk.common.cache import TTLCache
+
+    cache = TTLCache(ttl=60, max_entries=3)
+    for key in "abc":
+        cache.put(key, key.upper())
+    cache.discard("b", "missing")  # a known key goes, an unknown one is no error
+    assert [cache.get(k, None) for k in "abc"] == ["A", None, "C"]
+    cache.put("d", "D")
+    cache.put("e", "E")  # full: the oldest ("a") makes room
+    assert [cache.get(k, None) for k in "acde"] == [None, "C", "D", "E"]
+    cache.put("c", "C2")  # replacing a key drops nothing
+    assert [cache.get(k, None) for k in "cde"] == ["C2", "D", "E"]
+    short = TTLCache(ttl=-1, max_entries=2)  # every entry already expired: they go before any live one
+    short.put("x", 1)
+    short.put("y", 2)
+    short.put("z", 3, ttl=60)
+    assert short.get("z") == 3 and len(short._entries) == 1

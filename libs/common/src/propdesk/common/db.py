@@ -296,17 +296,6 @@ async def copy_rows(session: AsyncSession, table: Table, rows: list[dict]) -> No
     )
 
 
-_RANKS: dict[MetaData, dict[Table, int]] = {}
-
-
-def _table_rank(table: Table) -> int:
-    """The table's place in its metadata's foreign-key order (sorted once per metadata, not per call)."""
-    ranks = _RANKS.get(table.metadata)
-    if ranks is None:
-        ranks = _RANKS[table.metadata] = {t: n for n, t in enumerate(table.metadata.sorted_tables)}
-    return ranks[table]
-
-
 async def insert_new(
     session: AsyncSession, objects: list, rows: dict[Table, list[dict]] | None = None
 ) -> None:
@@ -341,9 +330,8 @@ async def insert_new(
             by_table.setdefault(table, []).extend(extra)
     if not by_table:
         return
-    tables = sorted(by_table, key=_table_rank) if len({t.metadata for t in by_table}) == 1 else list(by_table)
     documents, parts = [], []
-    for n, table in enumerate(tables, 1):
+    for n, table in enumerate(by_table, 1):  # in any order: foreign keys are checked at the end
         columns = list(dict.fromkeys(c for row in by_table[table] for c in row))
         names = ", ".join(f'"{c}"' for c in columns)
         qualified = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'

@@ -47,8 +47,9 @@ async def record(
 ) -> Envelope:
     """Write `payload` as an event in the session's transaction. It is published only if that commits."""
     envelope = build_envelope(payload, aggregate_id=aggregate_id, estate_id=estate_id, actor=actor)
-    outbox = platform_of(session).outbox
-    wake_after_commit(session, platform_of(session).outbox_channel)
+    tables = platform_of(session)
+    outbox = tables.outbox
+    wake_after_commit(session, tables.outbox_channel)
     await session.execute(
         insert(outbox).values(
             id=envelope.id,
@@ -99,7 +100,11 @@ def new_rows(
     actor: Actor | None = None,
 ) -> tuple[Table, list[dict]]:
     """The outbox rows `record_many` writes, for `db.insert_new` to write with the change in its one
-    statement. The envelopes share one moment and context (actor, estate), as `Envelope` serialises them."""
+    statement (and the relay woken for them after the commit). The envelopes share one moment and context
+    (actor, estate), as `Envelope` serialises them."""
+    tables = platform_of(session)
+    if not items:
+        return tables.outbox, []
     common = build_envelope(
         items[0][0], aggregate_id=items[0][1], estate_id=estate_id, actor=actor
     ).model_dump(mode="json")
@@ -123,8 +128,8 @@ def new_rows(
                 },
             }
         )
-    wake_after_commit(session, platform_of(session).outbox_channel)
-    return platform_of(session).outbox, rows
+    wake_after_commit(session, tables.outbox_channel)
+    return tables.outbox, rows
 
 
 async def backlog(session: AsyncSession) -> int:

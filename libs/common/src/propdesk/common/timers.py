@@ -112,8 +112,9 @@ async def schedule(
     a timer already pending under the key stays as it is (e.g. a digest that is already due later)."""
     if due_at.tzinfo is None:
         raise ValueError("due_at must be timezone-aware")
-    table = platform_of(session).timer
-    wake_after_commit(session, platform_of(session).timer_channel, due_at.timestamp())
+    tables = platform_of(session)
+    table = tables.timer
+    wake_after_commit(session, tables.timer_channel, due_at.timestamp())
     values = {
         "kind": kind,
         "key": key,
@@ -143,10 +144,7 @@ async def schedule_many(session: AsyncSession, items: list[dict[str, Any]]) -> N
     number (unnest of arrays: prepared once per connection, no bind-parameter limit)."""
     if not items:
         return
-    table = platform_of(session).timer
-    wake_after_commit(
-        session, platform_of(session).timer_channel, min(i["due_at"] for i in items).timestamp()
-    )
+    table, rows = new_rows(session, items)
     await session.execute(
         text(f"""
         INSERT INTO {table.schema}.{table.name} (id, kind, key, due_at, payload, correlation_id, attempts)
@@ -157,26 +155,25 @@ async def schedule_many(session: AsyncSession, items: list[dict[str, Any]]) -> N
             payload = excluded.payload, attempts = 0, last_error = NULL
         """),
         {
-            "correlation": current_context().correlation_id,
-            "ids": [uuid7() for _ in items],
-            "kinds": [i["kind"] for i in items],
-            "keys": [i["key"] for i in items],
-            "dues": [i["due_at"] for i in items],
-            "payloads": [json.dumps(i["payload"], ensure_ascii=False, default=str) for i in items],
+            "correlation": rows[0]["correlation_id"],
+            "ids": [r["id"] for r in rows],
+            "kinds": [r["kind"] for r in rows],
+            "keys": [r["key"] for r in rows],
+            "dues": [r["due_at"] for r in rows],
+            "payloads": [json.dumps(r["payload"], ensure_ascii=False, default=str) for r in rows],
         },
     )
 
 
 def new_rows(session: AsyncSession, items: list[dict[str, Any]]) -> tuple[Table, list[dict]]:
-    """`schedule_many`'s items as rows of the timer table, for `db.insert_new` to write with the change that
-    wants them, in its one statement. Only for keys no timer has yet (a new order's): a plain INSERT does
-    not move an existing timer."""
-    correlation = current_context().correlation_id
+    """`schedule_many`'s items as rows of the timer table (and the worker woken for them after the commit),
+    for `db.insert_new` to write with the change that wants them, in its one statement. There only for keys
+    no timer has yet (a new order's): a plain INSERT does not move an existing timer."""
+    tables = platform_of(session)
     if items:
-        wake_after_commit(
-            session, platform_of(session).timer_channel, min(i["due_at"] for i in items).timestamp()
-        )
-    return platform_of(session).timer, [
+        wake_after_commit(session, tables.timer_channel, min(i["due_at"] for i in items).timestamp())
+    correlation = current_context().correlation_id
+    return tables.timer, [
         {
             "id": uuid7(),
             "kind": i["kind"],

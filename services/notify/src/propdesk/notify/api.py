@@ -90,7 +90,7 @@ async def set_quiet_hours(
     rows = await service.list_defaults(session, estate_id)
     for row in rows:
         row.starts, row.ends = data.starts, data.ends
-    CONFIG.forget(lambda k: k == ("quiet", estate_id))
+    CONFIG.discard(("quiet", estate_id))
     return rows
 
 
@@ -479,7 +479,7 @@ async def create_webhook(
     )
     session.add(sub)
     await session.flush()
-    CONFIG.forget(lambda k: k == ("webhooks",))
+    CONFIG.discard(("webhooks",))
     return WebhookCreated(**WebhookRead.model_validate(sub).model_dump(), secret=sub.secret)
 
 
@@ -500,7 +500,7 @@ async def delete_webhook(
     if sub is None:
         raise NotFound(f"webhook {webhook_id} not found")
     sub.active = False
-    CONFIG.forget(lambda k: k == ("webhooks",))
+    CONFIG.discard(("webhooks",))
 
 
 @router.get(

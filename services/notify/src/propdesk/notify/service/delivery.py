@@ -140,7 +140,7 @@ async def _preferences(session: AsyncSession, recipient_ids: list[uuid.UUID], ca
 
 
 def forget_preferences(recipient_id: uuid.UUID) -> None:
-    CONFIG.forget(lambda key: key == ("preferences", recipient_id))
+    CONFIG.discard(("preferences", recipient_id))
 
 
 async def quiet_until(

@@ -22,7 +22,7 @@ DEFAULTS = [
 
 
 async def provision_estate(session: AsyncSession, event: EstateRegistered, envelope: Envelope) -> None:
-    CONFIG.forget(lambda k: k in (("quiet", event.estate_id), ("estate", event.estate_id)))
+    CONFIG.discard(("quiet", event.estate_id), ("estate", event.estate_id))
     await projections.provision_estate(
         session,
         estate,

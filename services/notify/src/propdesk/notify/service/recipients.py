@@ -20,7 +20,7 @@ _UNSEEN = object()
 
 
 def forget(recipient_id: uuid.UUID) -> None:
-    CACHE.forget(lambda key: key == recipient_id)
+    CACHE.discard(recipient_id)
 
 
 async def _upsert(session: AsyncSession, values: dict) -> None:

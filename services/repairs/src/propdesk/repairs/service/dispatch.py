@@ -6,7 +6,6 @@ dispatcher."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 from dataclasses import dataclass
 
@@ -87,7 +86,7 @@ def count_assignment(estate_id: uuid.UUID, technician_id: uuid.UUID, previous: u
 
 
 def forget_loads(estate_id: uuid.UUID) -> None:
-    _loads.forget(lambda key: key == estate_id)
+    _loads.discard(estate_id)
 
 
 async def shifts_of(session: AsyncSession, technician_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Shift]]:
@@ -106,19 +105,19 @@ class Roster:
     shifts: dict[uuid.UUID, list[Shift]]
 
 
-_rosters: dict[uuid.UUID, tuple[float, Roster]] = {}
-ROSTER_TTL = 5.0  # seconds; a change through this process drops it at once
+_rosters = TTLCache(ttl=5.0)  # a change through this process drops an estate's at once
 
 
 def forget_roster(estate_id: uuid.UUID) -> None:
-    _rosters.pop(estate_id, None)
+    _rosters.discard(estate_id)
 
 
 async def roster(session: AsyncSession, estate_id: uuid.UUID) -> Roster:
     """The estate's technicians and their shifts in one query, cached briefly (read on every report)."""
-    hit = _rosters.get(estate_id)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
+    return await _rosters.get_or_load(estate_id, lambda: _load_roster(session, estate_id))
+
+
+async def _load_roster(session: AsyncSession, estate_id: uuid.UUID) -> Roster:
     rows = (
         await session.execute(
             select(Technician, Shift)
@@ -136,9 +135,7 @@ async def roster(session: AsyncSession, estate_id: uuid.UUID) -> Roster:
             shifts[tech.id].append(shift)
     for obj in [*techs.values(), *(s for v in shifts.values() for s in v)]:
         session.expunge(obj)  # plain values from here on: safe to share between requests
-    found = Roster(list(techs.values()), shifts)
-    _rosters[estate_id] = (time.monotonic() + ROSTER_TTL, found)
-    return found
+    return Roster(list(techs.values()), shifts)
 
 
 async def candidates(

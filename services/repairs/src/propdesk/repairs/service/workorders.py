@@ -326,7 +326,9 @@ async def report(
         )
     if settings.auto_dispatch:
         reporters = [reporter_resident_id] if reporter_resident_id else []
-        with session.no_autoflush:  # the new order is not busy yet: its insert can wait for the one flush
+        # the timeline entries wait in the session for insert_new: a query while dispatching must not
+        # flush them before their order exists
+        with session.no_autoflush:
             events.append(
                 (await _dispatch(session, wo, running, now, actor="system", reporters=reporters))[1]
             )
