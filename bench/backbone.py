@@ -36,12 +36,12 @@ from sqlalchemy import text
 
 from propdesk.common import bus, outbox
 from propdesk.common.contracts.intake import EstateRegistered
-from propdesk.common.db import unit_of_work
 from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from propdesk.common.events import build_envelope
 from propdesk.common.migrations import upgrade
 from propdesk.common.notifier import Notifier
 from propdesk.common.testing.probe import Probe
+from propdesk.common.uow import unit_of_work
 
 
 async def raw_jetstream(nats_url: str, n: int, window: int) -> dict:
@@ -89,7 +89,7 @@ async def prefill(probe: Probe, n: int) -> None:
     """n events committed to the outbox (through the same bulk path imports use), each its own aggregate."""
     async with unit_of_work(probe.sessionmaker) as session:
         for i in range(0, n, 2000):
-            await outbox.record_many(
+            outbox.record_many(
                 session,
                 [
                     (EstateRegistered(estate_id=uuid.uuid4(), code=f"P{j}", name="bench"), uuid.uuid4())

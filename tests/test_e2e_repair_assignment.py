@@ -11,10 +11,10 @@ import uuid
 
 from propdesk.common import outbox
 from propdesk.common.contracts.repairs import WorkOrderAssigned
-from propdesk.common.db import unit_of_work
 from propdesk.common.embedded import free_port
 from propdesk.common.sinks import HttpSink
 from propdesk.common.testing.helpers import running_service, token, wait_until
+from propdesk.common.uow import unit_of_work
 from propdesk.intake.main import SERVICE as INTAKE
 from propdesk.notify.main import SERVICE as NOTIFY
 from propdesk.repairs.main import SERVICE as REPAIRS
@@ -97,7 +97,7 @@ async def test_assignment_reaches_technician_and_resident_in_their_languages(pla
 
             await wait_until(known, message="notify to know the technician and the resident")
             async with unit_of_work(repairs.app.state.runtime.sessionmaker) as session:
-                await outbox.record(
+                outbox.record(
                     session,
                     WorkOrderAssigned(
                         work_order_id=uuid.uuid4(),

@@ -15,12 +15,12 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import text
 
 from propdesk.common.consumer import replay_dead_letter
-from propdesk.common.db import unit_of_work
 from propdesk.common.embedded import EmbeddedNats, free_port
 from propdesk.common.errors import Conflict
 from propdesk.common.events import stream_name
 from propdesk.common.testing.helpers import wait_until
 from propdesk.common.testing.probe import POISON, Probe
+from propdesk.common.uow import unit_of_work
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ class TestOutbox:
                 from propdesk.common import outbox
                 from propdesk.common.contracts.intake import EstateRegistered
 
-                await outbox.record(
+                outbox.record(
                     session,
                     EstateRegistered(estate_id=__import__("uuid").uuid4(), code="RB", name="rolled back"),
                     aggregate_id="a",

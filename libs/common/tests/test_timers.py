@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from propdesk.common import timers
-from propdesk.common.db import unit_of_work
 from propdesk.common.testing.helpers import wait_until
 from propdesk.common.testing.probe import Probe
 from propdesk.common.timeutil import utcnow
+from propdesk.common.uow import unit_of_work
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def worker(probe, handler=None, **kw) -> timers.TimerWorker:
 
 async def schedule(probe, key, *, seconds: float, payload=None):
     async with unit_of_work(probe.sessionmaker) as s:
-        await timers.schedule(
+        timers.schedule(
             s,
             kind="probe.fire",
             key=key,
@@ -108,7 +108,7 @@ class TestTimers:
         await schedule(probe, "moved", seconds=-1, payload={"v": 2})  # same key: moved, not duplicated
         await schedule(probe, "cancelled", seconds=-1)
         async with unit_of_work(probe.sessionmaker) as s:
-            assert await timers.cancel(s, "cancelled") is True
+            timers.cancel(s, "cancelled")
         assert await worker(probe).fire_due() == 1
         assert await fired_rows(probe) == [("moved", {"v": 2})]
 
@@ -137,7 +137,7 @@ class TestTimers:
     async def test_naive_due_time_is_refused(self, probe):
         with pytest.raises(ValueError):
             async with unit_of_work(probe.sessionmaker) as s:
-                await timers.schedule(s, kind="probe.fire", due_at=dt.datetime(2026, 1, 1))
+                timers.schedule(s, kind="probe.fire", due_at=dt.datetime(2026, 1, 1))
 
 
 async def _count(probe, n):
@@ -151,7 +151,7 @@ class TestRescheduleFromHandler:
         async def recurring(session, timer):
             fired.append(timer.payload["n"])
             if timer.payload["n"] < 3:  # e.g. a retry with backoff, or a deadline that repeats
-                await timers.schedule(
+                timers.schedule(
                     session,
                     kind="probe.fire",
                     key=timer.key,
@@ -179,7 +179,7 @@ async def test_schedule_many_beyond_the_parameter_limit(probe):
         for i in range(12_000)
     ]
     async with unit_of_work(probe.sessionmaker) as s:
-        await timers.schedule_many(s, items)
+        timers.schedule_many(s, items)
     async with probe.sessionmaker() as s:
         assert (await s.execute(text("SELECT count(*) FROM probe.timer"))).scalar() == 12_000
 
@@ -250,7 +250,7 @@ async def test_a_service_wakes_its_own_workers_without_notify(probe):
     try:
         due = utcnow() + dt.timedelta(hours=2)
         async with unit_of_work(sessionmaker) as s:
-            await timers.schedule(s, kind="probe.fire", key="local", due_at=due, payload={})
+            timers.schedule(s, kind="probe.fire", key="local", due_at=due, payload={})
         assert own.take_due(channel) == pytest.approx(due.timestamp())  # woken after the commit
         await schedule(probe, "sentinel", seconds=3 * 3600)  # the probe's engine: a plain connection
         await wait_until(lambda: asyncio.sleep(0, heard), message="the sentinel's NOTIFY")

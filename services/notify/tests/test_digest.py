@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from propdesk.common import outbox
 from propdesk.common.contracts.intake import CaseSlaBreached, CaseSlaWarning
-from propdesk.common.db import asyncpg_url, unit_of_work
+from propdesk.common.db import asyncpg_url
 from propdesk.common.testing.helpers import token, wait_until
+from propdesk.common.uow import unit_of_work
 
 from .conftest import set_quiet
 
@@ -42,7 +43,7 @@ async def test_sla_alerts_reach_the_desk_as_one_digest(platform):
     async with unit_of_work(runtime.sessionmaker) as session:
         for n, model in enumerate((CaseSlaWarning, CaseSlaBreached, CaseSlaWarning)):
             case = uuid.uuid4()
-            await outbox.record(
+            outbox.record(
                 session,
                 model(
                     case_id=case,

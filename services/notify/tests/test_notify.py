@@ -22,7 +22,7 @@ def test_every_notifying_event_has_templates_in_both_languages():
     templates = default_templates()
     notifying = [spec for spec in load_catalog() if spec.notifies]
     assert len(notifying) >= 10
-    from propdesk.notify.api import sample_context
+    from propdesk.notify.service.templates import sample_context
 
     for spec in notifying:
         for channel in CHANNELS:
@@ -197,24 +197,18 @@ class TestDedup:
         p = platform
         await set_quiet(p, now_inside=False)
         li = await resident(p)
-        from propdesk.common.db import unit_of_work
-        from propdesk.notify.service import delivery, recipients
+        from propdesk.common.uow import unit_of_work
+        from propdesk.notify.service import fanout, recipients
 
         runtime = p["notify"].app.state.runtime
-        event_id = uuid.uuid4()
+        audience = fanout.Audience(
+            uuid.uuid4(), "notify.notice", uuid.UUID(p["estate"]["id"]), "notice", False
+        )
         for _ in range(3):  # the same event handled three times (as if three consumers had it)
             async with unit_of_work(runtime.sessionmaker) as session:
                 people = await recipients.by_ids(session, [uuid.UUID(li["id"])])
-                await delivery.fan_out(
-                    session,
-                    source_event_id=event_id,
-                    event_type="notify.notice",
-                    estate_id=uuid.UUID(p["estate"]["id"]),
-                    recipients=people,
-                    category="notice",
-                    critical=False,
-                    context={"title_zh": "a", "body_zh": "b", "title_en": "c", "body_en": "d"},
-                )
+                texts = {"title_zh": "a", "body_zh": "b", "title_en": "c", "body_en": "d"}
+                await fanout.fan_out(session, audience, people, texts)
         [message] = await wait_until(lambda: inbox_of(p, li), message="one message")
         await wait_until(lambda: _sent(p, message["id"], "sms", "email"), message="sent")
         assert len(p["sinks"]["primary"].requests) == 1 and len(p["sinks"]["smtp"].mails) == 1
@@ -226,14 +220,16 @@ class TestCachedLookups:
         looked up in the database: the recipient already found in the cache must still be returned (a
         technician once lost an assignment notice this way under load)."""
         import propdesk.common.cache as cache
-        from propdesk.common.db import unit_of_work
+        from propdesk.common.uow import unit_of_work
         from propdesk.notify.service import recipients
 
         li = await resident(platform)
         known, unknown = uuid.UUID(li["id"]), uuid.uuid4()
         runtime = platform["notify"].app.state.runtime
         async with unit_of_work(runtime.sessionmaker) as session:
-            assert [r.id for r in await recipients.by_ids(session, [known])] == [known]  # now cached
+            assert [r.id for r in await recipients.by_ids(session, [known])] == [known]
+        assert recipients.CACHE.get(known, None) is not None  # cached once that unit of work committed
+        async with unit_of_work(runtime.sessionmaker) as session:
             real, calls = cache.time.monotonic, []
 
             def jumping() -> float:  # every read of the clock is 3 s later: the 5 s TTL runs out mid-call

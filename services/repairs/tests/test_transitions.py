@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from propdesk.repairs.service.workorders import TRANSITIONS
+from propdesk.repairs.service.states import TRANSITIONS
 
 from .conftest import act, report
 

@@ -1,7 +1,8 @@
 """Idempotent consumers: durable pull consumers, explicit ack, batch fetch.
 
-A fetched batch is handled in one transaction: each event's inbox row
-(consumer, event id) and its effect commit together, so a redelivered event changes nothing. Acks go
+A fetched batch is handled in one unit of work: each event's inbox row
+(consumer, event id) and its effect commit together (the handlers' staged writes, e.g. a batch's fan-outs,
+are written together just before the commit), so a redelivered event changes nothing. Acks go
 out after commit. A failed event is nak'ed with backoff; after `max_deliver` attempts it is written to
 the dead-letter table with its error (replayable) and terminated.
 """
@@ -25,8 +26,8 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from propdesk.common import faults
-from propdesk.common.db import PlatformTables, unit_of_work
+from propdesk.common import faults, uow
+from propdesk.common.db import PlatformTables
 from propdesk.common.errors import Conflict, NotFound
 from propdesk.common.events import (
     CATALOG,
@@ -39,6 +40,7 @@ from propdesk.common.events import (
     stream_name,
 )
 from propdesk.common.logging import get_logger
+from propdesk.common.uow import unit_of_work
 
 log = get_logger("propdesk.consumer")
 
@@ -51,9 +53,6 @@ class Subscription:
 
     producer: str
     handlers: dict[str, Handler] = field(default_factory=dict)
-    # run once after the handlers of a batch (or of one event, when applied alone), in the same transaction:
-    # for handlers that collect their writes and make them in one statement for the whole batch
-    finish: Callable[[AsyncSession], Awaitable[None]] | None = None
 
     def on(self, event_type: str) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
@@ -220,8 +219,6 @@ class EventConsumer:
                 await self._handle(session, envelope)
             else:
                 self.stats.duplicates += 1
-        if self.subscription.finish is not None:
-            await self.subscription.finish(session)
 
     async def _apply(self, session: AsyncSession, envelope: Envelope, *, subject: str) -> bool:
         """Claim one event in the inbox and apply it; False when it was already applied."""
@@ -229,8 +226,6 @@ class EventConsumer:
             self.stats.duplicates += 1
             return False
         await self._handle(session, envelope)
-        if self.subscription.finish is not None:
-            await self.subscription.finish(session)
         return True
 
     async def _handle(self, session: AsyncSession, envelope: Envelope) -> None:
@@ -313,7 +308,7 @@ async def replay_dead_letter(
         if consumer is None:
             raise Conflict(f"no handler for {envelope.type} in this service")
         try:
-            async with session.begin_nested():
+            async with uow.savepoint(session):
                 applied = await consumer._apply(session, envelope, subject=row["subject"])
         except Exception as exc:
             raise Conflict(f"replay failed again: {exc!r}") from exc

@@ -1,18 +1,12 @@
 """Database: SQLAlchemy 2 async + asyncpg, one schema per service, naming conventions, UUIDv7 keys,
-created_at/updated_at, and the unit of work: the only place that commits."""
+created_at/updated_at, the backbone's tables, engines and the sessions that are units of work (`uow`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 
-import asyncpg
-import orjson
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -30,11 +24,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
 
+from propdesk.common import uow
 from propdesk.common.ids import uuid7
+from propdesk.common.uow import UnitOfWorkSession
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -199,23 +194,16 @@ def create_sessionmaker(
     settings: object | None = None,
     notifier: object | None = None,
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions know their service's platform tables (`session.info["platform"]`, for outbox and timers),
-    its settings (`settings_of(session)`, for handlers that run outside a request) and the notifier that
-    `unit_of_work` wakes after a commit that wrote events or timers."""
+    """Sessions are units of work (`uow.UnitOfWorkSession`). They know their service's platform tables
+    (`platform_of`, for outbox and timers), its settings (`settings_of`, for handlers that run outside a
+    request) and the notifier a commit wakes when it wrote events or timers."""
     return async_sessionmaker(
         engine,
+        class_=UnitOfWorkSession,
         expire_on_commit=False,
         autoflush=True,
         info={"platform": tables, "settings": settings, "notifier": notifier},
     )
-
-
-def wake_after_commit(session: AsyncSession, channel: str, due: float = -math.inf) -> None:
-    """Once this session's unit of work commits, wake this process's worker listening on `channel` (the
-    relay on the outbox channel; the timer worker on the timer channel, with the earliest new due time as
-    epoch seconds). The database's NOTIFY does the same for writes from other processes."""
-    wakes = session.info.setdefault("wake", {})
-    wakes[channel] = min(wakes.get(channel, math.inf), due)
 
 
 def settings_of(session: AsyncSession):
@@ -232,28 +220,12 @@ def platform_of(session: AsyncSession) -> PlatformTables:
         raise RuntimeError("session was not made by create_sessionmaker(): no platform tables") from None
 
 
-@asynccontextmanager
-async def unit_of_work(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """Commit on success, roll back on any exception. Services and repositories only flush."""
-    async with sessionmaker() as session:
-        try:
-            yield session
-        except BaseException:
-            await session.rollback()
-            raise
-        else:
-            await session.commit()
-            wakes, notifier = session.info.pop("wake", None), session.info.get("notifier")
-            if wakes and notifier is not None:
-                for channel, due in wakes.items():
-                    notifier.poke(channel, due)
-
-
 class NumberBlock:
     """Numbers for human references from a PostgreSQL sequence, taken `size` at a time per process: a hot
     path (a report) then asks the database once per `size` numbers instead of once each. Unique as the
     sequence is; like it, not gapless (a restart leaves the rest of a block unused), and with several
-    replicas not in creation order across them."""
+    replicas not in creation order across them. A number taken by a unit of work that rolls back is given
+    back to the block."""
 
     def __init__(self, sequence: str, size: int = 20) -> None:
         self._query = text(f"SELECT nextval('{sequence}') FROM generate_series(1, {int(size)})")
@@ -263,104 +235,11 @@ class NumberBlock:
         free = self._free.setdefault(str(session.bind.url), [])
         if not free:
             free[:0] = sorted((await session.execute(self._query)).scalars())
-        return free.pop(0)
+        number = free.pop(0)
+        uow.after_rollback(session, lambda: free.insert(0, number))
+        return number
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The session's asyncpg connection, inside the session's transaction (begun here if no statement has
-    begun it yet: SQLAlchemy's asyncpg adapter begins lazily, and a statement sent before that would commit
-    on its own). For the few hot or bulk paths that talk to asyncpg directly; the unit of work still commits."""
-    connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    adapted = raw.dbapi_connection
-    if (
-        getattr(adapted, "_transaction", None) is None
-        and getattr(adapted, "isolation_level", None) != "autocommit"
-    ):
-        await adapted._start_transaction()
-    return raw.driver_connection
-
-
-async def copy_rows(session: AsyncSession, table: Table, rows: list[dict]) -> None:
-    """COPY rows into a table on the session's own connection, inside its transaction: the fastest bulk
-    write PostgreSQL has (for brand-new rows: no ON CONFLICT, no defaults filled in)."""
-    if not rows:
-        return
-    driver = await driver_connection(session)
-    columns = list(rows[0])
-    await driver.copy_records_to_table(
-        table.name,
-        schema_name=table.schema,
-        columns=columns,
-        records=[tuple(r[c] for c in columns) for r in rows],
-    )
-
-
-async def insert_new(
-    session: AsyncSession, objects: list, rows: dict[Table, list[dict]] | None = None
-) -> None:
-    """Write new ORM objects, and any further plain `rows` per table (an outbox's events, timers), in ONE
-    statement instead of the unit of work's flush: for hot paths that build a handful of rows in memory.
-
-    Each table's rows travel as one JSON document (`jsonb_populate_recordset`) in a data-modifying CTE, so the
-    statement's text depends only on which tables it writes (prepared once per connection) and a report's
-    five INSERTs are one round trip. Foreign keys are checked at the end of the statement, when every row is
-    in. The objects leave the session and stay readable; every column gets its value (the object's, else the
-    column's Python default, else None), and the object is given the same values, so what a response shows
-    is what was written. Plain rows name only the columns they set: the others take the table's defaults."""
-    by_table: dict[Table, list[dict]] = {}
-    for obj in objects:
-        if obj in session:
-            session.expunge(obj)
-        table = type(obj).__table__
-        row = {}
-        for column in table.columns:
-            if column.key in obj.__dict__:
-                value = obj.__dict__[column.key]
-            else:
-                default = column.default
-                value = None
-                if default is not None:
-                    value = default.arg(None) if default.is_callable else default.arg
-                setattr(obj, column.key, value)
-            row[column.name] = value
-        by_table.setdefault(table, []).append(row)
-    for table, extra in (rows or {}).items():
-        if extra:
-            by_table.setdefault(table, []).extend(extra)
-    if not by_table:
-        return
-    documents, parts = [], []
-    for n, table in enumerate(by_table, 1):  # in any order: foreign keys are checked at the end
-        columns = list(dict.fromkeys(c for row in by_table[table] for c in row))
-        names = ", ".join(f'"{c}"' for c in columns)
-        qualified = f'"{table.schema}"."{table.name}"' if table.schema else f'"{table.name}"'
-        parts.append(
-            f"w{n} AS (INSERT INTO {qualified} ({names}) "
-            f"SELECT {names} FROM jsonb_populate_recordset(NULL::{qualified}, ${n}::jsonb))"
-        )
-        documents.append(
-            orjson.dumps(by_table[table], default=_json_value, option=orjson.OPT_NAIVE_UTC).decode()
-        )
-    statement = "WITH " + ",\n".join(parts) + " SELECT 1"
-    driver = await driver_connection(session)
-    try:
-        await driver.execute(statement, *documents)
-    except asyncpg.IntegrityConstraintViolationError as exc:
-        raise IntegrityError(statement, None, exc) from exc
-    except asyncpg.PostgresError as exc:
-        raise DBAPIError(statement, None, exc) from exc
-
-
-def _json_value(value):
-    """JSON for the values ORM columns hold that orjson does not write itself (it writes UUIDs, dates and
-    times; naive times as UTC, as asyncpg reads them): text PostgreSQL casts back to the column's type."""
-    if isinstance(value, (Decimal, uuid.UUID)):  # asyncpg's own UUID type too (a subclass orjson leaves)
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return (value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)).isoformat()
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+def with_database(url: str, name: str) -> str:
+    """The same server's URL with another database name (libpq form)."""
+    return make_url(libpq_url(url)).set(database=name).render_as_string(hide_password=False)

@@ -1,5 +1,6 @@
-"""Transactional outbox: `record()` writes the event in the caller's transaction; the relay publishes
-committed events to JetStream with `Nats-Msg-Id` = event id, waits for the PubAck, marks them published.
+"""Transactional outbox: `record()` stages the event in the caller's unit of work (written in its
+transaction); the relay publishes committed events to JetStream with `Nats-Msg-Id` = event id, waits for the PubAck,
+marks them published.
 
 Ordering and replicas: rows carry a partition (crc32 of the aggregate id). A relay publishes only the
 partitions whose transaction-scoped advisory lock it holds, so one relay at a time owns a partition and
@@ -14,15 +15,16 @@ import uuid
 import zlib
 
 from nats.js import JetStreamContext
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from propdesk.common import faults
-from propdesk.common.db import PlatformTables, platform_of, unit_of_work, wake_after_commit
+from propdesk.common import faults, uow
+from propdesk.common.db import PlatformTables, platform_of
 from propdesk.common.events import Actor, Envelope, EventPayload, build_envelope
 from propdesk.common.ids import uuid7
 from propdesk.common.logging import get_logger
 from propdesk.common.notifier import Notifier
+from propdesk.common.uow import unit_of_work
 
 log = get_logger("propdesk.outbox")
 
@@ -37,7 +39,7 @@ def lock_key(schema: str) -> int:
     return zlib.crc32(f"outbox:{schema}".encode()) - 2**31  # signed int4 for pg_try_advisory_xact_lock
 
 
-async def record(
+def record(
     session: AsyncSession,
     payload: EventPayload,
     *,
@@ -45,66 +47,36 @@ async def record(
     estate_id: uuid.UUID | None = None,
     actor: Actor | None = None,
 ) -> Envelope:
-    """Write `payload` as an event in the session's transaction. It is published only if that commits."""
+    """Stage `payload` as an event of the session's unit of work: written with the unit's other writes and
+    published only if it commits."""
     envelope = build_envelope(payload, aggregate_id=aggregate_id, estate_id=estate_id, actor=actor)
-    tables = platform_of(session)
-    outbox = tables.outbox
-    wake_after_commit(session, tables.outbox_channel)
-    await session.execute(
-        insert(outbox).values(
-            id=envelope.id,
-            event_type=envelope.type,
-            aggregate_id=envelope.aggregate_id,
-            partition=partition_of(envelope.aggregate_id),
-            envelope=envelope.model_dump(mode="json"),
-        )
+    _stage(
+        session,
+        [
+            {
+                "id": envelope.id,
+                "event_type": envelope.type,
+                "aggregate_id": envelope.aggregate_id,
+                "partition": partition_of(envelope.aggregate_id),
+                "envelope": envelope.model_dump(mode="json"),
+            }
+        ],
     )
     return envelope
 
 
-async def record_many(
+def record_many(
     session: AsyncSession,
     items: list[tuple[EventPayload, uuid.UUID | str]],
     *,
     estate_id: uuid.UUID | None = None,
     actor: Actor | None = None,
 ) -> int:
-    """Bulk form of `record` for runs and imports: one INSERT … SELECT FROM unnest(arrays) for any number of
-    events. The envelopes share one moment and context; the payloads were validated when they were made, so
-    each envelope is written straight as JSON (the same document `Envelope` gives) instead of as a model."""
+    """Bulk form of `record` for runs, imports and batches: the envelopes share one moment and context
+    (actor, estate); the payloads were validated when they were made, so each envelope is built straight as
+    the JSON document `Envelope` gives instead of as a model."""
     if not items:
         return 0
-    table, rows = new_rows(session, items, estate_id=estate_id, actor=actor)
-    await session.execute(
-        text(
-            f"INSERT INTO {table.schema}.{table.name} (id, event_type, aggregate_id, partition, envelope) "
-            "SELECT i, t, a, p, e::jsonb FROM unnest(CAST(:ids AS uuid[]), CAST(:types AS text[]), "
-            "CAST(:aggregates AS text[]), CAST(:partitions AS int[]), CAST(:envelopes AS text[])) AS x(i, t, a, p, e)"
-        ),
-        {
-            "ids": [r["id"] for r in rows],
-            "types": [r["event_type"] for r in rows],
-            "aggregates": [r["aggregate_id"] for r in rows],
-            "partitions": [r["partition"] for r in rows],
-            "envelopes": [json.dumps(r["envelope"], ensure_ascii=False) for r in rows],
-        },
-    )
-    return len(items)
-
-
-def new_rows(
-    session: AsyncSession,
-    items: list[tuple[EventPayload, uuid.UUID | str]],
-    *,
-    estate_id: uuid.UUID | None = None,
-    actor: Actor | None = None,
-) -> tuple[Table, list[dict]]:
-    """The outbox rows `record_many` writes, for `db.insert_new` to write with the change in its one
-    statement (and the relay woken for them after the commit). The envelopes share one moment and context
-    (actor, estate), as `Envelope` serialises them."""
-    tables = platform_of(session)
-    if not items:
-        return tables.outbox, []
     common = build_envelope(
         items[0][0], aggregate_id=items[0][1], estate_id=estate_id, actor=actor
     ).model_dump(mode="json")
@@ -128,8 +100,14 @@ def new_rows(
                 },
             }
         )
-    wake_after_commit(session, tables.outbox_channel)
-    return tables.outbox, rows
+    _stage(session, rows)
+    return len(items)
+
+
+def _stage(session: AsyncSession, rows: list[dict]) -> None:
+    tables = platform_of(session)
+    uow.add_rows(session, tables.outbox, rows)
+    uow.wake_after_commit(session, tables.outbox_channel)
 
 
 async def backlog(session: AsyncSession) -> int:

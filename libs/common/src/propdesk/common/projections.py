@@ -76,7 +76,7 @@ async def provision_estate(
         return False
     session.add_all(defaults)
     await session.flush()
-    await outbox.record(session, provisioned, aggregate_id=event.estate_id, estate_id=event.estate_id)
+    outbox.record(session, provisioned, aggregate_id=event.estate_id, estate_id=event.estate_id)
     log.info(
         "estate.provisioned",
         estate_id=str(event.estate_id),

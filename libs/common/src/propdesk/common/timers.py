@@ -1,8 +1,8 @@
 """Durable timers: a due-time table and a worker (SKIP LOCKED, replica-safe, survives restarts) for
 SLA clocks, escalations, dunning and scheduled notices.
 
-`schedule()` writes in the caller's transaction, so a timer exists only if the change that wanted it
-committed. The worker fires a due timer in its own transaction and deletes it there: the handler's
+`schedule()` stages the timer in the caller's unit of work, so a timer exists only if the change that wanted
+it committed. The worker fires a due timer in its own transaction and deletes it there: the handler's
 effects (and any events it records) commit together with the timer's removal.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import traceback
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,17 +17,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Table, delete, func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from propdesk.common.db import PlatformTables, platform_of, unit_of_work, wake_after_commit
+from propdesk.common import uow
+from propdesk.common.db import PlatformTables, platform_of
 from propdesk.common.events import Actor, EventContext, bind_context, current_context, reset_context
 from propdesk.common.ids import uuid7
 from propdesk.common.logging import get_logger
 from propdesk.common.notifier import Notifier
 from propdesk.common.timeutil import utcnow
+from propdesk.common.uow import unit_of_work
 
 log = get_logger("propdesk.timers")
 
@@ -88,7 +88,7 @@ async def lock_for_batch(session: AsyncSession, model, batch: list[Timer], id_fi
             ).scalars()
         )
         retry = utcnow() + dt.timedelta(seconds=1)
-        await schedule_many(
+        schedule_many(
             session,
             [
                 {"kind": t.kind, "key": t.key, "due_at": retry, "payload": t.payload}
@@ -99,7 +99,60 @@ async def lock_for_batch(session: AsyncSession, model, batch: list[Timer], id_fi
     return found
 
 
-async def schedule(
+UPDATED_ON_MOVE = ("kind", "due_at", "payload", "attempts", "last_error")
+
+
+class TimerStage:
+    """The timers a unit of work scheduled, moved and cancelled: the last operation on a key wins, and all of
+    them are written by the flush's one statement (upserts, inserts that keep an existing timer, deletes)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.by_key: dict[str, tuple[str, dict | None]] = {}  # key -> ("move" | "keep" | "cancel", row)
+        self.keyless: list[dict] = []
+
+    def put(self, row: dict, *, keep_existing: bool) -> None:
+        key = row["key"]
+        if key is None:
+            self.keyless.append(row)
+            return
+        before = self.by_key.get(key)
+        if keep_existing and before is not None and before[0] != "cancel":
+            return  # already scheduled in this unit of work: it stays as it is
+        # after a cancel, the key's timer is replaced either way
+        op = "keep" if keep_existing and before is None else "move"
+        self.by_key[key] = (op, row)
+
+    def cancel(self, keys: list[str]) -> None:
+        for key in keys:
+            self.by_key[key] = ("cancel", None)
+
+    def parts(self) -> list[uow.Part]:
+        moves = [row for op, row in self.by_key.values() if op == "move"] + self.keyless
+        keeps = [row for op, row in self.by_key.values() if op == "keep"]
+        cancels = [key for key, (op, _) in self.by_key.items() if op == "cancel"]
+        parts: list[uow.Part] = []
+        if moves:
+            parts.append(uow.Rows(self.table, moves, conflict=("key",), update=UPDATED_ON_MOVE))
+        if keeps:
+            parts.append(uow.Rows(self.table, keeps, conflict=("key",)))
+        if cancels:
+            parts.append(uow.Delete(self.table, "key", cancels))
+        return parts
+
+    async def write(self, session: AsyncSession) -> None:
+        return None
+
+    def empty(self) -> bool:
+        return not self.by_key and not self.keyless
+
+
+def _stage(session: AsyncSession) -> TimerStage:
+    table = platform_of(session).timer
+    return uow.stage(session, "timers", lambda: TimerStage(table))
+
+
+def schedule(
     session: AsyncSession,
     *,
     kind: str,
@@ -108,96 +161,48 @@ async def schedule(
     key: str | None = None,
     keep_existing: bool = False,
 ) -> None:
-    """Schedule (or, with the same `key`, move) a timer in the caller's transaction. With `keep_existing`,
+    """Schedule (or, with the same `key`, move) a timer in the caller's unit of work. With `keep_existing`,
     a timer already pending under the key stays as it is (e.g. a digest that is already due later)."""
-    if due_at.tzinfo is None:
-        raise ValueError("due_at must be timezone-aware")
-    tables = platform_of(session)
-    table = tables.timer
-    wake_after_commit(session, tables.timer_channel, due_at.timestamp())
-    values = {
-        "kind": kind,
-        "key": key,
-        "due_at": due_at,
-        "payload": payload or {},
-        "correlation_id": current_context().correlation_id,
-    }
-    stmt = pg_insert(table).values(**values)
-    if key is not None and keep_existing:
-        stmt = stmt.on_conflict_do_nothing(index_elements=[table.c.key])
-    elif key is not None:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[table.c.key],
-            set_={
-                "kind": kind,
-                "due_at": due_at,
-                "payload": values["payload"],
-                "attempts": 0,
-                "last_error": None,
-            },
-        )
-    await session.execute(stmt)
-
-
-async def schedule_many(session: AsyncSession, items: list[dict[str, Any]]) -> None:
-    """Bulk `schedule`: dicts of kind, key, due_at, payload. One statement of the same text whatever their
-    number (unnest of arrays: prepared once per connection, no bind-parameter limit)."""
-    if not items:
-        return
-    table, rows = new_rows(session, items)
-    await session.execute(
-        text(f"""
-        INSERT INTO {table.schema}.{table.name} (id, kind, key, due_at, payload, correlation_id, attempts)
-        SELECT i, k, y, d, p::jsonb, :correlation, 0
-        FROM unnest(CAST(:ids AS uuid[]), CAST(:kinds AS text[]), CAST(:keys AS text[]),
-                    CAST(:dues AS timestamptz[]), CAST(:payloads AS text[])) AS x(i, k, y, d, p)
-        ON CONFLICT (key) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at,
-            payload = excluded.payload, attempts = 0, last_error = NULL
-        """),
-        {
-            "correlation": rows[0]["correlation_id"],
-            "ids": [r["id"] for r in rows],
-            "kinds": [r["kind"] for r in rows],
-            "keys": [r["key"] for r in rows],
-            "dues": [r["due_at"] for r in rows],
-            "payloads": [json.dumps(r["payload"], ensure_ascii=False, default=str) for r in rows],
-        },
+    schedule_many(
+        session,
+        [{"kind": kind, "due_at": due_at, "payload": payload or {}, "key": key}],
+        keep_existing=keep_existing,
     )
 
 
-def new_rows(session: AsyncSession, items: list[dict[str, Any]]) -> tuple[Table, list[dict]]:
-    """`schedule_many`'s items as rows of the timer table (and the worker woken for them after the commit),
-    for `db.insert_new` to write with the change that wants them, in its one statement. There only for keys
-    no timer has yet (a new order's): a plain INSERT does not move an existing timer."""
+def schedule_many(session: AsyncSession, items: list[dict[str, Any]], *, keep_existing: bool = False) -> None:
+    """Bulk `schedule`: dicts of kind, key, due_at, payload."""
+    if not items:
+        return
+    if any(i["due_at"].tzinfo is None for i in items):
+        raise ValueError("due_at must be timezone-aware")
     tables = platform_of(session)
-    if items:
-        wake_after_commit(session, tables.timer_channel, min(i["due_at"] for i in items).timestamp())
+    stage = _stage(session)
     correlation = current_context().correlation_id
-    return tables.timer, [
-        {
-            "id": uuid7(),
-            "kind": i["kind"],
-            "key": i["key"],
-            "due_at": i["due_at"],
-            "payload": i["payload"],
-            "correlation_id": correlation,
-            "attempts": 0,
-        }
-        for i in items
-    ]
+    for i in items:
+        stage.put(
+            {
+                "id": uuid7(),
+                "kind": i["kind"],
+                "key": i["key"],
+                "due_at": i["due_at"],
+                "payload": i.get("payload") or {},
+                "correlation_id": correlation,
+                "attempts": 0,
+                "last_error": None,
+            },
+            keep_existing=keep_existing,
+        )
+    uow.wake_after_commit(session, tables.timer_channel, min(i["due_at"] for i in items).timestamp())
 
 
-async def cancel(session: AsyncSession, key: str) -> bool:
-    table = platform_of(session).timer
-    result = await session.execute(delete(table).where(table.c.key == key))
-    return result.rowcount > 0
+def cancel(session: AsyncSession, key: str) -> None:
+    cancel_many(session, [key])
 
 
-async def cancel_many(session: AsyncSession, keys: list[str]) -> int:
-    if not keys:
-        return 0
-    table = platform_of(session).timer
-    return (await session.execute(delete(table).where(table.c.key.in_(keys)))).rowcount
+def cancel_many(session: AsyncSession, keys: list[str]) -> None:
+    if keys:
+        _stage(session).cancel(keys)
 
 
 class TimerWorker:
@@ -294,8 +299,9 @@ class TimerWorker:
                     row["id"], row["kind"], row["key"], row["due_at"], row["payload"], row["attempts"]
                 )
                 try:
-                    async with session.begin_nested():
+                    async with uow.savepoint(session):
                         await self._fire(session, timer, row["correlation_id"])
+                        await uow.flush(session)  # the handler's own timer moves come before the deletion
                         # done, unless the handler moved its own timer (a retry, a recurring deadline)
                         await session.execute(
                             delete(table).where(table.c.id == timer.id, table.c.due_at == timer.due_at)
@@ -321,8 +327,9 @@ class TimerWorker:
         table = self.tables.timer
         batch = [Timer(r["id"], r["kind"], r["key"], r["due_at"], r["payload"], r["attempts"]) for r in rows]
         try:
-            async with session.begin_nested():
+            async with uow.savepoint(session):
                 await self.batch_handlers[kind](session, batch)
+                await uow.flush(session)  # the handler's own timer moves come before the deletions
                 for timer in batch:  # done, unless the handler moved the timer (a retry)
                     await session.execute(
                         delete(table).where(table.c.id == timer.id, table.c.due_at == timer.due_at)

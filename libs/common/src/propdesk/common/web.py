@@ -29,13 +29,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from propdesk.common.auth import Principal, Role, get_principal, require_roles
 from propdesk.common.consumer import dead_letter_row, replay_dead_letter
-from propdesk.common.db import platform_of, unit_of_work
+from propdesk.common.db import platform_of
 from propdesk.common.errors import DomainError, IdempotencyMismatch, NotFound, Unauthorized
 from propdesk.common.events import Actor, EventContext, bind_context, current_context, reset_context
 from propdesk.common.i18n import Text, negotiate
 from propdesk.common.logging import configure_logging, get_logger
 from propdesk.common.runtime import Runtime, ServiceDefinition
 from propdesk.common.settings import ServiceSettings
+from propdesk.common.uow import unit_of_work
 
 log = get_logger("propdesk.web")
 

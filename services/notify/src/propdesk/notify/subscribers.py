@@ -1,4 +1,5 @@
-"""Events notify consumes: intake's registry (to know recipients) and every event that tells someone something."""
+"""Events notify consumes: intake's registry (to know recipients) and every event that tells someone something.
+Each is also offered to the outbound webhook subscriptions."""
 
 from __future__ import annotations
 
@@ -9,9 +10,7 @@ from propdesk.common.contracts import incidents as incidents_ev
 from propdesk.common.contracts import intake as ev
 from propdesk.common.db import settings_of
 from propdesk.common.events import Envelope
-from propdesk.notify.service import broadcast as broadcast_service
-from propdesk.notify.service import delivery, digest, recipients, webhooks
-from propdesk.notify.service import estates as service
+from propdesk.notify.service import digest, estates, fanout, notices, recipients, webhooks
 from propdesk.notify.service.routing import ROUTES
 
 intake = Subscription(producer="intake")
@@ -19,7 +18,7 @@ intake = Subscription(producer="intake")
 
 @intake.on(ev.EstateRegistered.spec.type)
 async def on_estate_registered(session: AsyncSession, event: ev.EstateRegistered, envelope: Envelope) -> None:
-    await service.provision_estate(session, event, envelope)
+    await estates.provision_estate(session, event, envelope)
 
 
 async def on_resident(session: AsyncSession, event: ev.ResidentSnapshot, envelope: Envelope) -> None:
@@ -34,7 +33,12 @@ async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, envel
     await recipients.on_occupancy(session, event, started=envelope.type == ev.OccupancyStarted.spec.type)
 
 
+async def on_unit(session: AsyncSession, event: ev.UnitSnapshot, envelope: Envelope) -> None:
+    await recipients.on_unit(session, event)
+
+
 async def on_notifying_event(session: AsyncSession, event, envelope: Envelope) -> None:
+    """Who hears of it (`routing`); staff alerts of the digest categories wait for the next digest."""
     people, category, critical = await ROUTES[envelope.type](session, event, envelope)
     context = event.model_dump(mode="json")
     if not critical and category in settings_of(session).digest_categories:
@@ -49,16 +53,24 @@ async def on_notifying_event(session: AsyncSession, event, envelope: Envelope) -
                 context=context,
             )
         people = [p for p in people if p.kind != "staff"]
-    await delivery.fan_out(
+    audience = fanout.Audience(envelope.id, envelope.type, envelope.estate_id, category, critical)
+    await fanout.fan_out(session, audience, people, context)
+
+
+async def on_broadcast_requested(session: AsyncSession, event, envelope: Envelope) -> None:
+    """incidents asks for a broadcast (an emergency, a planned outage): everyone in the scope, set-based."""
+    await notices.send(
         session,
+        event.estate_id,
+        texts=event.model_dump(mode="json", include={*notices.TEXTS, "reference"}),
+        category="emergency" if event.purpose == "incident" else "outage",
+        critical=event.critical,
         source_event_id=envelope.id,
-        event_type=envelope.type,
-        estate_id=envelope.estate_id,
-        recipients=people,
-        category=category,
-        critical=critical,
-        context=context,
-        batch=delivery.batch_of(session),  # written with the batch's others when it finishes
+        unit_ids=list(event.unit_ids),
+        building_ids=list(event.building_ids),
+        floors=list(event.floors),
+        staff_roles=list(event.staff_roles),
+        all_residents=event.all_residents,
     )
 
 
@@ -66,12 +78,6 @@ for model in (ev.ResidentRegistered, ev.ResidentUpdated):
     intake.handlers[model.spec.type] = on_resident
 for model in (ev.StaffRegistered, ev.StaffUpdated):
     intake.handlers[model.spec.type] = on_staff
-
-
-async def on_unit(session: AsyncSession, event: ev.UnitSnapshot, envelope: Envelope) -> None:
-    await recipients.on_unit(session, event)
-
-
 for model in (ev.UnitRegistered, ev.UnitUpdated):
     intake.handlers[model.spec.type] = on_unit
 for model in (ev.OccupancyStarted, ev.OccupancyEnded):
@@ -82,37 +88,6 @@ billing = Subscription(producer="billing")
 BY_PRODUCER = {"intake": intake, "repairs": repairs, "incidents": incidents, "billing": billing}
 for event_type in ROUTES:
     BY_PRODUCER[event_type.split(".", 1)[0]].handlers[event_type] = on_notifying_event
-
-
-async def on_broadcast_requested(session: AsyncSession, event, envelope: Envelope) -> None:
-    """incidents asks for a broadcast (an emergency, a planned outage): everyone in the scope, set-based."""
-    units = list(event.unit_ids)
-    if event.building_ids:
-        units += await recipients.units_in_scope(
-            session, event.estate_id, building_ids=event.building_ids, floors=event.floors
-        )
-    ids = await recipients.ids_for(
-        session,
-        event.estate_id,
-        recipient_ids=[],
-        unit_ids=units,
-        staff_roles=event.staff_roles,
-        all_residents=event.all_residents,
-    )
-    await broadcast_service.broadcast(
-        session,
-        source_event_id=envelope.id,
-        event_type="notify.notice",
-        estate_id=event.estate_id,
-        recipient_ids=ids,
-        category="emergency" if event.purpose == "incident" else "outage",
-        critical=event.critical,
-        context=event.model_dump(
-            mode="json", include={"title_zh", "body_zh", "title_en", "body_en", "reference"}
-        ),
-    )
-
-
 incidents.handlers[incidents_ev.BroadcastRequested.spec.type] = on_broadcast_requested
 
 
@@ -128,7 +103,6 @@ def _with_webhooks(handler):
 
 for sub in BY_PRODUCER.values():
     sub.handlers = {event_type: _with_webhooks(h) for event_type, h in sub.handlers.items()}
-    sub.finish = delivery.finish_batch
 
 
 def subscriptions() -> list[Subscription]:

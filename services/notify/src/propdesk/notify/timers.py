@@ -7,12 +7,12 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.timers import BatchTimerHandler, Timer, TimerHandler
-from propdesk.notify.service import delivery, sending, webhooks
+from propdesk.notify.service import chain, sending, webhooks
 from propdesk.notify.service import digest as digest_service
 
 
 async def critical_chain(session: AsyncSession, timer: Timer) -> None:
-    await delivery.chain_step(session, uuid.UUID(timer.payload["message_id"]))
+    await chain.step(session, uuid.UUID(timer.payload["message_id"]))
 
 
 async def send_deliveries(session: AsyncSession, due: list[Timer]) -> None:

@@ -145,6 +145,26 @@ class WorkOrderAction(Input):
             raise ValueError("a reassignment reason goes with a technician_id")
         return self
 
+    def arguments(self) -> dict:
+        """The keyword arguments of the command this action names (`service.transitions.COMMANDS`)."""
+        wanted = COMMAND_ARGUMENTS.get(self.action, ())
+        args = {name: getattr(self, name) for name in wanted}
+        if "reason" not in wanted:  # a reason given to a command that takes none is its note
+            args["note"] = self.note or self.reason
+        return args
+
+
+COMMAND_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "assign": ("technician_id", "reason", "note"),
+    "decline": ("note", "reason"),
+    "pause": ("pause_reason", "note"),
+    "complete": ("note", "labour_minutes", "photos"),
+    "reject": ("note", "reason"),
+    "reopen": ("note", "reason"),
+    "cancel": ("note", "reason"),
+    "change_urgency": ("urgency", "note"),
+}
+
 
 class PartUse(Input):
     code: str = Field(min_length=1, max_length=32)

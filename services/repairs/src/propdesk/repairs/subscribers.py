@@ -9,7 +9,7 @@ from propdesk.common.consumer import Subscription
 from propdesk.common.contracts import intake as ev
 from propdesk.common.events import Envelope
 from propdesk.repairs.models import Unit
-from propdesk.repairs.service import estates, registry, workorders
+from propdesk.repairs.service import deadlines, estates, registry, reporting
 
 intake = Subscription(producer="intake")
 
@@ -49,7 +49,7 @@ async def on_repair_requested(session: AsyncSession, event: ev.RepairRequested, 
         unit_id = None  # not projected (yet): fall back to the place if any
     if unit_id is None and event.place_id is None:
         raise LookupError(f"repair request {event.request_id}: its unit is not known to repairs yet")
-    await workorders.report(
+    await reporting.report(
         session,
         event.estate_id,
         unit_id=unit_id,
@@ -74,7 +74,7 @@ async def on_repair_requested(session: AsyncSession, event: ev.RepairRequested, 
 @intake.on(ev.FollowUpDissatisfied.spec.type)
 async def on_dissatisfied(session: AsyncSession, event: ev.FollowUpDissatisfied, envelope: Envelope) -> None:
     if event.work_order_id is not None:
-        await workorders.reopen_from_follow_up(
+        await deadlines.reopen_from_follow_up(
             session, event.work_order_id, event.score, event.complaint_reference
         )
 

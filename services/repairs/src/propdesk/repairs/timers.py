@@ -8,11 +8,11 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.timers import BatchTimerHandler, Timer, TimerHandler
-from propdesk.repairs.service import maintenance, workorders
+from propdesk.repairs.service import deadlines, maintenance
 
 
 async def autoclose(session: AsyncSession, timer: Timer) -> None:
-    await workorders.on_autoclose(session, uuid.UUID(timer.payload["work_order_id"]))
+    await deadlines.on_autoclose(session, uuid.UUID(timer.payload["work_order_id"]))
 
 
 async def pm_generate(session: AsyncSession, timer: Timer) -> None:
@@ -24,7 +24,7 @@ async def pm_missed(session: AsyncSession, timer: Timer) -> None:
     await maintenance.check_missed(session, uuid.UUID(p["schedule_id"]), uuid.UUID(p["work_order_id"]))
 
 
-BATCH_HANDLERS: dict[str, BatchTimerHandler] = {"wo.sla": workorders.on_sla_due}
+BATCH_HANDLERS: dict[str, BatchTimerHandler] = {"wo.sla": deadlines.on_sla_due}
 HANDLERS: dict[str, TimerHandler] = {
     "wo.autoclose": autoclose,
     "pm.generate": pm_generate,

@@ -100,10 +100,10 @@ async def emit(producer: httpx.AsyncClient, payload, *, aggregate_id=None) -> No
     """Record an event in a running service's outbox (a client from `running_service`): it travels through
     that service's relay and JetStream exactly as the service's own code would send it."""
     from propdesk.common import outbox
-    from propdesk.common.db import unit_of_work
+    from propdesk.common.uow import unit_of_work
 
     async with unit_of_work(producer.app.state.runtime.sessionmaker) as session:  # type: ignore[attr-defined]
-        await outbox.record(
+        outbox.record(
             session,
             payload,
             aggregate_id=aggregate_id or uuid.uuid4(),

@@ -20,15 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from propdesk.common import bus, outbox
 from propdesk.common.consumer import EventConsumer, Subscription
 from propdesk.common.contracts.intake import EstateRegistered
-from propdesk.common.db import (
-    PlatformTables,
-    create_engine,
-    create_sessionmaker,
-    platform_tables,
-    unit_of_work,
-)
+from propdesk.common.db import PlatformTables, create_engine, create_sessionmaker, platform_tables
 from propdesk.common.events import Envelope
 from propdesk.common.migrations import install_platform_v1, install_platform_v2, install_platform_v3
+from propdesk.common.uow import unit_of_work
 
 SCHEMA = "probe"
 POISON = "POISON"
@@ -77,7 +72,7 @@ class Probe:
         async with unit_of_work(self.sessionmaker) as session:
             for i in range(count):
                 estate = uuid.uuid4()
-                env = await outbox.record(
+                env = outbox.record(
                     session,
                     EstateRegistered(estate_id=estate, code=f"{code}{i}", name="probe"),
                     aggregate_id=aggregate or estate,

@@ -154,7 +154,7 @@ async def run_day(session: AsyncSession, estate_id: uuid.UUID, day: dt.date) -> 
                 )
             ).all()
         }
-        await outbox.record_many(
+        outbox.record_many(
             session,
             [
                 (
@@ -180,7 +180,7 @@ async def arm(session: AsyncSession, estate_id: uuid.UUID, tz: str) -> None:
     """The estate's daily run at 01:00 local time."""
     tomorrow = to_local(utcnow(), tz).date() + dt.timedelta(days=1)
     at = dt.datetime.combine(tomorrow, dt.time(1), zone(tz)).astimezone(dt.UTC)
-    await timers.schedule(
+    timers.schedule(
         session,
         kind="billing.daily",
         key=f"daily:{estate_id}",

@@ -56,7 +56,7 @@ async def pay(session: AsyncSession, deposit: Deposit, *, channel: str) -> Depos
         ],
     )
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.DepositHeld(
             deposit_id=deposit.id,
@@ -104,7 +104,7 @@ async def release(
         ],
     )
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.DepositReleased(
             deposit_id=deposit.id,

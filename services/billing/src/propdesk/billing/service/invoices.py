@@ -91,7 +91,7 @@ async def one_off(
         + [ledger.Line(account, credit_fen=amount, unit_id=unit_id) for account, amount in revenue.items()],
     )
     await session.flush()
-    await outbox.record(session, issued_event(invoice), aggregate_id=invoice.id, estate_id=estate_id)
+    outbox.record(session, issued_event(invoice), aggregate_id=invoice.id, estate_id=estate_id)
     return invoice
 
 
@@ -232,7 +232,7 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
             .scalars()
             .all()
         )
-        await outbox.record_many(session, [(issued_event(i), i.id) for i in invoices], estate_id=estate_id)
+        outbox.record_many(session, [(issued_event(i), i.id) for i in invoices], estate_id=estate_id)
     total = (
         await session.execute(
             text(

@@ -219,7 +219,7 @@ class Plan:
         for obj in list(session.identity_map.values()):  # invoices the ORM holds changed underneath it
             if isinstance(obj, Invoice) and obj.id in touched:
                 await session.refresh(obj)
-        await outbox.record_many(
+        outbox.record_many(
             session,
             [
                 (

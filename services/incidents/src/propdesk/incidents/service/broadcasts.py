@@ -102,7 +102,7 @@ async def send(
     )
     session.add(broadcast)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.BroadcastRequested(
             broadcast_id=broadcast.id,
@@ -176,7 +176,7 @@ async def reply(
         task = HelpTask(incident_id=incident.id, reply_id=answer.id, unit_id=unit_id, note=note, state="open")
         session.add(task)
         await session.flush()
-        await outbox.record(
+        outbox.record(
             session,
             ev.HelpRequested(
                 **ref(incident),

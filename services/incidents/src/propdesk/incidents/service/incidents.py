@@ -133,7 +133,7 @@ async def trigger(
             active.reports += 1
             entry(session, active, "report_linked", actor, description, source=source, source_ref=source_ref)
             await session.flush()
-            await outbox.record(
+            outbox.record(
                 session,
                 ev.ReportLinked(**ref(active), reports=active.reports, source_ref=source_ref),
                 aggregate_id=active.id,
@@ -182,7 +182,7 @@ async def trigger(
                 escalations=0,
             )
         )
-    await timers.schedule_many(
+    timers.schedule_many(
         session,
         [
             {
@@ -206,7 +206,7 @@ async def trigger(
         source=source,
     )
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.IncidentTriggered(**ref(incident), description=description, source=source, triggered_at=now),
         aggregate_id=incident.id,
@@ -242,12 +242,12 @@ async def act(
         steps = (
             await session.execute(select(IncidentStep).where(IncidentStep.incident_id == incident.id))
         ).scalars()
-        await timers.cancel_many(session, [_key(incident.id, s.key) for s in steps])
+        timers.cancel_many(session, [_key(incident.id, s.key) for s in steps])
     if target in ("closed", "cancelled"):
         incident.active = False
     entry(session, incident, action, actor, note, state=target)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.IncidentStateChanged(**ref(incident), state=target, by=actor, at=now),
         aggregate_id=incident.id,
@@ -305,7 +305,7 @@ async def step_action(
         step.acknowledged_at = step.acknowledged_at or now
         step.acknowledged_by = step.acknowledged_by or actor
     step.note = note or step.note
-    await timers.cancel(session, _key(incident.id, step.key))  # acknowledgement stops the escalation
+    timers.cancel(session, _key(incident.id, step.key))  # acknowledgement stops the escalation
     late = now > step.due_at
     entry(session, incident, f"step_{action}", actor, note, step=step.key, late=late, due_at=step.due_at)
     await session.flush()
@@ -388,10 +388,10 @@ async def on_steps_due(session: AsyncSession, batch: list[timers.Timer]) -> None
                 ),
             )
         )
-    await timers.schedule_many(session, repeats)
+    timers.schedule_many(session, repeats)
     await session.flush()
     for estate_id in {i.estate_id for i, _ in events}:
-        await outbox.record_many(
+        outbox.record_many(
             session, [(e, i.id) for i, e in events if i.estate_id == estate_id], estate_id=estate_id
         )
 

@@ -103,7 +103,7 @@ async def schedule(
     )
     session.add(o)
     await session.flush()
-    await timers.schedule_many(
+    timers.schedule_many(
         session,
         [
             {
@@ -146,7 +146,7 @@ async def cancel(session: AsyncSession, o: PlannedOutage, *, actor: str) -> Plan
         raise IllegalTransition(
             Text("该计划已结束或已取消", "This outage is over or cancelled"), state=o.state, action="cancel"
         )
-    await timers.cancel_many(
+    timers.cancel_many(
         session, [f"outage:{o.id}:{p}" for p in ("outage_notice", "outage_reminder", "outage_all_clear")]
     )
     if o.noticed_at is not None:  # residents were told: tell them it is off
@@ -184,7 +184,7 @@ async def _broadcast(session: AsyncSession, o: PlannedOutage, purpose: str) -> N
     )
     session.add(b)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.BroadcastRequested(
             broadcast_id=b.id,

@@ -136,15 +136,13 @@ async def _schedule(session: AsyncSession, case: Case, clock: Clock) -> None:
     due, warn = clock.due_at(cal), clock.warn_at(WARN_AT, cal)
     payload = {"case_id": str(case.id), "milestone": clock.milestone}
     if due is None:
-        await timers.cancel(session, key + ":breach")
+        timers.cancel(session, key + ":breach")
     else:
-        await timers.schedule(
-            session, kind="case.sla.breach", key=key + ":breach", due_at=due, payload=payload
-        )
+        timers.schedule(session, kind="case.sla.breach", key=key + ":breach", due_at=due, payload=payload)
     if warn is None or WARN_AT in clock.warned:
-        await timers.cancel(session, key + ":warn")
+        timers.cancel(session, key + ":warn")
     else:
-        await timers.schedule(session, kind="case.sla.warn", key=key + ":warn", due_at=warn, payload=payload)
+        timers.schedule(session, kind="case.sla.warn", key=key + ":warn", due_at=warn, payload=payload)
 
 
 async def _next_reference(session: AsyncSession, now: dt.datetime) -> str:
@@ -208,7 +206,7 @@ async def open_case(
     for clock in clocks.values():
         await _schedule(session, case, clock)
     await _entry(session, case, "opened", actor_of(principal), data.description, channel=data.channel)
-    await outbox.record(
+    outbox.record(
         session,
         ev.CaseOpened(
             **ref(case),
@@ -328,7 +326,7 @@ async def _announce(
     elif name == "confirm":
         event = ev.CaseClosed(**ref(case), confirmed_by_resident=principal.has(Role.resident))
     if event is not None:
-        await outbox.record(session, event, aggregate_id=case.id, estate_id=case.estate_id)
+        outbox.record(session, event, aggregate_id=case.id, estate_id=case.estate_id)
 
 
 async def on_timer(session: AsyncSession, *, case_id: uuid.UUID, milestone: str, kind: str) -> None:
@@ -347,7 +345,7 @@ async def on_timer(session: AsyncSession, *, case_id: uuid.UUID, milestone: str,
             await _entry(
                 session, case, "sla_warning", "system", None, milestone=milestone, due_at=due.isoformat()
             )
-            await outbox.record(
+            outbox.record(
                 session,
                 ev.CaseSlaWarning(**ref(case), milestone=milestone, due_at=due),
                 aggregate_id=case.id,
@@ -358,7 +356,7 @@ async def on_timer(session: AsyncSession, *, case_id: uuid.UUID, milestone: str,
         await _entry(
             session, case, "sla_breached", "system", None, milestone=milestone, due_at=due.isoformat()
         )
-        await outbox.record(
+        outbox.record(
             session,
             ev.CaseSlaBreached(**ref(case), milestone=milestone, due_at=due),
             aggregate_id=case.id,
@@ -378,7 +376,7 @@ async def _escalate(session: AsyncSession, case: Case, reason: str) -> None:
     case.escalation_level += 1
     to = ESCALATION[case.escalation_level]
     await _entry(session, case, "escalated", "system", reason, level=case.escalation_level, to=to)
-    await outbox.record(
+    outbox.record(
         session,
         ev.CaseEscalated(**ref(case), level=case.escalation_level, to=to, reason=reason),
         aggregate_id=case.id,

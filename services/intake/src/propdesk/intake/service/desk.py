@@ -147,7 +147,7 @@ async def take_message(
     message = Message(estate_id=estate_id, state="pending", taken_by=actor(principal), **data.model_dump())
     session.add(message)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         MessageTaken(
             message_id=message.id,
@@ -182,7 +182,7 @@ async def acknowledge_message(
         utcnow(),
     )
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         MessageAcknowledged(
             message_id=message.id, estate_id=message.estate_id, acknowledged_by=message.acknowledged_by
@@ -210,7 +210,7 @@ async def schedule_callback(
     )
     session.add(callback)
     await session.flush()
-    await timers.schedule(
+    timers.schedule(
         session,
         kind="callback.due",
         key=f"callback:{callback.id}",
@@ -230,7 +230,7 @@ async def complete_callback(
     if callback.state != "open":
         raise IllegalTransition(Text("回电任务已完成", "The callback is already done"))
     callback.state, callback.outcome, callback.done_at = "done", outcome, utcnow()
-    await timers.cancel(session, f"callback:{callback.id}")
+    timers.cancel(session, f"callback:{callback.id}")
     await session.flush()
     return callback
 
@@ -241,7 +241,7 @@ async def callback_due(session: AsyncSession, callback_id: uuid.UUID) -> None:
         return
     callback.overdue = True
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         CallbackOverdue(
             callback_id=callback.id,

@@ -42,7 +42,7 @@ async def register_estate(session: AsyncSession, data: EstateCreate) -> Estate:
         raise EstateCodeTaken(f"estate code {data.code} is already in use")
     estate = await repo.add(Estate(**data.model_dump()))
     await seed_departments(session, estate.id)
-    await outbox.record(
+    outbox.record(
         session,
         EstateRegistered(
             estate_id=estate.id,
@@ -75,7 +75,7 @@ async def record_provisioned(session: AsyncSession, *, estate_id: uuid.UUID, ser
         return
     services = await repo.provisioned_services(estate_id)
     if services >= set(DOWNSTREAM):
-        await outbox.record(
+        outbox.record(
             session,
             EstateOnboardingCompleted(estate_id=estate_id, services=sorted(services)),
             aggregate_id=estate_id,

@@ -115,7 +115,7 @@ async def create(
     )
     session.add(follow_up)
     await session.flush()
-    await timers.schedule(
+    timers.schedule(
         session,
         kind="follow_up.due",
         key=f"follow_up:{follow_up.id}:due",
@@ -123,7 +123,7 @@ async def create(
         payload={"follow_up_id": str(follow_up.id)},
     )
     log(session, "follow_up", follow_up.id, "created", actor, note, source=source_kind)
-    await outbox.record(
+    outbox.record(
         session,
         ev.FollowUpCreated(**ref(follow_up), due_at=follow_up.due_at),
         aggregate_id=follow_up.id,
@@ -198,7 +198,7 @@ async def attempt(
         return await _complete(session, follow_up, score, comment, answered_by="staff", actor=actor)
     if follow_up.attempts >= follow_up.max_attempts:
         follow_up.state = "unreachable"
-        await timers.cancel(session, f"follow_up:{follow_up.id}:due")
+        timers.cancel(session, f"follow_up:{follow_up.id}:due")
         log(session, "follow_up", follow_up.id, "unreachable", actor, attempts=follow_up.attempts)
     await session.flush()
     return follow_up
@@ -219,7 +219,7 @@ async def cancel(
 ) -> FollowUp:
     _require_open(follow_up, "cancelled")
     follow_up.state = "cancelled"
-    await timers.cancel(session, f"follow_up:{follow_up.id}:due")
+    timers.cancel(session, f"follow_up:{follow_up.id}:due")
     log(session, "follow_up", follow_up.id, "cancelled", actor_of(principal), note)
     await session.flush()
     return follow_up
@@ -237,10 +237,10 @@ async def _complete(
     now = utcnow()
     follow_up.state, follow_up.score, follow_up.comment = "completed", score, comment
     follow_up.answered_by, follow_up.answered_at = answered_by, now
-    await timers.cancel(session, f"follow_up:{follow_up.id}:due")
+    timers.cancel(session, f"follow_up:{follow_up.id}:due")
     log(session, "follow_up", follow_up.id, "completed", actor, comment, score=score, answered_by=answered_by)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.FollowUpCompleted(**ref(follow_up), score=score, comment=comment, answered_by=answered_by),
         aggregate_id=follow_up.id,
@@ -280,7 +280,7 @@ async def _dissatisfied(session: AsyncSession, follow_up: FollowUp, actor: str) 
     follow_up.complaint_case_id = complaint.id
     log(session, "follow_up", follow_up.id, "complaint_opened", actor, None, case=complaint.reference)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.FollowUpDissatisfied(
             **ref(follow_up),
@@ -302,7 +302,7 @@ async def on_due(session: AsyncSession, follow_up_id: uuid.UUID) -> None:
     follow_up.overdue = True
     log(session, "follow_up", follow_up.id, "overdue", "system", None)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.FollowUpOverdue(**ref(follow_up), due_at=follow_up.due_at),
         aggregate_id=follow_up.id,

@@ -151,7 +151,7 @@ async def _chunks(session: AsyncSession, table, rows: list[dict]) -> None:
 async def _events(session: AsyncSession, items: Iterable, estate_id: uuid.UUID) -> None:
     items = list(items)
     for i in range(0, len(items), CHUNK):
-        await outbox.record_many(session, items[i : i + CHUNK], estate_id=estate_id)
+        outbox.record_many(session, items[i : i + CHUNK], estate_id=estate_id)
 
 
 async def import_units(

@@ -71,7 +71,7 @@ async def move_in(session: AsyncSession, unit: Unit, data: MoveInCreate, *, prin
     await session.flush()
     failed = [c.item for c in data.checklist if not c.ok]
     log(session, "move_in", move.id, "handed_over", move.handled_by, None, failed_items=failed)
-    await outbox.record(
+    outbox.record(
         session,
         ev.MoveInCompleted(
             **_ref(move, unit, resident),
@@ -121,7 +121,7 @@ async def move_out(
     )
     await session.flush()
     unit, resident = await session.get(Unit, move.unit_id), await session.get(Resident, move.resident_id)
-    await outbox.record(
+    outbox.record(
         session,
         ev.MoveOutCompleted(
             **_ref(move, unit, resident),

@@ -77,7 +77,7 @@ async def register_resident(
             actor=actor_name(principal),
         )
     )
-    await outbox.record(
+    outbox.record(
         session,
         ResidentRegistered(**resident_fields(resident)),
         aggregate_id=resident.id,
@@ -129,7 +129,7 @@ async def update_resident(
             changed = True
     if changed:
         await session.flush()
-        await outbox.record(
+        outbox.record(
             session,
             ResidentUpdated(**resident_fields(resident)),
             aggregate_id=resident.id,
@@ -185,7 +185,7 @@ async def start_occupancy(
     )
     session.add(occupancy)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         OccupancyStarted(**occupancy_fields(occupancy)),
         aggregate_id=unit.id,
@@ -206,7 +206,7 @@ async def end_occupancy(session: AsyncSession, occupancy_id: uuid.UUID, ended_on
         raise WrongEstate(Text("结束日期早于开始日期", "ended_on is before started_on"))
     occupancy.ended_on = ended_on
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         OccupancyEnded(**occupancy_fields(occupancy)),
         aggregate_id=occupancy.unit_id,

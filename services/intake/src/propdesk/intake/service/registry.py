@@ -66,7 +66,7 @@ async def add_building(session: AsyncSession, estate_id: uuid.UUID, data: Buildi
     building = Building(estate_id=estate_id, **data.model_dump())
     session.add(building)
     await session.flush()
-    await outbox.record(session, building_event(building), aggregate_id=building.id, estate_id=estate_id)
+    outbox.record(session, building_event(building), aggregate_id=building.id, estate_id=estate_id)
     return building
 
 
@@ -83,9 +83,7 @@ async def add_unit(session: AsyncSession, estate_id: uuid.UUID, data: UnitCreate
     unit = Unit(estate_id=estate_id, **data.model_dump())
     session.add(unit)
     await session.flush()
-    await outbox.record(
-        session, UnitRegistered(**unit_fields(unit)), aggregate_id=unit.id, estate_id=estate_id
-    )
+    outbox.record(session, UnitRegistered(**unit_fields(unit)), aggregate_id=unit.id, estate_id=estate_id)
     return unit
 
 
@@ -103,9 +101,7 @@ async def update_unit(session: AsyncSession, unit: Unit, data: UnitUpdate) -> Un
     for key, value in changes.items():
         setattr(unit, key, value)
     await session.flush()
-    await outbox.record(
-        session, UnitUpdated(**unit_fields(unit)), aggregate_id=unit.id, estate_id=unit.estate_id
-    )
+    outbox.record(session, UnitUpdated(**unit_fields(unit)), aggregate_id=unit.id, estate_id=unit.estate_id)
     return unit
 
 
@@ -113,7 +109,7 @@ async def set_unit_state(session: AsyncSession, unit: Unit, state: str) -> None:
     if unit.state != state:
         unit.state = state
         await session.flush()
-        await outbox.record(
+        outbox.record(
             session, UnitUpdated(**unit_fields(unit)), aggregate_id=unit.id, estate_id=unit.estate_id
         )
 
@@ -129,5 +125,5 @@ async def add_place(session: AsyncSession, estate_id: uuid.UUID, data: PlaceCrea
     place = Place(estate_id=estate_id, **data.model_dump())
     session.add(place)
     await session.flush()
-    await outbox.record(session, place_event(place), aggregate_id=place.id, estate_id=estate_id)
+    outbox.record(session, place_event(place), aggregate_id=place.id, estate_id=estate_id)
     return place

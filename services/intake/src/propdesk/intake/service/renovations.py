@@ -70,7 +70,7 @@ def require_visible(principal: Principal, r: Renovation) -> None:
 
 async def _record(session: AsyncSession, r: Renovation, event) -> None:
     await session.flush()
-    await outbox.record(session, event, aggregate_id=r.id, estate_id=r.estate_id)
+    outbox.record(session, event, aggregate_id=r.id, estate_id=r.estate_id)
 
 
 async def apply(

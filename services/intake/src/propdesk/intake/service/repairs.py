@@ -55,7 +55,7 @@ async def request_repair(
     )
     session.add(request)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         RepairRequested(
             request_id=request.id,

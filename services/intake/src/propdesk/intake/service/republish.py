@@ -32,7 +32,7 @@ async def _each(session: AsyncSession, model):
 async def republish(session: AsyncSession) -> int:
     total = 0
     estates = (await session.execute(select(Estate))).scalars().all()
-    total += await outbox.record_many(
+    total += outbox.record_many(
         session,
         [
             (
@@ -65,5 +65,5 @@ async def republish(session: AsyncSession) -> int:
     )
     for model, convert in converters:
         async for rows in _each(session, model):
-            total += await outbox.record_many(session, [convert(row) for row in rows])
+            total += outbox.record_many(session, [convert(row) for row in rows])
     return total

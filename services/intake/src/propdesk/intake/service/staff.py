@@ -71,9 +71,7 @@ async def add_staff(session: AsyncSession, estate_id: uuid.UUID, data: StaffCrea
     staff = Staff(estate_id=estate_id, department=department, **data.model_dump(exclude={"department"}))
     session.add(staff)
     await session.flush()
-    await outbox.record(
-        session, StaffRegistered(**staff_fields(staff)), aggregate_id=staff.id, estate_id=estate_id
-    )
+    outbox.record(session, StaffRegistered(**staff_fields(staff)), aggregate_id=staff.id, estate_id=estate_id)
     return staff
 
 
@@ -91,7 +89,7 @@ async def update_staff(session: AsyncSession, staff: Staff, data: StaffUpdate) -
     for key, value in changes.items():
         setattr(staff, key, value)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session, StaffUpdated(**staff_fields(staff)), aggregate_id=staff.id, estate_id=staff.estate_id
     )
     return staff

@@ -110,7 +110,7 @@ async def inspect(
         repair_requests=len(requests),
     )
     days = (await policy.load(session, unit.estate_id)).vacant_inspection_days
-    await timers.schedule(
+    timers.schedule(
         session,
         kind="vacant.inspection.due",
         key=f"vacant:{unit.id}",
@@ -126,7 +126,7 @@ async def on_due(session: AsyncSession, unit_id: uuid.UUID) -> None:
     if unit is None or unit.state != "vacant":
         return
     log(session, "vacant_unit", unit.id, "inspection_due", "system", None)
-    await outbox.record(
+    outbox.record(
         session,
         ev.VacantInspectionDue(
             unit_id=unit.id,

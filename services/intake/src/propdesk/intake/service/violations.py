@@ -110,7 +110,7 @@ async def _notice(
 ) -> None:
     violation.state, violation.deadline = "noticed", deadline
     violation.notice_count += 1
-    await timers.schedule(
+    timers.schedule(
         session,
         kind="violation.deadline",
         key=_key(violation),
@@ -119,7 +119,7 @@ async def _notice(
     )
     log(session, "violation", violation.id, "noticed", actor, note, deadline=deadline.isoformat())
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.ViolationNoticed(
             **ref(violation),
@@ -168,9 +168,9 @@ async def act(
         )
         if action.rectified:
             violation.state, violation.rectified_at = "rectified", now
-            await timers.cancel(session, _key(violation))
+            timers.cancel(session, _key(violation))
             await session.flush()
-            await outbox.record(
+            outbox.record(
                 session,
                 ev.ViolationRectified(**ref(violation), rectified_at=now),
                 aggregate_id=violation.id,
@@ -188,7 +188,7 @@ async def act(
         violation.fines_fen += action.amount_fen
         await session.flush()
         log(session, "violation", violation.id, "fined", actor, action.note, amount_fen=action.amount_fen)
-        await outbox.record(
+        outbox.record(
             session,
             ev.ViolationFined(
                 **ref(violation), fine_id=fine.id, amount_fen=fine.amount_fen, reason=fine.reason
@@ -198,7 +198,7 @@ async def act(
         )
     elif name == "cancel":
         violation.state = "cancelled"
-        await timers.cancel(session, _key(violation))
+        timers.cancel(session, _key(violation))
         log(session, "violation", violation.id, "cancelled", actor, action.note)
     await session.flush()
     return violation
@@ -216,7 +216,7 @@ async def on_deadline(session: AsyncSession, violation_id: uuid.UUID) -> None:
         violation.escalation_level += 1
         log(session, "violation", violation.id, "escalated", "system", None, level=violation.escalation_level)
         await session.flush()
-        await outbox.record(
+        outbox.record(
             session,
             ev.ViolationEscalated(
                 **ref(violation), level=violation.escalation_level, deadline=violation.deadline
@@ -226,7 +226,7 @@ async def on_deadline(session: AsyncSession, violation_id: uuid.UUID) -> None:
         )
     if violation.escalation_level < TOP_LEVEL:
         days = (await policy.load(session, violation.estate_id)).violation_escalate_after_days
-        await timers.schedule(
+        timers.schedule(
             session,
             kind="violation.deadline",
             key=_key(violation),

@@ -147,7 +147,7 @@ async def register(
     await _refuse_if_blocked(session, visit)
     session.add(visit)
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.VisitRegistered(
             **ref(visit),
@@ -210,7 +210,7 @@ async def transition(session: AsyncSession, visit: Visit, action: str, *, princi
             )
         await _refuse_if_blocked(session, visit)
         visit.checked_in_at = now
-        await timers.schedule(
+        timers.schedule(
             session,
             kind="visit.overstay",
             key=f"visit:{visit.id}",
@@ -219,18 +219,18 @@ async def transition(session: AsyncSession, visit: Visit, action: str, *, princi
         )
     elif action == "check_out":
         visit.checked_out_at = now
-        await timers.cancel(session, f"visit:{visit.id}")
+        timers.cancel(session, f"visit:{visit.id}")
     visit.state = target
     await session.flush()
     if action == "check_in":
-        await outbox.record(
+        outbox.record(
             session,
             ev.VisitCheckedIn(**ref(visit), checked_in_at=now),
             aggregate_id=visit.id,
             estate_id=visit.estate_id,
         )
     elif action == "check_out":
-        await outbox.record(
+        outbox.record(
             session,
             ev.VisitCheckedOut(**ref(visit), checked_out_at=now),
             aggregate_id=visit.id,
@@ -245,7 +245,7 @@ async def overstay_due(session: AsyncSession, visit_id: uuid.UUID) -> None:
         return
     visit.overstay = True
     await session.flush()
-    await outbox.record(
+    outbox.record(
         session,
         ev.VisitOverstayed(**ref(visit), window_to=visit.window_to),
         aggregate_id=visit.id,

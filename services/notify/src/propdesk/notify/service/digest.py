@@ -13,9 +13,11 @@ from propdesk.common import timers
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import utcnow
 from propdesk.notify.config import NotifySettings
-from propdesk.notify.models import DigestItem, Recipient
-from propdesk.notify.service.delivery import fan_out, template_for
+from propdesk.notify.models import DigestItem
+from propdesk.notify.service import fanout, recipients
+from propdesk.notify.service.recipients import Person
 from propdesk.notify.service.render import render
+from propdesk.notify.service.templates import template_for
 
 
 async def defer_to_digest(
@@ -24,7 +26,7 @@ async def defer_to_digest(
     source_event_id: uuid.UUID,
     event_type: str,
     estate_id: uuid.UUID | None,
-    recipient: Recipient,
+    recipient: Person,
     category: str,
     context: dict,
 ) -> None:
@@ -49,7 +51,7 @@ async def defer_to_digest(
     ).scalar()
     if inserted is None:
         return  # this alert is already waiting for this recipient
-    await timers.schedule(
+    timers.schedule(
         session,
         kind="digest.send",
         key=f"digest:{recipient.id}:{category}",
@@ -74,19 +76,15 @@ async def send_digest(session: AsyncSession, recipient_id: uuid.UUID, category: 
             )
         ).scalars()
     )
-    recipient = await session.get(Recipient, recipient_id)
+    recipient = await recipients.get(session, recipient_id)
     if not items or recipient is None:
         return
     digest_id = uuid.uuid4()
-    await fan_out(
+    await fanout.fan_out(
         session,
-        source_event_id=digest_id,
-        event_type="notify.digest",
-        estate_id=items[0].estate_id,
-        recipients=[recipient],
-        category=category,
-        critical=False,
-        context={"count": len(items), "items": [i.title for i in items]},
+        fanout.Audience(digest_id, "notify.digest", items[0].estate_id, category, critical=False),
+        [recipient],
+        {"count": len(items), "items": [i.title for i in items]},
     )
     for item in items:
         item.digest_message_id = digest_id

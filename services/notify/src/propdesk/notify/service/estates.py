@@ -1,48 +1,47 @@
-"""notify's part of estate onboarding: keep the projection, seed the defaults, say so."""
+"""notify's part of estate onboarding (keep the projection, seed the defaults, say so), and the estate as
+messages name it."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import projections
+from propdesk.common.cache import TTLCache
 from propdesk.common.contracts.intake import EstateRegistered
 from propdesk.common.contracts.notify import EstateProvisioned
 from propdesk.common.events import Envelope
-from propdesk.notify.models import QuietHours, estate
-from propdesk.notify.service.delivery import CONFIG
+from propdesk.notify.models import estate
+from propdesk.notify.service import quiet
 
-DEFAULTS = [
-    # starts, ends (estate time), applies to
-    (dt.time(22, 0), dt.time(7, 0), "non_critical"),
-]
+UNKNOWN = {"name": "物业服务中心", "timezone": "Asia/Shanghai"}
+CACHE = TTLCache(ttl=5.0)  # the estate's name and time zone, as every message shows them
 
 
 async def provision_estate(session: AsyncSession, event: EstateRegistered, envelope: Envelope) -> None:
-    CONFIG.discard(("quiet", event.estate_id), ("estate", event.estate_id))
+    CACHE.invalidate(session, event.estate_id)
+    quiet.CACHE.invalidate(session, event.estate_id)
+    defaults = quiet.defaults(event.estate_id, event.timezone)
     await projections.provision_estate(
         session,
         estate,
         event,
         envelope,
-        defaults=[
-            QuietHours(
-                estate_id=event.estate_id,
-                **dict(zip(("starts", "ends", "applies_to"), row, strict=True)),
-                timezone=event.timezone,
-            )
-            for row in DEFAULTS
-        ],
-        provisioned=EstateProvisioned(estate_id=event.estate_id, detail={"quiet_hours_rows": len(DEFAULTS)}),
+        defaults=defaults,
+        provisioned=EstateProvisioned(estate_id=event.estate_id, detail={"quiet_hours_rows": len(defaults)}),
     )
 
 
-async def list_defaults(session: AsyncSession, estate_id: uuid.UUID) -> list[QuietHours]:
-    await projections.require_known_estate(session, estate, estate_id, "notify")
-    rows = await session.execute(
-        select(QuietHours).where(QuietHours.estate_id == estate_id).order_by(QuietHours.id)
-    )
-    return list(rows.scalars().all())
+async def context(session: AsyncSession, estate_id: uuid.UUID | None) -> dict:
+    """{name, timezone} for templates; an estate not known (yet) is looked up again next time."""
+    found = CACHE.read(session, estate_id, None)
+    if found is None:
+        row = (
+            await session.execute(select(estate.c.name, estate.c.timezone).where(estate.c.id == estate_id))
+        ).first()
+        if row is None:
+            return dict(UNKNOWN)
+        found = CACHE.stage(session, estate_id, {"name": row.name, "timezone": row.timezone})
+    return found

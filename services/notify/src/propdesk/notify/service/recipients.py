@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -12,19 +13,41 @@ from propdesk.common.cache import TTLCache
 from propdesk.common.contracts import intake as ev
 from propdesk.notify.models import Recipient, UnitPlace
 
-# Recipients as fan-out reads them (every notifying event looks its people up by id), cached per process as
-# detached rows (nothing writes through them). Every change to a recipient comes through this module's
-# subscribers and forgets it; another replica's cache catches up within the TTL.
+
+@dataclass(frozen=True)
+class Person:
+    """A recipient as fan-out reads them: plain values, safe to share between units of work."""
+
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    kind: str
+    name: str
+    phone: str | None
+    email: str | None
+    language: str
+    active: bool
+
+
+COLUMNS = (
+    Recipient.id,
+    Recipient.estate_id,
+    Recipient.kind,
+    Recipient.name,
+    Recipient.phone,
+    Recipient.email,
+    Recipient.language,
+    Recipient.active,
+)
+
+# People as fan-out reads them (every notifying event looks its people up by id), cached per process. Every
+# change to a recipient comes through this module's subscribers and forgets it once committed; another
+# replica's cache catches up within the TTL.
 CACHE = TTLCache(ttl=5.0)
 _UNSEEN = object()
 
 
-def forget(recipient_id: uuid.UUID) -> None:
-    CACHE.discard(recipient_id)
-
-
 async def _upsert(session: AsyncSession, values: dict) -> None:
-    forget(values["id"])
+    CACHE.invalidate(session, values["id"])
     stmt = pg_insert(Recipient).values(**values)
     changing = {k: stmt.excluded[k] for k in values if k not in ("id", "units")}
     await session.execute(
@@ -69,7 +92,7 @@ async def on_staff(session: AsyncSession, event: ev.StaffSnapshot) -> None:
 
 
 async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, *, started: bool) -> None:
-    forget(event.resident_id)
+    CACHE.invalidate(session, event.resident_id)
     recipient = await session.get(Recipient, event.resident_id, with_for_update=True)
     if recipient is None:  # the resident's own event comes first on the same stream; defensive
         return
@@ -78,38 +101,45 @@ async def on_occupancy(session: AsyncSession, event: ev.OccupancySnapshot, *, st
     await session.flush()
 
 
-async def by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Recipient]:
-    """The active recipients among `ids` (unknown and inactive ones left out), each once, in order. Each id's
-    cache entry is read once: one that expires while the others load must not drop its recipient."""
+async def _people(session: AsyncSession, where) -> list[Person]:
+    return [Person(*row) for row in await session.execute(select(*COLUMNS).where(where))]
+
+
+async def get(session: AsyncSession, recipient_id: uuid.UUID) -> Person | None:
+    found = await by_ids(session, [recipient_id], active_only=False)
+    return found[0] if found else None
+
+
+async def by_ids(session: AsyncSession, ids: list[uuid.UUID], *, active_only: bool = True) -> list[Person]:
+    """The recipients among `ids` (unknown ones, and unless told otherwise inactive ones, left out), each
+    once, in order. Each id's cache entry is read once: one that expires while the others load must not
+    drop its recipient."""
     wanted = list(dict.fromkeys(ids))
-    people: dict[uuid.UUID, Recipient | None] = {}
+    people: dict[uuid.UUID, Person | None] = {}
     missing = []
     for recipient_id in wanted:
-        hit = CACHE.get(recipient_id, _UNSEEN)
+        hit = CACHE.read(session, recipient_id, _UNSEEN)
         if hit is _UNSEEN:
             missing.append(recipient_id)
         else:
             people[recipient_id] = hit
     if missing:
-        found = {
-            r.id: r
-            for r in (await session.execute(select(Recipient).where(Recipient.id.in_(missing)))).scalars()
-        }
-        for recipient_id in missing:
-            recipient = found.get(recipient_id)
-            if recipient is not None:
-                session.expunge(recipient)
-            people[recipient_id] = CACHE.put(recipient_id, recipient)  # None: not known (yet)
-    return [p for i in wanted if (p := people[i]) is not None and p.active]
+        found = {p.id: p for p in await _people(session, Recipient.id.in_(missing))}
+        for recipient_id in missing:  # None: not known (yet)
+            people[recipient_id] = CACHE.stage(session, recipient_id, found.get(recipient_id))
+    return [p for i in wanted if (p := people[i]) is not None and (p.active or not active_only)]
 
 
-async def residents_of_units(session: AsyncSession, unit_ids: list[uuid.UUID]) -> list[Recipient]:
-    rows = await session.execute(
-        select(Recipient).where(
-            Recipient.kind == "resident", Recipient.active.is_(True), Recipient.units.overlap(unit_ids)
-        )
+async def active_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Person]:
+    """Many recipients at once (a broadcast's thousands): one query, not the cache."""
+    return await _people(session, Recipient.id.in_(ids) & Recipient.active.is_(True)) if ids else []
+
+
+async def residents_of_units(session: AsyncSession, unit_ids: list[uuid.UUID]) -> list[Person]:
+    return await _people(
+        session,
+        (Recipient.kind == "resident") & Recipient.active.is_(True) & Recipient.units.overlap(unit_ids),
     )
-    return list(rows.scalars().all())
 
 
 async def staff_with(
@@ -118,15 +148,13 @@ async def staff_with(
     *,
     roles: list[str] | None = None,
     department: str | None = None,
-) -> list[Recipient]:
-    stmt = select(Recipient).where(
-        Recipient.estate_id == estate_id, Recipient.kind == "staff", Recipient.active.is_(True)
-    )
+) -> list[Person]:
+    where = (Recipient.estate_id == estate_id) & (Recipient.kind == "staff") & Recipient.active.is_(True)
     if roles:
-        stmt = stmt.where(Recipient.roles.overlap(roles))
+        where &= Recipient.roles.overlap(roles)
     if department:
-        stmt = stmt.where(Recipient.department == department)
-    return list((await session.execute(stmt)).scalars().all())
+        where &= Recipient.department == department
+    return await _people(session, where)
 
 
 async def ids_for(

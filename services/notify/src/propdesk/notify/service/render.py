@@ -9,10 +9,9 @@ from functools import lru_cache
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from propdesk.common.errors import InvalidInput
-from propdesk.common.i18n import Text
 from propdesk.common.money import format_yuan
 from propdesk.common.timeutil import to_local
+from propdesk.notify.errors import TemplateBroken
 
 KIND_ZH = {"inquiry": "咨询", "complaint": "投诉", "praise": "表扬", "suggestion": "建议"}
 MILESTONE_ZH = {
@@ -47,11 +46,6 @@ STAGE_ZH = {
     "cancelled": "已取消",
     "closed": "已关闭",
 }
-
-
-class TemplateBroken(InvalidInput):
-    code = "template-does-not-render"
-    title = Text("模板无法渲染", "The template does not render")
 
 
 def _local(value: object, tz: str = "Asia/Shanghai") -> str:

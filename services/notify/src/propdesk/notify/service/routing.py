@@ -7,14 +7,14 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.events import Envelope, EventPayload
-from propdesk.notify.models import Recipient
 from propdesk.notify.service import recipients as r
+from propdesk.notify.service.recipients import Person
 
-Route = tuple[list[Recipient], str, bool]
+Route = tuple[list[Person], str, bool]
 Router = Callable[[AsyncSession, EventPayload, Envelope], Awaitable[Route]]
 
 
-async def desk(session: AsyncSession, estate_id) -> list[Recipient]:
+async def desk(session: AsyncSession, estate_id) -> list[Person]:
     return await r.staff_with(session, estate_id, roles=["receptionist"])
 
 

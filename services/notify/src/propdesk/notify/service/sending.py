@@ -6,18 +6,23 @@ import asyncio
 import datetime as dt
 import uuid
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from propdesk.common import timers
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import utcnow
 from propdesk.notify.channels import SendFailed, Sent, send_email, send_via_provider
 from propdesk.notify.config import NotifySettings
+from propdesk.notify.errors import BadSignature, InvalidCallback, UnknownMessageRef, UnknownProvider
 from propdesk.notify.models import Delivery, DeliveryLog, Message
-from propdesk.notify.service.delivery import _log, template_for
+from propdesk.notify.schemas import CallbackBody
+from propdesk.notify.service import providers
 from propdesk.notify.service.providers import SEND_CONCURRENCY, http_client, providers_for
 from propdesk.notify.service.render import render
+from propdesk.notify.service.templates import template_for
 
 
 async def send_many(session: AsyncSession, due: list) -> None:
@@ -48,7 +53,7 @@ async def send_many(session: AsyncSession, due: list) -> None:
     )
     now = utcnow()
     if busy:
-        await timers.schedule_many(
+        timers.schedule_many(
             session,
             [
                 {
@@ -127,12 +132,26 @@ async def send_many(session: AsyncSession, due: list) -> None:
                 }
             )
     session.add_all(logs)
-    await timers.schedule_many(session, retries)
+    timers.schedule_many(session, retries)
     await session.flush()
 
 
-class UnknownMessage(Exception):
-    pass
+async def callback(session: AsyncSession, provider: str, body: bytes, headers: dict[str, str]) -> Delivery:
+    """A provider's callback: verified with that provider's secret (Standard Webhooks), then applied."""
+    config = await providers.named(session, provider)
+    if config is None:
+        raise UnknownProvider(f"no provider named {provider}")
+    try:
+        payload = Webhook(config.secret.get_secret_value()).verify(body, headers)
+    except (WebhookVerificationError, ValueError) as exc:
+        raise BadSignature(str(exc) or "signature does not match") from exc
+    try:
+        report = CallbackBody.model_validate(payload)
+    except ValidationError as exc:
+        raise InvalidCallback(str(exc).split("\n")[0], errors=exc.errors(include_url=False)) from exc
+    return await provider_callback(
+        session, provider=provider, reference=report.reference, status=report.status, detail=report.detail
+    )
 
 
 async def provider_callback(
@@ -146,14 +165,18 @@ async def provider_callback(
     stmt = select(Delivery).where(match)
     delivery = (await session.execute(stmt.with_for_update())).scalars().first()
     if delivery is None or delivery.channel in ("inapp", "email"):
-        raise UnknownMessage(reference)
+        raise UnknownMessageRef(f"no delivery with reference {reference}")
     if delivery.state in ("delivered", "failed"):
         return delivery  # a repeated callback changes nothing
     delivery.state = "delivered" if status == "delivered" else "failed"
     delivery.reason = None if status == "delivered" else f"{status}: {detail or ''}".strip(": ")[:200]
     delivery.provider = delivery.provider or provider
-    await _log(
-        session, delivery, delivery.state, f"callback from {provider}: {status} {detail or ''}".strip()
+    session.add(
+        DeliveryLog(
+            delivery_id=delivery.id,
+            state=delivery.state,
+            detail=f"callback from {provider}: {status} {detail or ''}".strip(),
+        )
     )
     await session.flush()
     return delivery

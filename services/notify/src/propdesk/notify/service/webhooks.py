@@ -16,14 +16,19 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import timers
+from propdesk.common.cache import TTLCache
 from propdesk.common.db import settings_of
 from propdesk.common.events import Envelope
 from propdesk.common.timeutil import utcnow
 from propdesk.notify.channels import post, signed_headers
 from propdesk.notify.config import ProviderConfig
+from propdesk.notify.errors import WebhookNotFound
 from propdesk.notify.models import WebhookDelivery, WebhookSubscription
-from propdesk.notify.service.delivery import CONFIG
 from propdesk.notify.service.providers import http_client
+
+# The active subscriptions, read for every event notify consumes; forgotten when they change (once committed).
+CACHE = TTLCache(ttl=5.0)
+SUBSCRIPTIONS = "subscriptions"
 
 
 def new_secret() -> str:
@@ -45,7 +50,7 @@ async def enqueue(session: AsyncSession, envelope: Envelope) -> int:
 
     subs = [
         SimpleNamespace(id=i, estate_id=e, event_types=t)
-        for i, e, t in await CONFIG.get_or_load(("webhooks",), load)
+        for i, e, t in await CACHE.load(session, SUBSCRIPTIONS, load)
     ]
     queued = 0
     for sub in subs:
@@ -68,7 +73,7 @@ async def enqueue(session: AsyncSession, envelope: Envelope) -> int:
             )
         ).scalar()
         if delivery_id is not None:  # a redelivered event is queued once
-            await timers.schedule(
+            timers.schedule(
                 session,
                 kind="webhook.send",
                 key=f"webhook:{delivery_id}",
@@ -98,7 +103,7 @@ async def send(session: AsyncSession, delivery_id: uuid.UUID) -> None:
         delivery.state, delivery.last_error = "failed", error
     else:
         delivery.last_error = error
-        await timers.schedule(
+        timers.schedule(
             session,
             kind="webhook.send",
             key=f"webhook:{delivery.id}",
@@ -107,3 +112,33 @@ async def send(session: AsyncSession, delivery_id: uuid.UUID) -> None:
             payload={"webhook_delivery_id": str(delivery.id)},
         )
     await session.flush()
+
+
+async def subscribe(
+    session: AsyncSession, *, url: str, event_types: list[str], estate_id: uuid.UUID | None, actor: str
+) -> WebhookSubscription:
+    sub = WebhookSubscription(
+        url=url,
+        event_types=event_types,
+        estate_id=estate_id,
+        secret=new_secret(),
+        active=True,
+        created_by=actor,
+    )
+    session.add(sub)
+    await session.flush()
+    CACHE.invalidate(session, SUBSCRIPTIONS)
+    return sub
+
+
+async def subscriptions(session: AsyncSession) -> list[WebhookSubscription]:
+    rows = await session.execute(select(WebhookSubscription).order_by(WebhookSubscription.created_at))
+    return list(rows.scalars())
+
+
+async def unsubscribe(session: AsyncSession, webhook_id: uuid.UUID) -> None:
+    sub = await session.get(WebhookSubscription, webhook_id)
+    if sub is None:
+        raise WebhookNotFound(f"webhook {webhook_id} not found")
+    sub.active = False
+    CACHE.invalidate(session, SUBSCRIPTIONS)

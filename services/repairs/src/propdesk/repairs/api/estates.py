@@ -3,13 +3,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from propdesk.common.auth import Principal
 from propdesk.common.web import Session
 from propdesk.repairs.api.deps import ANYONE, MANAGERS, STAFF
-from propdesk.repairs.models import EstateSettings, PriceItem, SlaTarget
 from propdesk.repairs.schemas import (
     PriceItemRead,
     PriceItemWrite,
@@ -48,14 +45,7 @@ async def put_sla_target(
     estate_id: uuid.UUID, data: SlaTargetWrite, session: Session, principal: Principal = Depends(MANAGERS)
 ):
     principal.require_estate(estate_id)
-    await estates.require_estate(session, estate_id)
-    stmt = pg_insert(SlaTarget).values(id=uuid.uuid4(), estate_id=estate_id, **data.model_dump())
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["estate_id", "urgency", "milestone", "category"],
-        set_={"target_minutes": data.target_minutes, "calendar": data.calendar},
-    ).returning(SlaTarget.id)
-    target_id = (await session.execute(stmt)).scalar_one()
-    estates.invalidate(estate_id)
+    target_id = await estates.put_sla_target(session, estate_id, **data.model_dump())
     return SlaTargetRead(id=target_id, estate_id=estate_id, **data.model_dump())
 
 
@@ -85,11 +75,7 @@ async def put_settings(
     estate_id: uuid.UUID, data: RepairSettings, session: Session, principal: Principal = Depends(MANAGERS)
 ):
     principal.require_estate(estate_id)
-    await estates.require_estate(session, estate_id)
-    stmt = pg_insert(EstateSettings).values(estate_id=estate_id, **data.model_dump())
-    await session.execute(stmt.on_conflict_do_update(index_elements=["estate_id"], set_=data.model_dump()))
-    estates.invalidate(estate_id)
-    return data
+    return await estates.put_settings(session, estate_id, data)
 
 
 @router.get(
@@ -99,11 +85,7 @@ async def put_settings(
 )
 async def price_items(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
     principal.require_estate(estate_id)
-    await estates.require_estate(session, estate_id)
-    rows = await session.execute(
-        select(PriceItem).where(PriceItem.estate_id == estate_id).order_by(PriceItem.code)
-    )
-    return list(rows.scalars())
+    return await estates.price_list(session, estate_id)
 
 
 @router.put(
@@ -115,9 +97,4 @@ async def put_price_item(
     estate_id: uuid.UUID, data: PriceItemWrite, session: Session, principal: Principal = Depends(MANAGERS)
 ):
     principal.require_estate(estate_id)
-    await estates.require_estate(session, estate_id)
-    stmt = pg_insert(PriceItem).values(id=uuid.uuid4(), estate_id=estate_id, **data.model_dump())
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["estate_id", "code"], set_={k: v for k, v in data.model_dump().items() if k != "code"}
-    ).returning(PriceItem)
-    return (await session.execute(stmt)).scalar_one()
+    return await estates.put_price_item(session, estate_id, data.model_dump())

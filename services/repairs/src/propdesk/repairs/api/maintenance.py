@@ -3,12 +3,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends
-from sqlalchemy import select
 
 from propdesk.common.auth import Principal
 from propdesk.common.web import Session
 from propdesk.repairs.api.deps import DISPATCH, STAFF
-from propdesk.repairs.errors import ScheduleNotFound
 from propdesk.repairs.models import MaintenanceSchedule
 from propdesk.repairs.schemas import ScheduleCreate, ScheduleRead
 from propdesk.repairs.service import maintenance
@@ -16,8 +14,7 @@ from propdesk.repairs.service import maintenance
 router = APIRouter(tags=["preventive maintenance"])
 
 
-async def _read(session, s: MaintenanceSchedule) -> ScheduleRead:
-    missed, upcoming = await maintenance.visits(session, s)
+def _read(s: MaintenanceSchedule, missed: list, upcoming: list) -> ScheduleRead:
     return ScheduleRead.model_validate(s).model_copy(update={"missed": missed, "upcoming": upcoming})
 
 
@@ -31,7 +28,8 @@ async def create_schedule(
     estate_id: uuid.UUID, data: ScheduleCreate, session: Session, principal: Principal = Depends(DISPATCH)
 ):
     principal.require_estate(estate_id)
-    return await _read(session, await maintenance.create(session, estate_id, data))
+    s = await maintenance.create(session, estate_id, data)
+    return _read(s, *await maintenance.visits(session, s))
 
 
 @router.get(
@@ -41,12 +39,7 @@ async def create_schedule(
 )
 async def list_schedules(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
     principal.require_estate(estate_id)
-    rows = await session.execute(
-        select(MaintenanceSchedule)
-        .where(MaintenanceSchedule.estate_id == estate_id)
-        .order_by(MaintenanceSchedule.next_due_on)
-    )
-    return [await _read(session, s) for s in rows.scalars()]
+    return [_read(*row) for row in await maintenance.of_estate(session, estate_id)]
 
 
 @router.post(
@@ -55,10 +48,5 @@ async def list_schedules(estate_id: uuid.UUID, session: Session, principal: Prin
     summary="Stop a schedule",
 )
 async def deactivate(schedule_id: uuid.UUID, session: Session, principal: Principal = Depends(DISPATCH)):
-    s = await session.get(MaintenanceSchedule, schedule_id, with_for_update=True)
-    if s is None:
-        raise ScheduleNotFound(f"schedule {schedule_id} not found")
-    principal.require_estate(s.estate_id)
-    s.active = False
-    await session.flush()
-    return await _read(session, s)
+    s = await maintenance.deactivate(session, schedule_id, principal)
+    return _read(s, *await maintenance.visits(session, s))

@@ -3,76 +3,17 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import or_, select
 
 from propdesk.common.auth import Principal
 from propdesk.common.errors import Forbidden
 from propdesk.common.i18n import Text
-from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
-from propdesk.common.timeutil import utcnow
+from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.repairs.api.deps import ANYONE, DISPATCH, STAFF
-from propdesk.repairs.errors import WorkOrderNotFound
-from propdesk.repairs.models import WorkOrder, WorkOrderEntry, WorkOrderPart, WorkOrderReporter
-from propdesk.repairs.schemas import (
-    EntryRead,
-    PartRead,
-    PartUse,
-    ReporterRead,
-    WorkOrderAction,
-    WorkOrderCreate,
-    WorkOrderRead,
-)
-from propdesk.repairs.service import clocks, workorders
+from propdesk.repairs.schemas import PartRead, PartUse, WorkOrderAction, WorkOrderCreate, WorkOrderRead
+from propdesk.repairs.service import charges, reporting, timeline, transitions, views
 
 router = APIRouter(tags=["work orders"])
-EXTRA = ("linked", "clocks", "timeline", "reporters", "parts")
-
-
-async def _read(
-    session, wo: WorkOrder, *, full: bool = True, linked: bool = False, fresh: bool = False
-) -> WorkOrderRead:
-    """The order as the API shows it. `fresh`: created in this session, so its timeline and reporters are the
-    session's own new rows (no need to read them back)."""
-    fields = {f: getattr(wo, f) for f in WorkOrderRead.model_fields if f not in EXTRA}
-    read = WorkOrderRead.model_validate({**fields, "linked": linked, "clocks": clocks.view(wo, utcnow())})
-    if not full:
-        return read
-    if fresh:
-        mine = [o for o in session.info.get("new_rows", []) if o.work_order_id == wo.id]
-        entries = sorted((o for o in mine if isinstance(o, WorkOrderEntry)), key=lambda e: e.id)
-        reporters = [o for o in mine if isinstance(o, WorkOrderReporter)]
-        parts: list = []
-    else:
-        entries = (
-            await session.execute(
-                select(WorkOrderEntry)
-                .where(WorkOrderEntry.work_order_id == wo.id)
-                .order_by(WorkOrderEntry.id)
-            )
-        ).scalars()
-        reporters = (
-            await session.execute(
-                select(WorkOrderReporter)
-                .where(WorkOrderReporter.work_order_id == wo.id)
-                .order_by(WorkOrderReporter.reported_at)
-            )
-        ).scalars()
-        parts = (
-            await session.execute(select(WorkOrderPart).where(WorkOrderPart.work_order_id == wo.id))
-        ).scalars()
-    read.timeline = [EntryRead.model_validate(e) for e in entries]
-    read.reporters = [ReporterRead.model_validate(r) for r in reporters]
-    read.parts = [PartRead.model_validate(p) for p in parts]
-    return read
-
-
-async def _get(session, work_order_id: uuid.UUID, principal: Principal, *, lock: bool = False) -> WorkOrder:
-    wo = await session.get(WorkOrder, work_order_id, with_for_update=lock)
-    if wo is None:
-        raise WorkOrderNotFound(f"work order {work_order_id} not found")
-    await workorders.require_visible(session, principal, wo)
-    return wo
 
 
 @router.post(
@@ -97,7 +38,7 @@ async def report(
         raise Forbidden(Text("住户不能设置是否收费", "Residents cannot set whether the work is payable"))
 
     async def create():
-        wo, linked = await workorders.report(
+        wo, linked = await reporting.report(
             session,
             estate_id,
             unit_id=data.unit_id,
@@ -114,18 +55,11 @@ async def report(
             preferred_from=data.preferred_from,
             preferred_to=data.preferred_to,
             payable=data.payable,
-            actor=workorders.actor_of(principal),
+            actor=timeline.actor_of(principal),
         )
-        return await _read(session, wo, linked=linked, fresh=not linked), 200 if linked else 201
+        return await views.read(session, wo, linked=linked, fresh=not linked), 200 if linked else 201
 
     return await idempotent(request, session, principal, create)
-
-
-def _filters(stmt, **values):
-    for column, value in values.items():
-        if value is not None:
-            stmt = stmt.where(getattr(WorkOrder, column) == value)
-    return stmt
 
 
 @router.get(
@@ -147,28 +81,18 @@ async def list_work_orders(
     breached: bool | None = None,
     params: PageParams = Depends(page_params),
 ):
-    principal.require_estate(estate_id)
-    stmt = select(WorkOrder).where(WorkOrder.estate_id == estate_id)
-    if principal.is_resident_only:
-        me = principal.subject_id
-        mine = select(WorkOrderReporter.work_order_id).where(WorkOrderReporter.resident_id == me)
-        stmt = stmt.where(or_(WorkOrder.unit_id.in_(list(principal.units)), WorkOrder.id.in_(mine)))
-    stmt = _filters(
-        stmt,
-        state=state,
-        category=category,
-        urgency=urgency,
-        technician_id=technician_id,
-        building_id=building_id,
-        unit_id=unit_id,
-        source=source,
-        breached=breached,
-    )
-    rows = (
-        await session.execute(paginate(stmt, params, key=WorkOrder.created_at, tiebreak=WorkOrder.id))
-    ).scalars()
-    items, cursor = page_of(list(rows), params, cursor_of=lambda w: [w.created_at.isoformat(), str(w.id)])
-    return Page(items=[await _read(session, w, full=False) for w in items], next_cursor=cursor)
+    filters = {
+        "state": state,
+        "category": category,
+        "urgency": urgency,
+        "technician_id": technician_id,
+        "building_id": building_id,
+        "unit_id": unit_id,
+        "source": source,
+        "breached": breached,
+    }
+    items, cursor = await views.listing(session, estate_id, principal, filters=filters, params=params)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get(
@@ -184,14 +108,7 @@ async def dispatch_queue(
     limit: int = Query(100, ge=1, le=500),
 ):
     principal.require_estate(estate_id)
-    states = workorders.DISPATCHABLE if unassigned else workorders.TRANSITIONS["change_urgency"][0]
-    stmt = (
-        select(WorkOrder)
-        .where(WorkOrder.estate_id == estate_id, WorkOrder.state.in_(states))
-        .order_by(WorkOrder.breached.desc(), WorkOrder.next_due_at.asc().nulls_last(), WorkOrder.created_at)
-        .limit(limit)
-    )
-    return [await _read(session, w, full=False) for w in (await session.execute(stmt)).scalars()]
+    return await views.dispatch_queue(session, estate_id, unassigned=unassigned, limit=limit)
 
 
 @router.get(
@@ -200,7 +117,7 @@ async def dispatch_queue(
     summary="A work order: clocks, timeline, reporters, parts",
 )
 async def get_work_order(work_order_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)):
-    return await _read(session, await _get(session, work_order_id, principal))
+    return await views.read(session, await views.get(session, work_order_id, principal))
 
 
 @router.post(
@@ -213,8 +130,9 @@ async def get_work_order(work_order_id: uuid.UUID, session: Session, principal: 
 async def act(
     work_order_id: uuid.UUID, data: WorkOrderAction, session: Session, principal: Principal = Depends(ANYONE)
 ):
-    wo = await _get(session, work_order_id, principal, lock=True)
-    return await _read(session, await workorders.act(session, wo, data, principal=principal))
+    wo = await views.get(session, work_order_id, principal, lock=True)
+    command = transitions.COMMANDS[data.action]
+    return await views.read(session, await command(session, wo, principal=principal, **data.arguments()))
 
 
 @router.post(
@@ -226,7 +144,6 @@ async def act(
 async def record_part(
     work_order_id: uuid.UUID, data: PartUse, session: Session, principal: Principal = Depends(STAFF)
 ):
-    wo = await _get(session, work_order_id, principal, lock=True)
-    return PartRead.model_validate(
-        await workorders.record_part(session, wo, data.code, data.quantity, principal=principal)
-    )
+    wo = await views.get(session, work_order_id, principal, lock=True)
+    part = await charges.record_part(session, wo, code=data.code, quantity=data.quantity, principal=principal)
+    return PartRead.model_validate(part)

@@ -51,17 +51,19 @@ def next_point(clock: Clock) -> tuple[str, dt.datetime] | None:
     return ("breach", due) if due is not None else None
 
 
-async def arm(session: AsyncSession, wo: WorkOrder, clocks: dict[str, Clock]) -> None:
-    """(Re)schedule every milestone's timer after a change (met, paused or breached ones are cancelled).
-    A new order's timers are written with it instead (`timer_items`, `timers.new_rows`)."""
-    await arm_many(session, [(wo, clocks)])
+def arm(session: AsyncSession, wo: WorkOrder, clocks: dict[str, Clock], *, new: bool = False) -> None:
+    """(Re)schedule every milestone's timer after a change (met, paused or breached ones are cancelled; a
+    `new` order has none to cancel)."""
+    arm_many(session, [(wo, clocks)], new=new)
 
 
-async def arm_many(session: AsyncSession, orders: list[tuple[WorkOrder, dict[str, Clock]]]) -> None:
-    """`arm` for many orders: two statements whatever their number."""
+def arm_many(
+    session: AsyncSession, orders: list[tuple[WorkOrder, dict[str, Clock]]], *, new: bool = False
+) -> None:
     items, stale = timer_items(orders)
-    await timers.schedule_many(session, items)
-    await timers.cancel_many(session, stale)
+    timers.schedule_many(session, items)
+    if not new:
+        timers.cancel_many(session, stale)
 
 
 def timer_items(orders: list[tuple[WorkOrder, dict[str, Clock]]]) -> tuple[list[dict], list[str]]:

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common import uow
 from propdesk.common.cache import TTLCache
 from propdesk.common.timeutil import to_local
 from propdesk.repairs.models import Shift, Technician, WorkOrder
@@ -22,12 +23,12 @@ BUSY = ("assigned", "accepted", "en_route", "on_site", "paused")
 
 @dataclass(frozen=True)
 class Candidate:
-    technician: Technician
+    technician: TechnicianView
     load: int
     distance: int
 
 
-def qualified(tech: Technician, category: str) -> str | None:
+def qualified(tech: Technician | TechnicianView, category: str) -> str | None:
     """None when the technician may do this category of work, else the reason."""
     if not tech.active:
         return "inactive"
@@ -39,7 +40,7 @@ def qualified(tech: Technician, category: str) -> str | None:
     return None
 
 
-def on_shift(shifts: list[Shift], now: dt.datetime, tz: str) -> bool:
+def on_shift(shifts: list[Shift] | list[ShiftView], now: dt.datetime, tz: str) -> bool:
     local = to_local(now, tz)
     t, wd = local.time(), local.weekday()
     for s in shifts:
@@ -65,28 +66,85 @@ async def loads(session: AsyncSession, estate_id: uuid.UUID) -> dict[uuid.UUID, 
     return dict((await session.execute(LOADS, {"estate": estate_id})).all())
 
 
-# The loads dispatch ranks by: counted at most once a second per estate and process, with this process's own
-# assignments added as it makes them and any other change to an order through it forgetting the count.
+# The loads dispatch ranks by: counted at most once a second per estate and process, with the assignments
+# this process makes added as they commit and any other change to an order through it forgetting the count.
 # Counting on every report read every busy order's index entry: with thousands open that was the largest
 # part of a report's database time. Another replica's changes show within the second; least load is a
 # ranking, not an invariant.
 _loads = TTLCache(ttl=1.0)
 
 
+@dataclass
+class _Loads:
+    """One unit of work's view of the loads: what it counted or took from the cache, its own assignments, the
+    estates whose count its changes made stale. Published to the cache when it commits."""
+
+    base: dict[uuid.UUID, dict[uuid.UUID, int]] = field(default_factory=dict)
+    counted: set[uuid.UUID] = field(default_factory=set)  # counted in this unit: the cache gets them
+    added: dict[uuid.UUID, dict[uuid.UUID, int]] = field(default_factory=dict)
+    stale: set[uuid.UUID] = field(default_factory=set)
+
+    def __copy__(self) -> _Loads:
+        return _Loads(
+            {e: dict(v) for e, v in self.base.items()},
+            set(self.counted),
+            {e: dict(v) for e, v in self.added.items()},
+            set(self.stale),
+        )
+
+    def publish(self) -> None:
+        for estate_id in self.stale - self.counted:
+            _loads.discard(estate_id)
+        for estate_id in self.counted:
+            _loads.put(estate_id, self.merged(estate_id))
+        for estate_id, added in self.added.items():
+            known = _loads.get(estate_id, None) if estate_id not in self.counted | self.stale else None
+            if known is not None:
+                for technician_id, n in added.items():
+                    known[technician_id] = max(0, known.get(technician_id, 0) + n)
+
+    def merged(self, estate_id: uuid.UUID) -> dict[uuid.UUID, int]:
+        out = dict(self.base.get(estate_id, {}))
+        for technician_id, n in self.added.get(estate_id, {}).items():
+            out[technician_id] = max(0, out.get(technician_id, 0) + n)
+        return out
+
+
+def _unit_loads(session: AsyncSession) -> _Loads:
+    return uow.local(session, "repairs.loads", _Loads, on_commit=_Loads.publish)
+
+
 async def ranking_loads(session: AsyncSession, estate_id: uuid.UUID) -> dict[uuid.UUID, int]:
-    return await _loads.get_or_load(estate_id, lambda: loads(session, estate_id))
+    mine = _unit_loads(session)
+    if estate_id not in mine.base:
+        shared = None if estate_id in mine.stale else _loads.get(estate_id, None)
+        if shared is not None:
+            mine.base[estate_id] = dict(shared)
+        else:
+            await uow.flush(session)  # the count includes this unit's own assignments so far
+            mine.base[estate_id] = await loads(session, estate_id)
+            mine.counted.add(estate_id)
+            mine.added.pop(estate_id, None)
+    return mine.merged(estate_id)
 
 
-def count_assignment(estate_id: uuid.UUID, technician_id: uuid.UUID, previous: uuid.UUID | None) -> None:
-    known = _loads.get(estate_id, None)
-    if known is not None:
-        known[technician_id] = known.get(technician_id, 0) + 1
-        if previous is not None and known.get(previous, 0) > 0:
-            known[previous] -= 1
+def count_assignment(
+    session: AsyncSession, estate_id: uuid.UUID, technician_id: uuid.UUID, previous: uuid.UUID | None
+) -> None:
+    """This unit of work assigned an order (taking it from `previous`, if busy with it)."""
+    added = _unit_loads(session).added.setdefault(estate_id, {})
+    added[technician_id] = added.get(technician_id, 0) + 1
+    if previous is not None:
+        added[previous] = added.get(previous, 0) - 1
 
 
-def forget_loads(estate_id: uuid.UUID) -> None:
-    _loads.discard(estate_id)
+def forget_loads(session: AsyncSession, estate_id: uuid.UUID) -> None:
+    """An order of the estate changed otherwise: count again (in this unit, and after it commits)."""
+    mine = _unit_loads(session)
+    mine.base.pop(estate_id, None)
+    mine.added.pop(estate_id, None)
+    mine.counted.discard(estate_id)
+    mine.stale.add(estate_id)
 
 
 async def shifts_of(session: AsyncSession, technician_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Shift]]:
@@ -100,41 +158,77 @@ async def shifts_of(session: AsyncSession, technician_ids: list[uuid.UUID]) -> d
 
 
 @dataclass(frozen=True)
+class TechnicianView:
+    """A technician as dispatch ranks them: plain values, safe to share between units of work."""
+
+    id: uuid.UUID
+    estate_id: uuid.UUID
+    name: str
+    skills: tuple[str, ...]
+    certificates: tuple[str, ...]
+    active: bool
+    home_building_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class ShiftView:
+    kind: str
+    weekday: int | None
+    starts: dt.time | None
+    ends: dt.time | None
+    from_at: dt.datetime | None
+    to_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class Roster:
-    technicians: list[Technician]
-    shifts: dict[uuid.UUID, list[Shift]]
+    technicians: list[TechnicianView]
+    shifts: dict[uuid.UUID, list[ShiftView]]
 
 
-_rosters = TTLCache(ttl=5.0)  # a change through this process drops an estate's at once
+_rosters = TTLCache(ttl=5.0)  # a change through this process drops an estate's once it commits
 
 
-def forget_roster(estate_id: uuid.UUID) -> None:
-    _rosters.discard(estate_id)
+def forget_roster(session: AsyncSession, estate_id: uuid.UUID) -> None:
+    _rosters.invalidate(session, estate_id)
 
 
 async def roster(session: AsyncSession, estate_id: uuid.UUID) -> Roster:
     """The estate's technicians and their shifts in one query, cached briefly (read on every report)."""
-    return await _rosters.get_or_load(estate_id, lambda: _load_roster(session, estate_id))
+    return await _rosters.load(session, estate_id, lambda: _load_roster(session, estate_id))
 
 
 async def _load_roster(session: AsyncSession, estate_id: uuid.UUID) -> Roster:
-    rows = (
-        await session.execute(
-            select(Technician, Shift)
-            .outerjoin(Shift, Shift.technician_id == Technician.id)
-            .where(Technician.estate_id == estate_id)
-            .execution_options(populate_existing=True)
+    rows = await session.execute(
+        select(
+            Technician.id,
+            Technician.estate_id,
+            Technician.name,
+            Technician.skills,
+            Technician.certificates,
+            Technician.active,
+            Technician.home_building_id,
+            Shift.kind,
+            Shift.weekday,
+            Shift.starts,
+            Shift.ends,
+            Shift.from_at,
+            Shift.to_at,
         )
-    ).all()
-    techs: dict[uuid.UUID, Technician] = {}
-    shifts: dict[uuid.UUID, list[Shift]] = {}
-    for tech, shift in rows:
-        techs.setdefault(tech.id, tech)
-        shifts.setdefault(tech.id, [])
-        if shift is not None:
-            shifts[tech.id].append(shift)
-    for obj in [*techs.values(), *(s for v in shifts.values() for s in v)]:
-        session.expunge(obj)  # plain values from here on: safe to share between requests
+        .outerjoin(Shift, Shift.technician_id == Technician.id)
+        .where(Technician.estate_id == estate_id)
+    )
+    techs: dict[uuid.UUID, TechnicianView] = {}
+    shifts: dict[uuid.UUID, list[ShiftView]] = {}
+    for row in rows:
+        tech_id = row[0]
+        if tech_id not in techs:
+            techs[tech_id] = TechnicianView(
+                tech_id, row[1], row[2], tuple(row[3] or ()), tuple(row[4] or ()), row[5], row[6]
+            )
+            shifts[tech_id] = []
+        if row[7] is not None:
+            shifts[tech_id].append(ShiftView(*row[7:]))
     return Roster(list(techs.values()), shifts)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import projections
@@ -71,24 +72,16 @@ async def provision_estate(session: AsyncSession, event: EstateRegistered, envel
 
 
 # Per-process cache of estate configuration read on every report (time zone, settings, SLA targets). A change
-# made through this process's API drops it at once; other replicas see it within TTL seconds.
+# made through this process drops it once committed; other replicas see it within TTL seconds.
 _cache = TTLCache(ttl=5.0)
 
 
-def _get(key: tuple):
-    return _cache.get(key, None)
-
-
-def _put(key: tuple, value, ttl: float | None = None):
-    return _cache.put(key, value, ttl)
-
-
-def invalidate(estate_id: uuid.UUID) -> None:
-    _cache.forget(lambda k: k[1] == estate_id)
+def invalidate(session: AsyncSession, estate_id: uuid.UUID) -> None:
+    _cache.invalidate_where(session, lambda k: k[1] == estate_id)
 
 
 async def require_estate(session: AsyncSession, estate_id: uuid.UUID) -> None:
-    if _get(("tz", estate_id)) is None:
+    if _cache.read(session, ("tz", estate_id), None) is None:
         await projections.require_known_estate(session, estate, estate_id, "repairs")
 
 
@@ -103,38 +96,34 @@ async def sla_targets(session: AsyncSession, estate_id: uuid.UUID) -> list[SlaTa
 
 
 async def settings_for(session: AsyncSession, estate_id: uuid.UUID) -> RepairSettings:
-    if (hit := _get(("settings", estate_id))) is not None:
-        return hit
-    row = await session.get(EstateSettings, estate_id)
-    if row is None:
-        return RepairSettings()
-    return _put(
-        ("settings", estate_id),
-        RepairSettings(
+    async def load() -> RepairSettings:
+        row = await session.get(EstateSettings, estate_id)
+        if row is None:
+            return RepairSettings()
+        return RepairSettings(
             labour_rate_fen_per_hour=row.labour_rate_fen_per_hour,
             duplicate_window_minutes=row.duplicate_window_minutes,
             auto_close_days=row.auto_close_days,
             auto_dispatch=row.auto_dispatch,
-        ),
-    )
+        )
+
+    return await _cache.load(session, ("settings", estate_id), load)
 
 
 async def timezone_of(session: AsyncSession, estate_id: uuid.UUID) -> str:
-    if (hit := _get(("tz", estate_id))) is not None:
+    if (hit := _cache.read(session, ("tz", estate_id), None)) is not None:
         return hit
     tz = (await session.execute(select(estate.c.timezone).where(estate.c.id == estate_id))).scalar()
-    return _put(("tz", estate_id), tz, ttl=60.0) if tz else "Asia/Shanghai"
+    return _cache.stage(session, ("tz", estate_id), tz, ttl=60.0) if tz else "Asia/Shanghai"
 
 
 async def targets(
     session: AsyncSession, estate_id: uuid.UUID, category: str, urgency: str
 ) -> dict[str, tuple[int, str]]:
     """Milestone -> (minutes, calendar) for this category and urgency; the category's own rows win."""
-    key = ("targets", estate_id, category, urgency)
-    if (hit := _get(key)) is not None:
-        return dict(hit)
-    rows = (
-        (
+
+    async def load() -> dict[str, tuple[int, str]]:
+        rows = (
             await session.execute(
                 select(SlaTarget)
                 .where(
@@ -144,11 +133,67 @@ async def targets(
                 )
                 .order_by(SlaTarget.category.nulls_first())
             )
-        )
-        .scalars()
-        .all()
+        ).scalars()
+        found: dict[str, tuple[int, str]] = {}
+        for row in rows:  # the category's own rows come last and win
+            found[row.milestone] = (row.target_minutes, row.calendar)
+        return found
+
+    return dict(await _cache.load(session, ("targets", estate_id, category, urgency), load))
+
+
+async def put_sla_target(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    *,
+    urgency: str,
+    milestone: str,
+    category: str | None,
+    target_minutes: int,
+    calendar: str,
+) -> uuid.UUID:
+    await require_estate(session, estate_id)
+    values = {
+        "urgency": urgency,
+        "milestone": milestone,
+        "category": category,
+        "target_minutes": target_minutes,
+        "calendar": calendar,
+    }
+    stmt = pg_insert(SlaTarget).values(id=uuid.uuid4(), estate_id=estate_id, **values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["estate_id", "urgency", "milestone", "category"],
+        set_={"target_minutes": target_minutes, "calendar": calendar},
+    ).returning(SlaTarget.id)
+    target_id = (await session.execute(stmt)).scalar_one()
+    invalidate(session, estate_id)
+    return target_id
+
+
+async def put_settings(
+    session: AsyncSession, estate_id: uuid.UUID, settings: RepairSettings
+) -> RepairSettings:
+    await require_estate(session, estate_id)
+    stmt = pg_insert(EstateSettings).values(estate_id=estate_id, **settings.model_dump())
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["estate_id"], set_=settings.model_dump())
     )
-    found: dict[str, tuple[int, str]] = {}
-    for row in rows:  # the category's own rows come last and win
-        found[row.milestone] = (row.target_minutes, row.calendar)
-    return dict(_put(key, found))
+    invalidate(session, estate_id)
+    return settings
+
+
+async def price_list(session: AsyncSession, estate_id: uuid.UUID) -> list[PriceItem]:
+    await require_estate(session, estate_id)
+    rows = await session.execute(
+        select(PriceItem).where(PriceItem.estate_id == estate_id).order_by(PriceItem.code)
+    )
+    return list(rows.scalars())
+
+
+async def put_price_item(session: AsyncSession, estate_id: uuid.UUID, values: dict) -> PriceItem:
+    await require_estate(session, estate_id)
+    stmt = pg_insert(PriceItem).values(id=uuid.uuid4(), estate_id=estate_id, **values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["estate_id", "code"], set_={k: v for k, v in values.items() if k != "code"}
+    ).returning(PriceItem)
+    return (await session.execute(stmt)).scalar_one()

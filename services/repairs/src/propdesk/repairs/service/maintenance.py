@@ -15,10 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.common import outbox, timers
 from propdesk.common.contracts import repairs as ev
 from propdesk.common.timeutil import to_local, utcnow, zone
-from propdesk.repairs.errors import LocationNotFound
+from propdesk.repairs.errors import LocationNotFound, ScheduleNotFound
 from propdesk.repairs.models import Building, MaintenanceSchedule, Place, WorkOrder
 from propdesk.repairs.schemas import ScheduleCreate
-from propdesk.repairs.service import estates, workorders
+from propdesk.repairs.service import estates, reporting, timeline
 
 
 def next_date(cron: str, after: dt.date, tz: str) -> dt.date:
@@ -32,7 +32,7 @@ def _midnight(day: dt.date, tz: str) -> dt.datetime:
 
 async def _arm(session: AsyncSession, s: MaintenanceSchedule, tz: str) -> None:
     at = max(_midnight(s.next_due_on - dt.timedelta(days=s.lead_days), tz), utcnow())
-    await timers.schedule(
+    timers.schedule(
         session, kind="pm.generate", key=f"pm:{s.id}", due_at=at, payload={"schedule_id": str(s.id)}
     )
 
@@ -84,7 +84,7 @@ async def generate(session: AsyncSession, schedule_id: uuid.UUID) -> None:
                 await session.execute(select(Place.id).where(Place.building_id == s.building_id).limit(1))
             ).scalar()
         if place_id is not None:
-            wo, _ = await workorders.report(
+            wo, _ = await reporting.report(
                 session,
                 s.estate_id,
                 unit_id=None,
@@ -103,7 +103,7 @@ async def generate(session: AsyncSession, schedule_id: uuid.UUID) -> None:
                 schedule_id=s.id,
                 scheduled_for=due,
             )
-            await timers.schedule(
+            timers.schedule(
                 session,
                 kind="pm.missed",
                 key=f"pm:{s.id}:missed:{due}",
@@ -120,8 +120,8 @@ async def check_missed(session: AsyncSession, schedule_id: uuid.UUID, work_order
     s = await session.get(MaintenanceSchedule, schedule_id)
     if wo is None or s is None or wo.completed_at is not None or wo.state == "cancelled":
         return
-    workorders.entry(session, wo, "maintenance_missed", "system", None, due_on=str(wo.scheduled_for))
-    await outbox.record(
+    timeline.entry(session, wo, "maintenance_missed", "system", None, due_on=str(wo.scheduled_for))
+    outbox.record(
         session,
         ev.MaintenanceMissed(
             schedule_id=s.id,
@@ -164,3 +164,24 @@ async def visits(session: AsyncSession, s: MaintenanceSchedule) -> tuple[list[di
         elif wo.scheduled_for >= today:
             upcoming.append(item)
     return missed, upcoming
+
+
+async def of_estate(
+    session: AsyncSession, estate_id: uuid.UUID
+) -> list[tuple[MaintenanceSchedule, list, list]]:
+    rows = await session.execute(
+        select(MaintenanceSchedule)
+        .where(MaintenanceSchedule.estate_id == estate_id)
+        .order_by(MaintenanceSchedule.next_due_on)
+    )
+    return [(s, *await visits(session, s)) for s in rows.scalars()]
+
+
+async def deactivate(session: AsyncSession, schedule_id: uuid.UUID, principal) -> MaintenanceSchedule:
+    s = await session.get(MaintenanceSchedule, schedule_id, with_for_update=True)
+    if s is None:
+        raise ScheduleNotFound(f"schedule {schedule_id} not found")
+    principal.require_estate(s.estate_id)
+    s.active = False
+    await session.flush()
+    return s

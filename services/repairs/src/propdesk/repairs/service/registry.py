@@ -11,10 +11,15 @@ from propdesk.common.contracts import intake as ev
 from propdesk.repairs.models import Building, Place, Technician, Unit
 from propdesk.repairs.service.dispatch import forget_roster
 
-# Locations as reports read them (building, label, unit kind), cached per process; any registry change
-# through this subscriber forgets them, other replicas' within the TTL. A unit's number or building hardly
+# Locations as reports read them (building, label, unit kind), keyed (estate, unit, place) and cached per
+# process; a registry change of an estate through this subscriber forgets the estate's once committed, other
+# replicas' within the TTL. A unit's number or building hardly
 # ever changes, and a short TTL made every second report of a 400-unit estate at 100/s read its unit again.
 LOCATIONS = TTLCache(ttl=60.0)
+
+
+def _forget_locations(session: AsyncSession, estate_id) -> None:
+    LOCATIONS.invalidate_where(session, lambda key: key[0] == estate_id)
 
 
 async def _upsert(session: AsyncSession, model, values: dict, keep: tuple[str, ...] = ()) -> None:
@@ -27,7 +32,7 @@ async def _upsert(session: AsyncSession, model, values: dict, keep: tuple[str, .
 
 
 async def on_building(session: AsyncSession, e: ev.BuildingRegistered) -> None:
-    LOCATIONS.forget()
+    _forget_locations(session, e.estate_id)
     await _upsert(
         session,
         Building,
@@ -36,7 +41,7 @@ async def on_building(session: AsyncSession, e: ev.BuildingRegistered) -> None:
 
 
 async def on_unit(session: AsyncSession, e: ev.UnitSnapshot) -> None:
-    LOCATIONS.forget()
+    _forget_locations(session, e.estate_id)
     await _upsert(
         session,
         Unit,
@@ -52,7 +57,7 @@ async def on_unit(session: AsyncSession, e: ev.UnitSnapshot) -> None:
 
 
 async def on_place(session: AsyncSession, e: ev.PlaceRegistered) -> None:
-    LOCATIONS.forget()
+    _forget_locations(session, e.estate_id)
     await _upsert(
         session,
         Place,
@@ -90,4 +95,4 @@ async def on_staff(session: AsyncSession, e: ev.StaffSnapshot) -> None:
         },
         keep=("home_building_id",),  # repairs' own profile field
     )
-    forget_roster(e.estate_id)
+    forget_roster(session, e.estate_id)
