@@ -346,3 +346,38 @@ class TestAccessAndBadInput:
                 },
             )
         ).status_code == 403
+
+
+class TestUnitOfWork:
+    async def test_a_rolled_back_fan_out_writes_nothing_and_caches_nothing(self, platform):
+        """People and preferences read while fanning out are cached only when the unit of work commits."""
+        from propdesk.common.uow import unit_of_work
+        from propdesk.notify.service import fanout, preferences, recipients
+
+        class Boom(Exception):
+            pass
+
+        p = platform
+        li = await resident(p)
+        rid = uuid.UUID(li["id"])
+        recipients.CACHE.discard(rid)
+        preferences.CACHE.discard(rid)
+        runtime = p["notify"].app.state.runtime
+        audience = fanout.Audience(
+            uuid.uuid4(), "notify.notice", uuid.UUID(p["estate"]["id"]), "notice", False
+        )
+        texts = {"title_zh": "a", "body_zh": "b", "title_en": "c", "body_en": "d"}
+        with pytest.raises(Boom):
+            async with unit_of_work(runtime.sessionmaker) as session:
+                people = await recipients.by_ids(session, [rid])
+                assert await fanout.fan_out(session, audience, people, texts) == 1
+                raise Boom
+        assert recipients.CACHE.get(rid, None) is None and preferences.CACHE.get(rid, None) is None
+        async with unit_of_work(runtime.sessionmaker) as session:
+            count = "SELECT count(*) FROM notify.message WHERE source_event_id = :e"
+            assert (await session.execute(text(count), {"e": audience.source_event_id})).scalar() == 0
+            await fanout.fan_out(session, audience, await recipients.by_ids(session, [rid]), texts)
+        # committed: now both are cached, and the message is there once
+        assert recipients.CACHE.get(rid).id == rid and preferences.CACHE.get(rid) == []
+        [message] = await wait_until(lambda: inbox_of(p, li), message="the message")
+        assert message["title"]
