@@ -1,7 +1,19 @@
-"""billing's errors. Its domain's own arrive with its issue."""
+"""billing's errors (problem+json types with zh-CN and en titles)."""
 
 from __future__ import annotations
 
+from propdesk.common.errors import NotFound
+from propdesk.common.i18n import Text
 from propdesk.common.projections import EstateNotKnown
 
 __all__ = ["EstateNotKnown"]
+
+
+class BillingNotFound(NotFound):
+    code = "billing-record-not-found"
+    title = Text("记录不存在", "Not found")
+
+
+class LineNotFound(NotFound):
+    code = "statement-line-not-found"
+    title = Text("银行流水不存在", "Statement line not found")

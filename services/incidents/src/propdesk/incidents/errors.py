@@ -1,7 +1,19 @@
-"""incidents's errors. Its domain's own arrive with its issue."""
+"""incidents's errors (problem+json types with zh-CN and en titles)."""
 
 from __future__ import annotations
 
+from propdesk.common.errors import NotFound
+from propdesk.common.i18n import Text
 from propdesk.common.projections import EstateNotKnown
 
 __all__ = ["EstateNotKnown"]
+
+
+class IncidentNotFound(NotFound):
+    code = "incident-not-found"
+    title = Text("事件不存在", "Incident not found")
+
+
+class PlaybookNotFound(NotFound):
+    code = "playbook-not-found"
+    title = Text("应急预案不存在", "Playbook not found")

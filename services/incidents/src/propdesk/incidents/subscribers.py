@@ -9,7 +9,7 @@ from propdesk.common.consumer import Subscription
 from propdesk.common.contracts.intake import EstateRegistered, UnitRegistered, UnitSnapshot, UnitUpdated
 from propdesk.common.contracts.repairs import EmergencyReported, OutageReported
 from propdesk.common.events import Envelope
-from propdesk.incidents.service import broadcasts, estates, incidents
+from propdesk.incidents.service import broadcasts, estates, triggering
 
 intake = Subscription(producer="intake")
 repairs = Subscription(producer="repairs")
@@ -29,7 +29,7 @@ async def on_unit(session: AsyncSession, event: UnitSnapshot, envelope: Envelope
 @repairs.on(EmergencyReported.spec.type)
 async def on_emergency(session: AsyncSession, event: EmergencyReported, envelope: Envelope) -> None:
     who = f"{event.reporter_name} {event.reporter_phone or ''}".strip()
-    await incidents.trigger(
+    await triggering.trigger(
         session,
         event.estate_id,
         event.kind,
@@ -46,7 +46,7 @@ async def on_emergency(session: AsyncSession, event: EmergencyReported, envelope
 
 @repairs.on(OutageReported.spec.type)
 async def on_outage_report(session: AsyncSession, event: OutageReported, envelope: Envelope) -> None:
-    await incidents.outage_reported(session, event)
+    await triggering.outage_reported(session, event)
 
 
 def subscriptions() -> list[Subscription]:

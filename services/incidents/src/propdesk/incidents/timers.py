@@ -7,12 +7,12 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.timers import BatchTimerHandler, Timer, TimerHandler
-from propdesk.incidents.service import incidents, outages
+from propdesk.incidents.service import escalation, outages
 
 
 async def outage_send(session: AsyncSession, timer: Timer) -> None:
     await outages.send(session, uuid.UUID(timer.payload["outage_id"]), timer.payload["purpose"])
 
 
-BATCH_HANDLERS: dict[str, BatchTimerHandler] = {"incident.step_due": incidents.on_steps_due}
+BATCH_HANDLERS: dict[str, BatchTimerHandler] = {"incident.step_due": escalation.on_steps_due}
 HANDLERS: dict[str, TimerHandler] = {"outage.send": outage_send}

@@ -1,4 +1,4 @@
-"""billing's HTTP routers."""
+"""billing's HTTP routers, one module per sub-domain: parse, authorize, call the service, return."""
 
 from __future__ import annotations
 
@@ -6,6 +6,26 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from propdesk.billing.api import estates, money, reconciliation
+    from propdesk.billing.api import (
+        collection,
+        deposits,
+        estates,
+        fees,
+        invoices,
+        meters,
+        payments,
+        reconciliation,
+        reports,
+    )
 
-    return [estates.router, money.router, reconciliation.router]
+    return [
+        estates.router,
+        fees.router,
+        invoices.router,
+        payments.router,
+        deposits.router,
+        collection.router,
+        reports.router,
+        meters.router,
+        reconciliation.router,
+    ]

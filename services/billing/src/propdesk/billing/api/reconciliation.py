@@ -1,29 +1,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, Query
-from sqlalchemy import select
 
-from propdesk.billing.models import StatementLine
+from propdesk.billing.api.deps import FINANCE, actor
 from propdesk.billing.schemas import ManualMatch, StatementLineRead
-from propdesk.billing.service import reconciliation
-from propdesk.common.auth import Principal, Role, require_roles
-from propdesk.common.errors import InvalidInput, NotFound
-from propdesk.common.i18n import Text
-from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
+from propdesk.billing.service import reconciliation, statements
+from propdesk.common.auth import Principal
+from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session
 
 router = APIRouter(tags=["bank reconciliation"])
-FINANCE = require_roles(Role.finance, Role.manager)
-
-
-class LineNotFound(NotFound):
-    code = "statement-line-not-found"
-    title = Text("银行流水不存在", "Statement line not found")
 
 
 @router.post(
@@ -46,28 +36,8 @@ async def import_statement(
     body: bytes = Body(..., media_type="text/plain"),
 ) -> dict:
     principal.require_estate(estate_id)
-    columns = None
-    if format == "csv":
-        try:
-            columns = json.loads(mapping or "")
-            assert isinstance(columns, dict)
-        except (ValueError, AssertionError) as exc:
-            raise InvalidInput(
-                Text(
-                    "CSV 须提供列映射 mapping（JSON）", "A CSV import needs the mapping of its columns (JSON)"
-                )
-            ) from exc
-    try:
-        parsed = reconciliation.parse(format, body, columns)
-    except InvalidInput:
-        raise
-    except Exception as exc:  # a file the parser cannot read is the sender's problem, not a 500
-        raise InvalidInput(
-            Text("无法解析银行流水文件", f"the statement does not parse as {format}: {exc}")
-        ) from exc
-    return await reconciliation.import_statement(
-        session, estate_id, format, parsed, principal.name or principal.sub
-    )
+    parsed = statements.read_file(format, body, mapping)
+    return await reconciliation.import_statement(session, estate_id, format, parsed, actor(principal))
 
 
 @router.get(
@@ -84,26 +54,8 @@ async def lines(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(StatementLine).where(StatementLine.estate_id == estate_id)
-    if state is not None:
-        stmt = stmt.where(StatementLine.state == state)
-    if day is not None:
-        stmt = stmt.where(StatementLine.booked_on == day)
-    rows = (
-        await session.execute(
-            paginate(stmt, params, key=StatementLine.booked_on, tiebreak=StatementLine.id, descending=False)
-        )
-    ).scalars()
-    items, cursor = page_of(list(rows), params, cursor_of=lambda x: [x.booked_on.isoformat(), str(x.id)])
+    items, cursor = await reconciliation.lines(session, estate_id, state=state, day=day, params=params)
     return Page(items=[StatementLineRead.model_validate(x) for x in items], next_cursor=cursor)
-
-
-async def _line(session, line_id: uuid.UUID, principal: Principal) -> StatementLine:
-    line = await session.get(StatementLine, line_id, with_for_update=True)
-    if line is None:
-        raise LineNotFound(f"statement line {line_id} not found")
-    principal.require_estate(line.estate_id)
-    return line
 
 
 @router.get(
@@ -113,13 +65,9 @@ async def _line(session, line_id: uuid.UUID, principal: Principal) -> StatementL
 async def line_candidates(
     line_id: uuid.UUID, session: Session, principal: Principal = Depends(FINANCE)
 ) -> list[dict]:
-    line = await _line(session, line_id, principal)
-    return [
-        {**c, "unit_id": str(c["unit_id"]), "invoice_ids": [str(i) for i in c["invoice_ids"]]}
-        for c in reconciliation.candidates(
-            await reconciliation.Book.load(session, line.estate_id, lock=False), line
-        )
-    ]
+    return await reconciliation.candidates_of(
+        session, await reconciliation.line_of(session, line_id, principal)
+    )
 
 
 @router.post(
@@ -130,14 +78,14 @@ async def line_candidates(
 async def match(
     line_id: uuid.UUID, data: ManualMatch, session: Session, principal: Principal = Depends(FINANCE)
 ):
-    line = await _line(session, line_id, principal)
+    line = await reconciliation.line_of(session, line_id, principal)
     return StatementLineRead.model_validate(
         await reconciliation.manual_match(
             session,
             line,
             unit_id=data.unit_id,
             invoice_ids=data.invoice_ids,
-            actor=principal.name or principal.sub,
+            actor=actor(principal),
         )
     )
 
@@ -148,9 +96,9 @@ async def match(
     summary="Undo a match: its payment is reversed",
 )
 async def unmatch(line_id: uuid.UUID, session: Session, principal: Principal = Depends(FINANCE)):
-    line = await _line(session, line_id, principal)
+    line = await reconciliation.line_of(session, line_id, principal)
     return StatementLineRead.model_validate(
-        await reconciliation.unmatch(session, line, actor=principal.name or principal.sub)
+        await reconciliation.unmatch(session, line, actor=actor(principal))
     )
 
 
@@ -162,7 +110,7 @@ async def close(
     estate_id: uuid.UUID, day: dt.date, session: Session, principal: Principal = Depends(FINANCE)
 ) -> dict:
     principal.require_estate(estate_id)
-    row = await reconciliation.close_day(session, estate_id, day, actor=principal.name or principal.sub)
+    row = await reconciliation.close_day(session, estate_id, day, actor=actor(principal))
     return {"day": row.day.isoformat(), "closed_at": row.closed_at.isoformat(), "closed_by": row.closed_by}
 
 

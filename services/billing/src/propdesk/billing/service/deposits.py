@@ -120,3 +120,10 @@ async def release(
         estate_id=deposit.estate_id,
     )
     return deposit
+
+
+async def of_estate(session: AsyncSession, estate_id: uuid.UUID) -> list[Deposit]:
+    rows = await session.execute(
+        select(Deposit).where(Deposit.estate_id == estate_id).order_by(Deposit.created_at)
+    )
+    return list(rows.scalars())

@@ -13,13 +13,16 @@ from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.billing.models import FeeItem, Invoice, InvoiceLine, Unit, estate
+from propdesk.billing.models import Allocation, FeeItem, Invoice, InvoiceLine, Unit, estate
+from propdesk.billing.schemas import AllocationRead, InvoiceRead, LineRead
 from propdesk.billing.service import ledger
 from propdesk.common import outbox, projections
+from propdesk.common.auth import Principal, Role, unit_filter
 from propdesk.common.contracts import billing as ev
-from propdesk.common.errors import IllegalTransition, InvalidInput
+from propdesk.common.errors import Forbidden, IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.ids import human_ref
+from propdesk.common.pagination import PageParams, page_of, paginate
 from propdesk.common.timeutil import to_local, utcnow
 
 DUE_DAYS = 15
@@ -289,5 +292,55 @@ async def void(session: AsyncSession, invoice: Invoice, *, reason: str, actor: s
         ],
     )
     invoice.state = "void"
+    await session.flush()
+    return invoice
+
+
+async def fee_items(session: AsyncSession, estate_id: uuid.UUID) -> list[FeeItem]:
+    rows = await session.execute(
+        select(FeeItem).where(FeeItem.estate_id == estate_id).order_by(FeeItem.code, FeeItem.effective_from)
+    )
+    return list(rows.scalars())
+
+
+async def listing(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    principal: Principal,
+    *,
+    unit_id: uuid.UUID | None,
+    state: str | None,
+    period: str | None,
+    params: PageParams,
+) -> tuple[list[Invoice], str | None]:
+    """Newest first; a resident sees only their own units'."""
+    principal.require_estate(estate_id)
+    if not principal.is_resident_only and not principal.has(
+        Role.finance, Role.manager, Role.receptionist, Role.admin
+    ):
+        raise Forbidden(Text("无权查看账单", "No access to invoices"))
+    stmt = select(Invoice).where(Invoice.estate_id == estate_id, unit_filter(principal, Invoice.unit_id))
+    for column, value in ((Invoice.unit_id, unit_id), (Invoice.state, state), (Invoice.period, period)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    rows = (
+        await session.execute(paginate(stmt, params, key=Invoice.created_at, tiebreak=Invoice.id))
+    ).scalars()
+    return page_of(list(rows), params, cursor_of=lambda i: [i.created_at.isoformat(), str(i.id)])
+
+
+async def read(session: AsyncSession, invoice: Invoice) -> InvoiceRead:
+    """An invoice with its lines and the payments allocated to it."""
+    view = InvoiceRead.model_validate(invoice)
+    lines = await session.execute(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id))
+    allocations = await session.execute(select(Allocation).where(Allocation.invoice_id == invoice.id))
+    view.lines = [LineRead.model_validate(x) for x in lines.scalars()]
+    view.allocations = [AllocationRead.model_validate(a) for a in allocations.scalars()]
+    return view
+
+
+async def pause_dunning(session: AsyncSession, invoice: Invoice, paused) -> Invoice:
+    """A dispute or a payment plan: no dunning and no late fees until `paused` is lifted (None)."""
+    invoice.dunning_paused = paused
     await session.flush()
     return invoice

@@ -11,6 +11,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import Allocation, Invoice, JournalLine, Payment, Unit
+from propdesk.billing.repository import unit_or_404
+from propdesk.billing.schemas import AllocationRead, InvoiceRead, PaymentRead
 from propdesk.billing.service import ledger
 from propdesk.common import outbox
 from propdesk.common.contracts import billing as ev
@@ -383,3 +385,58 @@ async def refund(
             ledger.Line(ledger.CASH_ACCOUNT[channel], credit_fen=amount_fen),
         ],
     )
+
+
+def read(payment: Payment, allocations) -> PaymentRead:
+    view = PaymentRead.model_validate(payment)
+    view.allocations = [AllocationRead.model_validate(a) for a in allocations]
+    return view
+
+
+async def account(session: AsyncSession, unit: Unit) -> dict:
+    """What the unit owes, its open invoices, its payments."""
+    open_invoices = (
+        await session.execute(
+            select(Invoice)
+            .where(Invoice.unit_id == unit.id, Invoice.state.in_(("issued", "partially_paid")))
+            .order_by(Invoice.issued_at)
+        )
+    ).scalars()
+    paid = (
+        await session.execute(select(Payment).where(Payment.unit_id == unit.id).order_by(Payment.created_at))
+    ).scalars()
+    return {
+        "unit_id": str(unit.id),
+        "number": unit.number,
+        "balance_fen": await ledger.unit_balance(session, unit.id),
+        "open_invoices": [InvoiceRead.model_validate(i).model_dump(mode="json") for i in open_invoices],
+        "payments": [PaymentRead.model_validate(p).model_dump(mode="json") for p in paid],
+    }
+
+
+async def from_gateway(
+    session: AsyncSession,
+    *,
+    gateway: str,
+    transaction_id: str,
+    unit_id: uuid.UUID,
+    amount_fen: int,
+    invoice_ids: list[uuid.UUID],
+) -> PaymentRead:
+    """A payment the WeChat Pay / Alipay gateway notified: its transaction id makes a repeat harmless."""
+    reference = f"{gateway}:{transaction_id}"
+    seen = (await session.execute(select(Payment).where(Payment.reference == reference))).scalar_one_or_none()
+    if seen is not None:  # the gateway notifies again: the same payment, once
+        allocations = await session.execute(select(Allocation).where(Allocation.payment_id == seen.id))
+        return read(seen, allocations.scalars())
+    await unit_or_404(session, unit_id)
+    payment, allocations = await pay(
+        session,
+        unit_id,
+        amount_fen=amount_fen,
+        channel=gateway,
+        invoice_ids=invoice_ids,
+        reference=reference,
+        actor=f"gateway:{gateway}",
+    )
+    return read(payment, allocations)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,3 +74,13 @@ async def record_readings(session: AsyncSession, unit_id, readings, read_on, sou
         )
     )
     return len(rows)
+
+
+async def readings(session: AsyncSession, unit_id: uuid.UUID) -> list[MeterReading]:
+    """Newest first."""
+    rows = await session.execute(
+        select(MeterReading)
+        .where(MeterReading.unit_id == unit_id)
+        .order_by(MeterReading.read_on.desc(), MeterReading.meter)
+    )
+    return list(rows.scalars())

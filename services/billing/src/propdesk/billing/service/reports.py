@@ -11,6 +11,9 @@ from openpyxl import Workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.billing.service import arrears, ledger, reconciliation
+from propdesk.common.timeutil import to_local, utcnow
+
 COLLECTION = text("""
     SELECT period, count(*) AS invoices, sum(total_fen) AS billed, sum(paid_fen) AS paid
     FROM billing.invoice WHERE estate_id = :estate AND period IS NOT NULL AND state <> 'void'
@@ -61,3 +64,19 @@ def export(rows: list[dict], fmt: str, title: str) -> tuple[bytes, str]:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+NAMES = ("collection", "revenue", "arrears", "trial-balance", "reconciliation")
+
+
+async def report(session: AsyncSession, estate_id: uuid.UUID, name: str, period: str | None) -> list[dict]:
+    """A finance report by name, as rows."""
+    if name == "collection":
+        return await collection(session, estate_id)
+    if name == "revenue":
+        return await revenue(session, estate_id, period)
+    if name == "reconciliation":
+        return [reconciliation.flat(d) for d in await reconciliation.daily_report(session, estate_id)]
+    if name == "arrears":
+        return (await arrears.aging(session, estate_id, to_local(utcnow()).date()))["units"]
+    return (await ledger.trial_balance(session, estate_id, period))["accounts"]

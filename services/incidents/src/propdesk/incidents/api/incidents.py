@@ -3,90 +3,27 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
 from propdesk.common.auth import Principal
-from propdesk.common.errors import NotFound
-from propdesk.common.i18n import Text
-from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
-from propdesk.common.timeutil import utcnow
+from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.incidents.api.deps import COMMAND, STAFF
-from propdesk.incidents.models import Incident, IncidentEntry, IncidentParty, IncidentStep
 from propdesk.incidents.schemas import (
-    EntryRead,
     IncidentAction,
     IncidentRead,
     NoteCreate,
     PartyCall,
     PartyRead,
     StepAction,
-    StepRead,
     TriggerCreate,
 )
-from propdesk.incidents.service import incidents
+from propdesk.incidents.service import incidents, triggering
 
 router = APIRouter(tags=["incidents"])
-EXTRA = ("linked", "steps", "parties", "timeline")
-
-
-class IncidentNotFound(NotFound):
-    code = "incident-not-found"
-    title = Text("事件不存在", "Incident not found")
 
 
 def actor(principal: Principal) -> str:
     return principal.name or principal.sub
-
-
-async def _read(session, i: Incident, *, full: bool = True, linked: bool = False) -> IncidentRead:
-    fields = {f: getattr(i, f) for f in IncidentRead.model_fields if f not in EXTRA}
-    read = IncidentRead.model_validate({**fields, "linked": linked})
-    if not full:
-        return read
-    book, now = incidents.snapshot(i), utcnow()
-    steps = (
-        await session.execute(
-            select(IncidentStep).where(IncidentStep.incident_id == i.id).order_by(IncidentStep.position)
-        )
-    ).scalars()
-    read.steps = []
-    for s in steps:
-        title = book.step(s.key).title
-        done = s.acknowledged_at or s.done_at
-        late = (done or now) > s.due_at if s.state != "skipped" else False
-        read.steps.append(
-            StepRead.model_validate(s).model_copy(
-                update={"title_zh": title.zh, "title_en": title.en, "late": late}
-            )
-        )
-    read.parties = [
-        PartyRead.model_validate(p)
-        for p in (
-            await session.execute(
-                select(IncidentParty)
-                .where(IncidentParty.incident_id == i.id)
-                .order_by(IncidentParty.called_at)
-            )
-        ).scalars()
-    ]
-    read.timeline = [
-        EntryRead.model_validate(e)
-        for e in (
-            await session.execute(
-                select(IncidentEntry).where(IncidentEntry.incident_id == i.id).order_by(IncidentEntry.id)
-            )
-        ).scalars()
-    ]
-    return read
-
-
-async def _get(session, incident_id: uuid.UUID, principal: Principal, *, lock: bool = False) -> Incident:
-    i = await session.get(Incident, incident_id, with_for_update=lock)
-    if i is None:
-        raise IncidentNotFound(f"incident {incident_id} not found")
-    principal.require_estate(i.estate_id)
-    return i
 
 
 @router.post(
@@ -106,7 +43,7 @@ async def trigger(
     principal.require_estate(estate_id)
 
     async def create():
-        i, linked = await incidents.trigger(
+        i, linked = await triggering.trigger(
             session,
             estate_id,
             data.playbook,
@@ -120,7 +57,7 @@ async def trigger(
             source="api",
             actor=actor(principal),
         )
-        return await _read(session, i, linked=linked), 200 if linked else 201
+        return await incidents.read(session, i, linked=linked), 200 if linked else 201
 
     return await idempotent(request, session, principal, create)
 
@@ -138,19 +75,10 @@ async def list_incidents(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(Incident).where(Incident.estate_id == estate_id)
-    for column, value in (
-        (Incident.active, active),
-        (Incident.drill, drill),
-        (Incident.playbook_key, playbook),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    rows = (
-        await session.execute(paginate(stmt, params, key=Incident.created_at, tiebreak=Incident.id))
-    ).scalars()
-    items, cursor = page_of(list(rows), params, cursor_of=lambda i: [i.created_at.isoformat(), str(i.id)])
-    return Page(items=[await _read(session, i, full=False) for i in items], next_cursor=cursor)
+    items, cursor = await incidents.listing(
+        session, estate_id, active=active, drill=drill, playbook=playbook, params=params
+    )
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get(
@@ -159,7 +87,7 @@ async def list_incidents(
     summary="An incident: steps against deadlines, parties, timeline",
 )
 async def get_incident(incident_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
-    return await _read(session, await _get(session, incident_id, principal))
+    return await incidents.read(session, await incidents.get(session, incident_id, principal))
 
 
 @router.post(
@@ -170,10 +98,9 @@ async def get_incident(incident_id: uuid.UUID, session: Session, principal: Prin
 async def act(
     incident_id: uuid.UUID, data: IncidentAction, session: Session, principal: Principal = Depends(COMMAND)
 ):
-    i = await _get(session, incident_id, principal, lock=True)
-    return await _read(
-        session, await incidents.act(session, i, data.action, actor=actor(principal), note=data.note)
-    )
+    i = await incidents.get(session, incident_id, principal, lock=True)
+    acted = await incidents.act(session, i, data.action, actor=actor(principal), note=data.note)
+    return await incidents.read(session, acted)
 
 
 @router.post(
@@ -188,18 +115,10 @@ async def step_action(
     session: Session,
     principal: Principal = Depends(STAFF),
 ):
-    i = await _get(session, incident_id, principal, lock=True)
-    row = (
-        await session.execute(
-            select(IncidentStep)
-            .where(IncidentStep.incident_id == i.id, IncidentStep.key == step)
-            .with_for_update()
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        raise IncidentNotFound(f"incident {incident_id} has no step {step!r}")
+    i = await incidents.get(session, incident_id, principal, lock=True)
+    row = await incidents.step_of(session, i, step)
     await incidents.step_action(session, i, row, data.action, actor=actor(principal), note=data.note)
-    return await _read(session, i)
+    return await incidents.read(session, i)
 
 
 @router.post(
@@ -211,7 +130,7 @@ async def step_action(
 async def call_party(
     incident_id: uuid.UUID, data: PartyCall, session: Session, principal: Principal = Depends(STAFF)
 ):
-    i = await _get(session, incident_id, principal, lock=True)
+    i = await incidents.get(session, incident_id, principal, lock=True)
     return PartyRead.model_validate(
         await incidents.call_party(
             session,
@@ -233,10 +152,8 @@ async def call_party(
 async def party_arrived(
     incident_id: uuid.UUID, party_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)
 ):
-    i = await _get(session, incident_id, principal, lock=True)
-    party = await session.get(IncidentParty, party_id, with_for_update=True)
-    if party is None or party.incident_id != i.id:
-        raise IncidentNotFound(f"party {party_id} not found for this incident")
+    i = await incidents.get(session, incident_id, principal, lock=True)
+    party = await incidents.party_of(session, i, party_id)
     return PartyRead.model_validate(await incidents.party_arrived(session, i, party, actor=actor(principal)))
 
 
@@ -246,7 +163,7 @@ async def party_arrived(
 async def note(
     incident_id: uuid.UUID, data: NoteCreate, session: Session, principal: Principal = Depends(STAFF)
 ):
-    i = await _get(session, incident_id, principal, lock=True)
-    incidents.entry(session, i, "note", actor(principal), data.note)
-    await session.flush()
-    return await _read(session, i)
+    i = await incidents.get(session, incident_id, principal, lock=True)
+    return await incidents.read(
+        session, await incidents.note(session, i, actor=actor(principal), text_=data.note)
+    )

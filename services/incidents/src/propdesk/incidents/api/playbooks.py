@@ -10,12 +10,12 @@ from propdesk.common.i18n import Text
 from propdesk.common.projections import require_known_estate
 from propdesk.common.web import Session
 from propdesk.incidents.api.deps import COMMAND, MANAGERS, STAFF
+from propdesk.incidents.errors import PlaybookNotFound
 from propdesk.incidents.models import estate
 from propdesk.incidents.playbook import PlaybookInvalid
 from propdesk.incidents.schemas import PlaybookRead, ResponseTargetRead
 from propdesk.incidents.service import estates as estates_service
 from propdesk.incidents.service import playbooks
-from propdesk.incidents.service.incidents import PlaybookNotFound
 
 router = APIRouter(tags=["playbooks"])
 

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import func, select
 
 from propdesk.common.auth import Principal
 from propdesk.common.db import settings_of
-from propdesk.common.timeutil import utcnow
 from propdesk.common.web import Session, require_signature
 from propdesk.incidents.api.deps import COMMAND, STAFF
-from propdesk.incidents.api.incidents import IncidentRead, _get, _read, actor
-from propdesk.incidents.models import Incident
-from propdesk.incidents.playbook import seeded
+from propdesk.incidents.api.incidents import IncidentRead, actor
 from propdesk.incidents.schemas import AlarmEvent, ReviewCreate
-from propdesk.incidents.service import incidents, reports
+from propdesk.incidents.service import incidents, reports, triggering
 
 router = APIRouter(tags=["reports, drills, alarms"])
 
@@ -29,7 +24,7 @@ router = APIRouter(tags=["reports, drills, alarms"])
     responses={200: {"content": {"text/markdown": {}}}},
 )
 async def report_md(incident_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
-    i = await _get(session, incident_id, principal)
+    i = await incidents.get(session, incident_id, principal)
     return Response(await reports.markdown(session, i), media_type="text/markdown; charset=utf-8")
 
 
@@ -40,7 +35,7 @@ async def report_md(incident_id: uuid.UUID, session: Session, principal: Princip
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def report_pdf(incident_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
-    i = await _get(session, incident_id, principal)
+    i = await incidents.get(session, incident_id, principal)
     body = reports.pdf(await reports.markdown(session, i))
     return Response(
         body,
@@ -57,18 +52,16 @@ async def report_pdf(incident_id: uuid.UUID, session: Session, principal: Princi
 async def review(
     incident_id: uuid.UUID, data: ReviewCreate, session: Session, principal: Principal = Depends(COMMAND)
 ):
-    i = await _get(session, incident_id, principal, lock=True)
+    i = await incidents.get(session, incident_id, principal, lock=True)
     await reports.review(
         session,
-        i.id,
+        i,
         summary=data.summary,
         causes=data.causes,
         follow_ups=[f.model_dump(mode="json") for f in data.follow_ups],
         actor=actor(principal),
     )
-    incidents.entry(session, i, "review", actor(principal), data.summary, follow_ups=len(data.follow_ups))
-    await session.flush()
-    return await _read(session, i)
+    return await incidents.read(session, i)
 
 
 @router.get(
@@ -78,24 +71,7 @@ async def review(
 )
 async def drills(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)) -> list[dict]:
     principal.require_estate(estate_id)
-    rows = dict(
-        (
-            await session.execute(
-                select(Incident.playbook_key, func.max(Incident.triggered_at))
-                .where(Incident.estate_id == estate_id, Incident.drill.is_(True))
-                .group_by(Incident.playbook_key)
-            )
-        ).all()
-    )
-    year_ago = utcnow() - dt.timedelta(days=365)
-    return [
-        {
-            "playbook": key,
-            "last_drill_at": rows.get(key),
-            "overdue": rows.get(key) is None or rows[key] < year_ago,
-        }
-        for key in sorted(seeded())
-    ]
+    return await reports.drills(session, estate_id)
 
 
 @router.post(
@@ -106,7 +82,7 @@ async def drills(estate_id: uuid.UUID, session: Session, principal: Principal = 
 )
 async def alarm(estate_id: uuid.UUID, request: Request, data: AlarmEvent, session: Session):
     await require_signature(request, settings_of(session).alarm_webhook_secret.get_secret_value())
-    i, linked = await incidents.trigger(
+    i, linked = await triggering.trigger(
         session,
         estate_id,
         "fire",
@@ -118,4 +94,4 @@ async def alarm(estate_id: uuid.UUID, request: Request, data: AlarmEvent, sessio
         source_ref=f"{data.panel}:{data.event_id}",
         actor=f"panel:{data.panel}",
     )
-    return await _read(session, i, linked=linked)
+    return await incidents.read(session, i, linked=linked)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
 from propdesk.common.auth import Principal, Role, require_roles
 from propdesk.common.web import Session, idempotent
 from propdesk.incidents.api.deps import COMMAND, STAFF
-from propdesk.incidents.api.incidents import IncidentNotFound, _get, actor
-from propdesk.incidents.models import Broadcast, HelpTask, Incident, PlannedOutage, Reply
+from propdesk.incidents.api.incidents import actor
 from propdesk.incidents.schemas import (
     BroadcastCreate,
     BroadcastRead,
@@ -22,7 +20,7 @@ from propdesk.incidents.schemas import (
     ReplyCreate,
     ReplyRead,
 )
-from propdesk.incidents.service import broadcasts, outages
+from propdesk.incidents.service import broadcasts, incidents, outages
 
 router = APIRouter(tags=["broadcasts and replies"])
 RESIDENT = require_roles(Role.resident)
@@ -38,7 +36,7 @@ RESIDENT = require_roles(Role.resident)
 async def broadcast(
     incident_id: uuid.UUID, data: BroadcastCreate, session: Session, principal: Principal = Depends(COMMAND)
 ):
-    i = await _get(session, incident_id, principal, lock=True)
+    i = await incidents.get(session, incident_id, principal, lock=True)
     scope = None
     if data.building_ids is not None:
         scope = {"building_ids": [str(b) for b in data.building_ids], "floors": data.floors}
@@ -64,11 +62,8 @@ async def broadcast(
     summary="The incident's broadcasts",
 )
 async def list_broadcasts(incident_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
-    i = await _get(session, incident_id, principal)
-    rows = await session.execute(
-        select(Broadcast).where(Broadcast.incident_id == i.id).order_by(Broadcast.sent_at)
-    )
-    return [BroadcastRead.model_validate(b) for b in rows.scalars()]
+    i = await incidents.get(session, incident_id, principal)
+    return [BroadcastRead.model_validate(b) for b in await broadcasts.of_incident(session, i)]
 
 
 @router.post(
@@ -80,9 +75,7 @@ async def list_broadcasts(incident_id: uuid.UUID, session: Session, principal: P
 async def reply(
     incident_id: uuid.UUID, data: ReplyCreate, session: Session, principal: Principal = Depends(RESIDENT)
 ):
-    i = await session.get(Incident, incident_id, with_for_update=True)
-    if i is None or not principal.can_see_estate(i.estate_id):
-        raise IncidentNotFound(f"incident {incident_id} not found")
+    i = await broadcasts.for_resident(session, incident_id, principal)
     return ReplyRead.model_validate(
         await broadcasts.reply(
             session, i, unit_id=data.unit_id, status=data.status, note=data.note, principal=principal
@@ -95,7 +88,7 @@ async def reply(
     summary="Live tally per building and floor: safe, need help, no answer",
 )
 async def tally(incident_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)) -> dict:
-    return await broadcasts.tally(session, await _get(session, incident_id, principal))
+    return await broadcasts.tally(session, await incidents.get(session, incident_id, principal))
 
 
 @router.get(
@@ -104,11 +97,8 @@ async def tally(incident_id: uuid.UUID, session: Session, principal: Principal =
     summary="Residents who asked for help",
 )
 async def help_tasks(incident_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
-    i = await _get(session, incident_id, principal)
-    rows = await session.execute(
-        select(HelpTask).where(HelpTask.incident_id == i.id).order_by(HelpTask.created_at)
-    )
-    return [HelpTaskRead.model_validate(t) for t in rows.scalars()]
+    i = await incidents.get(session, incident_id, principal)
+    return [HelpTaskRead.model_validate(t) for t in await broadcasts.help_tasks(session, i)]
 
 
 @router.post(
@@ -123,10 +113,8 @@ async def help_done(
     session: Session,
     principal: Principal = Depends(STAFF),
 ):
-    i = await _get(session, incident_id, principal, lock=True)
-    task = await session.get(HelpTask, task_id, with_for_update=True)
-    if task is None or task.incident_id != i.id:
-        raise IncidentNotFound(f"help task {task_id} not found")
+    i = await incidents.get(session, incident_id, principal, lock=True)
+    task = await broadcasts.task_of(session, i, task_id)
     return HelpTaskRead.model_validate(
         await broadcasts.finish_task(session, i, task, actor=actor(principal), note=data.note)
     )
@@ -138,10 +126,9 @@ async def help_done(
     summary="My answers to an incident",
 )
 async def my_replies(incident_id: uuid.UUID, session: Session, principal: Principal = Depends(RESIDENT)):
-    rows = await session.execute(
-        select(Reply).where(Reply.incident_id == incident_id, Reply.resident == principal.sub)
-    )
-    return [ReplyRead.model_validate(r) for r in rows.scalars()]
+    return [
+        ReplyRead.model_validate(r) for r in await broadcasts.replies_of(session, incident_id, principal.sub)
+    ]
 
 
 # ---------------------------------------------------------------- planned outages
@@ -189,10 +176,7 @@ async def plan_outage(
 )
 async def list_outages(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
     principal.require_estate(estate_id)
-    rows = await session.execute(
-        select(PlannedOutage).where(PlannedOutage.estate_id == estate_id).order_by(PlannedOutage.starts_at)
-    )
-    return [OutageRead.model_validate(o) for o in rows.scalars()]
+    return [OutageRead.model_validate(o) for o in await outages.of_estate(session, estate_id)]
 
 
 @router.post(
@@ -201,8 +185,5 @@ async def list_outages(estate_id: uuid.UUID, session: Session, principal: Princi
     summary="Call it off (residents already told are told)",
 )
 async def cancel_outage(outage_id: uuid.UUID, session: Session, principal: Principal = Depends(COMMAND)):
-    o = await session.get(PlannedOutage, outage_id, with_for_update=True)
-    if o is None:
-        raise IncidentNotFound(f"planned outage {outage_id} not found")
-    principal.require_estate(o.estate_id)
+    o = await outages.get(session, outage_id, principal)
     return OutageRead.model_validate(await outages.cancel(session, o, actor=actor(principal)))

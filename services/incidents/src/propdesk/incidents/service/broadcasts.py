@@ -19,8 +19,9 @@ from propdesk.common.contracts.intake import UnitSnapshot
 from propdesk.common.errors import Forbidden, IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.timeutil import utcnow
+from propdesk.incidents.errors import IncidentNotFound
 from propdesk.incidents.models import Broadcast, HelpTask, Incident, IncidentStep, Reply, Unit
-from propdesk.incidents.service.incidents import entry, ref, snapshot
+from propdesk.incidents.service.incidents import entry, ref, snapshot, step_action
 
 
 async def on_unit(session: AsyncSession, e: UnitSnapshot) -> None:
@@ -130,8 +131,6 @@ async def send(
         )
         for step in steps.scalars():
             if book.step(step.key).broadcast == key and step.state in ("pending", "acknowledged"):
-                from propdesk.incidents.service.incidents import step_action
-
                 await step_action(session, incident, step, "complete", actor=actor, note="broadcast sent")
     await session.flush()
     return broadcast
@@ -243,3 +242,39 @@ async def finish_task(
     entry(session, incident, "help_given", actor, note, unit_id=task.unit_id)
     await session.flush()
     return task
+
+
+async def of_incident(session: AsyncSession, incident: Incident) -> list[Broadcast]:
+    rows = await session.execute(
+        select(Broadcast).where(Broadcast.incident_id == incident.id).order_by(Broadcast.sent_at)
+    )
+    return list(rows.scalars())
+
+
+async def help_tasks(session: AsyncSession, incident: Incident) -> list[HelpTask]:
+    rows = await session.execute(
+        select(HelpTask).where(HelpTask.incident_id == incident.id).order_by(HelpTask.created_at)
+    )
+    return list(rows.scalars())
+
+
+async def task_of(session: AsyncSession, incident: Incident, task_id: uuid.UUID) -> HelpTask:
+    task = await session.get(HelpTask, task_id, with_for_update=True)
+    if task is None or task.incident_id != incident.id:
+        raise IncidentNotFound(f"help task {task_id} not found")
+    return task
+
+
+async def for_resident(session: AsyncSession, incident_id: uuid.UUID, principal) -> Incident:
+    """The incident a resident answers: none outside their estate."""
+    incident = await session.get(Incident, incident_id, with_for_update=True)
+    if incident is None or not principal.can_see_estate(incident.estate_id):
+        raise IncidentNotFound(f"incident {incident_id} not found")
+    return incident
+
+
+async def replies_of(session: AsyncSession, incident_id: uuid.UUID, resident: str) -> list[Reply]:
+    rows = await session.execute(
+        select(Reply).where(Reply.incident_id == incident_id, Reply.resident == resident)
+    )
+    return list(rows.scalars())

@@ -1,7 +1,6 @@
-"""Running an incident: trigger (a duty officer, a repairs event, later an alarm panel), a new report about
-an active incident linked instead of opened again, states with who and when, steps acknowledged, completed
-or skipped, every deadline a durable timer whose expiry escalates along the step's chain and repeats until
-someone acknowledges, outside parties, and the timeline of it all.
+"""Running an incident: states with who and when, steps acknowledged, completed or skipped, outside parties,
+notes, and the timeline of it all; the incident as the API shows it. Triggering is `triggering`, deadlines
+that escalate are `escalation`.
 
 States: triggered → acknowledged → stabilised → resolved → closed; triggered/acknowledged → cancelled."""
 
@@ -10,26 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import outbox, projections, timers
+from propdesk.common import outbox, timers
+from propdesk.common.auth import Principal
 from propdesk.common.contracts import incidents as ev
-from propdesk.common.db import settings_of
-from propdesk.common.errors import IllegalTransition, InvalidInput, NotFound
+from propdesk.common.errors import IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
-from propdesk.common.ids import human_ref
-from propdesk.common.timeutil import to_local, utcnow
+from propdesk.common.pagination import PageParams, page_of, paginate
+from propdesk.common.timeutil import utcnow
+from propdesk.incidents.errors import IncidentNotFound
 from propdesk.incidents.models import (
     Incident,
     IncidentEntry,
     IncidentParty,
     IncidentStep,
-    OutageReport,
-    estate,
 )
-from propdesk.incidents.playbook import STAFF_OF_ROLE, Playbook
-from propdesk.incidents.service import playbooks
+from propdesk.incidents.playbook import Playbook
+from propdesk.incidents.schemas import EntryRead, IncidentRead, PartyRead, StepRead
 
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "acknowledge": (frozenset({"triggered"}), "acknowledged"),
@@ -49,11 +47,6 @@ STAMP = {
     "resolved": "resolved_at",
     "closed": "closed_at",
 }
-
-
-class PlaybookNotFound(NotFound):
-    code = "playbook-not-found"
-    title = Text("应急预案不存在", "Playbook not found")
 
 
 def ref(i: Incident) -> dict:
@@ -86,133 +79,6 @@ def entry(
 
 def _key(incident_id: uuid.UUID, step: str) -> str:
     return f"inc:{incident_id}:{step}"
-
-
-async def trigger(
-    session: AsyncSession,
-    estate_id: uuid.UUID,
-    key: str,
-    *,
-    description: str,
-    building_id: uuid.UUID | None = None,
-    place_id: uuid.UUID | None = None,
-    unit_id: uuid.UUID | None = None,
-    floors: list[int] | None = None,
-    location: str = "",
-    drill: bool = False,
-    source: str = "api",
-    source_ref: str | None = None,
-    actor: str,
-) -> tuple[Incident, bool]:
-    """Start the estate's playbook `key`, or link this report to the active incident it describes (same
-    playbook, same building; the whole estate for estate-wide playbooks). Returns (incident, linked)."""
-    await projections.require_known_estate(session, estate, estate_id, "incidents")
-    found = await playbooks.effective(session, estate_id, key)
-    if found is None:
-        raise PlaybookNotFound(f"no playbook {key!r} for this estate")
-    book, _ = found
-    if not drill:
-        active = (
-            await session.execute(
-                select(Incident)
-                .where(
-                    Incident.estate_id == estate_id,
-                    Incident.playbook_key == key,
-                    Incident.active.is_(True),
-                    Incident.drill.is_(False),
-                    (Incident.building_id == building_id)
-                    if building_id is not None and book.scope != "estate"
-                    else text("true"),
-                )
-                .order_by(Incident.triggered_at)
-                .limit(1)
-                .with_for_update()
-            )
-        ).scalar_one_or_none()
-        if active is not None:
-            active.reports += 1
-            entry(session, active, "report_linked", actor, description, source=source, source_ref=source_ref)
-            await session.flush()
-            outbox.record(
-                session,
-                ev.ReportLinked(**ref(active), reports=active.reports, source_ref=source_ref),
-                aggregate_id=active.id,
-                estate_id=estate_id,
-            )
-            return active, True
-    now = utcnow()
-    number = (await session.execute(text("SELECT nextval('incidents.incident_number')"))).scalar_one()
-    incident = Incident(
-        estate_id=estate_id,
-        reference=human_ref("DRL" if drill else "INC", f"{to_local(now):%Y%m}", number),
-        playbook_key=book.key,
-        playbook_version=book.version,
-        playbook=book.model_dump(mode="json"),
-        severity=book.severity,
-        drill=drill,
-        state="triggered",
-        active=True,
-        title=book.name.zh + (" （演练）" if drill else ""),
-        description=description,
-        building_id=building_id,
-        place_id=place_id,
-        unit_id=unit_id,
-        floors=list(floors or []),
-        location=location,
-        source=source,
-        source_ref=source_ref,
-        reports=1,
-        triggered_by=actor,
-        triggered_at=now,
-    )
-    session.add(incident)
-    await session.flush()
-    for position, step in enumerate(book.steps):
-        due = now + dt.timedelta(minutes=step.deadline_minutes)
-        session.add(
-            IncidentStep(
-                incident_id=incident.id,
-                key=step.key,
-                position=position,
-                role=step.role,
-                kind=step.kind,
-                due_at=due,
-                state="pending",
-                escalation_level=0,
-                escalations=0,
-            )
-        )
-    timers.schedule_many(
-        session,
-        [
-            {
-                "kind": "incident.step_due",
-                "key": _key(incident.id, step.key),
-                "due_at": now + dt.timedelta(minutes=step.deadline_minutes),
-                "payload": {"incident_id": str(incident.id), "step": step.key},
-            }
-            for step in book.steps
-        ],
-    )
-    entry(
-        session,
-        incident,
-        "triggered",
-        actor,
-        description,
-        playbook=book.key,
-        version=book.version,
-        drill=drill,
-        source=source,
-    )
-    await session.flush()
-    outbox.record(
-        session,
-        ev.IncidentTriggered(**ref(incident), description=description, source=source, triggered_at=now),
-        aggregate_id=incident.id,
-        estate_id=estate_id,
-    )
-    return incident, False
 
 
 def snapshot(incident: Incident) -> Playbook:
@@ -320,126 +186,6 @@ async def _state_of(session: AsyncSession, incident_id: uuid.UUID, key: str) -> 
     ).scalar()
 
 
-async def on_steps_due(session: AsyncSession, batch: list[timers.Timer]) -> None:
-    """Every due step deadline at once (a batch handler): one query for the incidents, one for their steps,
-    the escalations' events in bulk, each repeat scheduled in one statement. A step still pending goes one
-    level up its chain (staying at the top) and will be escalated again after `repeat_minutes`; an incident a
-    request holds locked keeps its timer, retried a second later."""
-    found = await timers.lock_for_batch(session, Incident, batch, "incident_id")
-    now = utcnow()
-    steps = {
-        (s.incident_id, s.key): s
-        for s in (
-            await session.execute(
-                select(IncidentStep).where(
-                    IncidentStep.incident_id.in_(list(found)), IncidentStep.state == "pending"
-                )
-            )
-        ).scalars()
-    }
-    books: dict[uuid.UUID, Playbook] = {}
-    repeats, events = [], []
-    for t in batch:
-        incident = found.get(uuid.UUID(t.payload["incident_id"]))
-        if incident is None or not incident.active or incident.state == "resolved":
-            continue
-        step = steps.get((incident.id, t.payload["step"]))
-        if step is None:
-            continue
-        book = books.setdefault(incident.id, snapshot(incident))
-        chain = book.chain(book.step(step.key))
-        step.escalation_level = min(step.escalation_level + 1, len(chain))
-        step.escalations += 1
-        role = chain[step.escalation_level - 1]
-        staff_role, department = STAFF_OF_ROLE.get(role, (None, None))
-        entry(
-            session,
-            incident,
-            "escalated",
-            "system",
-            None,
-            step=step.key,
-            level=step.escalation_level,
-            role=role,
-        )
-        repeats.append(
-            {
-                "kind": "incident.step_due",
-                "key": _key(incident.id, step.key),
-                "due_at": now + dt.timedelta(minutes=book.repeat_minutes),
-                "payload": {"incident_id": str(incident.id), "step": step.key},
-            }
-        )
-        title = book.step(step.key).title
-        events.append(
-            (
-                incident,
-                ev.StepEscalated(
-                    **ref(incident),
-                    step=step.key,
-                    step_title_zh=title.zh,
-                    step_title_en=title.en,
-                    due_at=step.due_at,
-                    level=step.escalation_level,
-                    role=role,
-                    staff_role=staff_role,
-                    department=department,
-                    escalations=step.escalations,
-                ),
-            )
-        )
-    timers.schedule_many(session, repeats)
-    await session.flush()
-    for estate_id in {i.estate_id for i, _ in events}:
-        outbox.record_many(
-            session, [(e, i.id) for i, e in events if i.estate_id == estate_id], estate_id=estate_id
-        )
-
-
-async def outage_reported(session: AsyncSession, event) -> Incident | None:
-    """Count no-power / no-water reports per building; enough of them within the window start the outage
-    playbook (later ones join the active incident)."""
-    settings = settings_of(session)
-    session.add(
-        OutageReport(
-            estate_id=event.estate_id,
-            building_id=event.building_id,
-            kind=event.kind,
-            reference=event.reference,
-            reported_at=event.reported_at,
-        )
-    )
-    await session.flush()
-    since = event.reported_at - dt.timedelta(minutes=settings.outage_reports_window_minutes)
-    recent = (
-        await session.execute(
-            select(func.count())
-            .select_from(OutageReport)
-            .where(
-                OutageReport.estate_id == event.estate_id,
-                OutageReport.building_id == event.building_id,
-                OutageReport.kind == event.kind,
-                OutageReport.reported_at >= since,
-            )
-        )
-    ).scalar_one()
-    if recent < settings.outage_reports_threshold:
-        return None
-    incident, _ = await trigger(
-        session,
-        event.estate_id,
-        f"{event.kind}_outage",
-        description=f"{recent} 户在 {settings.outage_reports_window_minutes} 分钟内报告{'停电' if event.kind == 'power' else '停水'} "
-        f"({recent} reports within {settings.outage_reports_window_minutes} min; latest {event.reference})",
-        building_id=event.building_id,
-        location=event.location,
-        source="event",
-        source_ref=event.reference,
-        actor="repairs",
-    )
-    return incident
-
-
 async def call_party(
     session: AsyncSession,
     incident: Incident,
@@ -481,3 +227,104 @@ async def party_arrived(
     entry(session, incident, "party_arrived", actor, None, party=party.kind, name=party.name, late=late)
     await session.flush()
     return party
+
+
+async def note(session: AsyncSession, incident: Incident, *, actor: str, text_: str) -> Incident:
+    entry(session, incident, "note", actor, text_)
+    await session.flush()
+    return incident
+
+
+# ---------------------------------------------------------------- as the API shows it
+
+
+async def get(
+    session: AsyncSession, incident_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> Incident:
+    i = await session.get(Incident, incident_id, with_for_update=lock)
+    if i is None:
+        raise IncidentNotFound(f"incident {incident_id} not found")
+    principal.require_estate(i.estate_id)
+    return i
+
+
+async def step_of(session: AsyncSession, incident: Incident, key: str) -> IncidentStep:
+    row = (
+        await session.execute(
+            select(IncidentStep)
+            .where(IncidentStep.incident_id == incident.id, IncidentStep.key == key)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise IncidentNotFound(f"incident {incident.id} has no step {key!r}")
+    return row
+
+
+async def party_of(session: AsyncSession, incident: Incident, party_id: uuid.UUID) -> IncidentParty:
+    party = await session.get(IncidentParty, party_id, with_for_update=True)
+    if party is None or party.incident_id != incident.id:
+        raise IncidentNotFound(f"party {party_id} not found for this incident")
+    return party
+
+
+async def listing(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    *,
+    active: bool | None,
+    drill: bool | None,
+    playbook: str | None,
+    params: PageParams,
+) -> tuple[list[IncidentRead], str | None]:
+    stmt = select(Incident).where(Incident.estate_id == estate_id)
+    for column, value in (
+        (Incident.active, active),
+        (Incident.drill, drill),
+        (Incident.playbook_key, playbook),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    rows = (
+        await session.execute(paginate(stmt, params, key=Incident.created_at, tiebreak=Incident.id))
+    ).scalars()
+    items, cursor = page_of(list(rows), params, cursor_of=lambda i: [i.created_at.isoformat(), str(i.id)])
+    return [await read(session, i, full=False) for i in items], cursor
+
+
+EXTRA = ("linked", "steps", "parties", "timeline")
+
+
+async def read(
+    session: AsyncSession, i: Incident, *, full: bool = True, linked: bool = False
+) -> IncidentRead:
+    """The incident with its steps against their deadlines, its parties and its timeline."""
+    fields = {f: getattr(i, f) for f in IncidentRead.model_fields if f not in EXTRA}
+    view = IncidentRead.model_validate({**fields, "linked": linked})
+    if not full:
+        return view
+    book, now = snapshot(i), utcnow()
+    steps = (
+        await session.execute(
+            select(IncidentStep).where(IncidentStep.incident_id == i.id).order_by(IncidentStep.position)
+        )
+    ).scalars()
+    view.steps = []
+    for s in steps:
+        title = book.step(s.key).title
+        done = s.acknowledged_at or s.done_at
+        late = (done or now) > s.due_at if s.state != "skipped" else False
+        view.steps.append(
+            StepRead.model_validate(s).model_copy(
+                update={"title_zh": title.zh, "title_en": title.en, "late": late}
+            )
+        )
+    parties = await session.execute(
+        select(IncidentParty).where(IncidentParty.incident_id == i.id).order_by(IncidentParty.called_at)
+    )
+    entries = await session.execute(
+        select(IncidentEntry).where(IncidentEntry.incident_id == i.id).order_by(IncidentEntry.id)
+    )
+    view.parties = [PartyRead.model_validate(p) for p in parties.scalars()]
+    view.timeline = [EntryRead.model_validate(e) for e in entries.scalars()]
+    return view

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, projections, timers
@@ -16,6 +16,7 @@ from propdesk.common.errors import IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.ids import human_ref
 from propdesk.common.timeutil import to_local, utcnow
+from propdesk.incidents.errors import IncidentNotFound
 from propdesk.incidents.models import Broadcast, PlannedOutage, estate
 
 WATER_LEAD = dt.timedelta(hours=24)
@@ -202,3 +203,19 @@ async def _broadcast(session: AsyncSession, o: PlannedOutage, purpose: str) -> N
         aggregate_id=o.id,
         estate_id=o.estate_id,
     )
+
+
+async def of_estate(session: AsyncSession, estate_id: uuid.UUID) -> list[PlannedOutage]:
+    """Soonest first."""
+    rows = await session.execute(
+        select(PlannedOutage).where(PlannedOutage.estate_id == estate_id).order_by(PlannedOutage.starts_at)
+    )
+    return list(rows.scalars())
+
+
+async def get(session: AsyncSession, outage_id: uuid.UUID, principal) -> PlannedOutage:
+    o = await session.get(PlannedOutage, outage_id, with_for_update=True)
+    if o is None:
+        raise IncidentNotFound(f"planned outage {outage_id} not found")
+    principal.require_estate(o.estate_id)
+    return o

@@ -9,7 +9,7 @@ import datetime as dt
 import io
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.timeutil import to_local, utcnow
@@ -22,8 +22,9 @@ from propdesk.incidents.models import (
     Review,
     estate,
 )
+from propdesk.incidents.playbook import seeded
 from propdesk.incidents.service import broadcasts
-from propdesk.incidents.service.incidents import snapshot
+from propdesk.incidents.service.incidents import entry, snapshot
 
 KIND_ZH = {
     "triggered": "启动",
@@ -248,17 +249,17 @@ def pdf(text_md: str) -> bytes:
 
 async def review(
     session: AsyncSession,
-    incident_id: uuid.UUID,
+    incident: Incident,
     *,
     summary: str,
     causes: str | None,
     follow_ups: list[dict],
     actor: str,
 ) -> Review:
-    row = await session.get(Review, incident_id)
+    row = await session.get(Review, incident.id)
     if row is None:
         row = Review(
-            incident_id=incident_id,
+            incident_id=incident.id,
             summary=summary,
             causes=causes,
             follow_ups=follow_ups,
@@ -274,5 +275,29 @@ async def review(
             actor,
             utcnow(),
         )
+    entry(session, incident, "review", actor, summary, follow_ups=len(follow_ups))
     await session.flush()
     return row
+
+
+async def drills(session: AsyncSession, estate_id: uuid.UUID) -> list[dict]:
+    """Per playbook: the last drill and whether a year has passed without one (residential buildings drill at
+    least once a year)."""
+    rows = dict(
+        (
+            await session.execute(
+                select(Incident.playbook_key, func.max(Incident.triggered_at))
+                .where(Incident.estate_id == estate_id, Incident.drill.is_(True))
+                .group_by(Incident.playbook_key)
+            )
+        ).all()
+    )
+    year_ago = utcnow() - dt.timedelta(days=365)
+    return [
+        {
+            "playbook": key,
+            "last_drill_at": rows.get(key),
+            "overdue": rows.get(key) is None or rows[key] < year_ago,
+        }
+        for key in sorted(seeded())
+    ]

@@ -1,0 +1,106 @@
+"""Payments at the counter and through the gateway, a unit's account, refunds and reversals."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Request
+
+from propdesk.billing import repository
+from propdesk.billing.api.deps import ANYONE, CASHIERS, FINANCE, actor
+from propdesk.billing.models import Payment, Unit
+from propdesk.billing.schemas import GatewayPayment, PaymentCreate, PaymentRead, RefundCreate, VoidCreate
+from propdesk.billing.service import ledger, payments
+from propdesk.common.auth import Principal
+from propdesk.common.db import settings_of
+from propdesk.common.web import Session, idempotent, require_signature
+
+router = APIRouter(tags=["billing"])
+
+
+@router.post(
+    "/v1/units/{unit_id}/payments",
+    status_code=201,
+    response_model=PaymentRead,
+    summary="Record a payment (Idempotency-Key recommended): allocated oldest first or to the invoices named; "
+    "anything left over becomes the unit's credit; a receipt number",
+)
+async def pay(
+    request: Request,
+    unit_id: uuid.UUID,
+    data: PaymentCreate,
+    session: Session,
+    principal: Principal = Depends(CASHIERS),
+):
+    await repository.managed(session, Unit, unit_id, principal)
+
+    async def create():
+        payment, allocations = await payments.pay(
+            session,
+            unit_id,
+            amount_fen=data.amount_fen,
+            channel=data.channel,
+            invoice_ids=data.invoice_ids,
+            reference=data.reference,
+            actor=actor(principal),
+        )
+        return payments.read(payment, allocations)
+
+    return await idempotent(request, session, principal, create)
+
+
+@router.get(
+    "/v1/units/{unit_id}/account", summary="A unit's account: what it owes, its open invoices, its payments"
+)
+async def account(unit_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)) -> dict:
+    return await payments.account(session, await repository.visible(session, Unit, unit_id, principal))
+
+
+@router.post(
+    "/v1/units/{unit_id}/refunds",
+    summary="Refund a unit's credit (what it paid in excess); more than the credit is refused",
+)
+async def refund(
+    unit_id: uuid.UUID, data: RefundCreate, session: Session, principal: Principal = Depends(FINANCE)
+) -> dict:
+    unit = await repository.managed(session, Unit, unit_id, principal, lock=True)
+    entry = await payments.refund(
+        session, unit, amount_fen=data.amount_fen, channel=data.channel, reason=data.reason
+    )
+    return {
+        "unit_id": str(unit_id),
+        "refunded_fen": data.amount_fen,
+        "entry_id": str(entry),
+        "balance_fen": await ledger.unit_balance(session, unit_id),
+    }
+
+
+@router.post(
+    "/v1/webhooks/payments",
+    response_model=PaymentRead,
+    summary="A WeChat Pay / Alipay payment through the gateway adapter (HMAC-SHA256 of the body in "
+    "X-Propdesk-Signature: sha256=…); the gateway's transaction id makes a repeated notification harmless",
+)
+async def gateway_payment(request: Request, data: GatewayPayment, session: Session):
+    await require_signature(request, settings_of(session).payment_webhook_secret.get_secret_value())
+    return await payments.from_gateway(
+        session,
+        gateway=data.gateway,
+        transaction_id=data.transaction_id,
+        unit_id=data.unit_id,
+        amount_fen=data.amount_fen,
+        invoice_ids=data.invoice_ids,
+    )
+
+
+@router.post(
+    "/v1/payments/{payment_id}/reverse",
+    response_model=PaymentRead,
+    summary="Reverse a payment (new entries, never edits)",
+)
+async def reverse_payment(
+    payment_id: uuid.UUID, data: VoidCreate, session: Session, principal: Principal = Depends(FINANCE)
+):
+    payment = await repository.managed(session, Payment, payment_id, principal, lock=True)
+    await payments.reverse(session, payment, reason=data.reason, actor=actor(principal))
+    return PaymentRead.model_validate(payment)
