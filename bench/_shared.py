@@ -119,8 +119,8 @@ class Stack:
 async def embedded_stack(name: str) -> AsyncIterator[Stack]:
     import asyncpg
 
-    from propdesk.common.cli import create_streams, migrate_all
     from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+    from propdesk.common.platform import create_streams, migrate_all
 
     work = Path(tempfile.mkdtemp(prefix=f"propdesk-bench-{name}-"))
     pg, nats = EmbeddedPostgres(work / "pg", port=free_port()), EmbeddedNats(work / "nats", port=free_port())

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from propdesk.common.asyncapi import build, render
-from propdesk.common.events import load_catalog
+from propdesk.common.contracts import load_catalog
 from propdesk.common.web import dumps, openapi_of
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,8 +9,9 @@ import pytest
 from pydantic import ValidationError
 
 from propdesk.common import money
+from propdesk.common.contracts import load_catalog
 from propdesk.common.demo import generate
-from propdesk.common.events import CATALOG, EventPayload, event, load_catalog
+from propdesk.common.events import CATALOG, EventPayload, event
 from propdesk.common.i18n import negotiate
 from propdesk.common.settings import CommonSettings, ServiceSettings
 from propdesk.common.timeutil import BusinessCalendar

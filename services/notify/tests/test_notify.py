@@ -9,8 +9,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from standardwebhooks.webhooks import Webhook
 
+from propdesk.common.contracts import load_catalog
 from propdesk.common.db import asyncpg_url
-from propdesk.common.events import load_catalog
 from propdesk.common.testing.helpers import token, wait_until
 from propdesk.notify.defaults import CHANNELS, default_templates
 from propdesk.notify.service.render import render

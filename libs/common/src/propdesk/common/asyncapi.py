@@ -6,7 +6,8 @@ from typing import Any
 
 import yaml
 
-from propdesk.common.events import SERVICES, Catalog, Envelope, load_catalog, stream_name
+from propdesk.common.contracts import load_catalog
+from propdesk.common.events import SERVICES, Catalog, Envelope, stream_name
 
 
 def consumers_of() -> dict[str, list[str]]:

@@ -167,13 +167,6 @@ def stream_subjects(producer: str, namespace: str = "propdesk") -> list[str]:
     return [f"{namespace}.{producer}.>"]
 
 
-def load_catalog() -> Catalog:
-    """Import every contract module so the catalog is complete."""
-    from propdesk.common import contracts  # noqa: F401
-
-    return CATALOG
-
-
 __all__ = [
     "CATALOG",
     "Actor",
@@ -185,5 +178,4 @@ __all__ = [
     "Field",
     "build_envelope",
     "event",
-    "load_catalog",
 ]

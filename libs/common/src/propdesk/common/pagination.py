@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel
 from sqlalchemy import Select, and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.errors import InvalidInput
 from propdesk.common.i18n import Text
@@ -84,3 +85,16 @@ def page_of(rows: list[Any], params: PageParams, *, cursor_of) -> tuple[list[Any
         rows = rows[: params.limit]
         return rows, encode_cursor(cursor_of(rows[-1]))
     return rows, None
+
+
+async def fetch_page(
+    session: AsyncSession, stmt: Select, params: PageParams, *, key, tiebreak, descending: bool = True
+) -> tuple[list[Any], str | None]:
+    """One page of `stmt`'s rows ordered by (key, tiebreak), and the cursor of the next page (None: the last)."""
+    query = paginate(stmt, params, key=key, tiebreak=tiebreak, descending=descending)
+    rows = list((await session.execute(query)).scalars())
+    return page_of(rows, params, cursor_of=lambda row: [_plain(getattr(row, key.key)), str(getattr(row, tiebreak.key))])
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else value

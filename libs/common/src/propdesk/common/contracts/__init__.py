@@ -6,5 +6,11 @@ with `outbox.record(...)`, regenerate `docs/asyncapi.yaml` (`propdesk asyncapi`)
 """
 
 from propdesk.common.contracts import billing, incidents, intake, notify, repairs
+from propdesk.common.events import CATALOG, Catalog
 
-__all__ = ["billing", "incidents", "intake", "notify", "repairs"]
+__all__ = ["billing", "incidents", "intake", "load_catalog", "notify", "repairs"]
+
+
+def load_catalog() -> Catalog:
+    """The catalog, complete: every contract module above is imported."""
+    return CATALOG

@@ -14,15 +14,10 @@ from collections.abc import Iterator
 
 import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 
-from propdesk.common.db import libpq_url
+from propdesk.common.db import with_database
 from propdesk.common.testing.helpers import PlatformEnv
 from propdesk.common.testing.servers import Servers, start_servers
-
-
-def _with_database(url: str, name: str) -> str:
-    return make_url(libpq_url(url)).set(database=name).render_as_string(hide_password=False)
 
 
 def _service_definitions():
@@ -32,7 +27,7 @@ def _service_definitions():
 
 
 async def _admin(url: str, *statements: str) -> None:
-    conn = await asyncpg.connect(_with_database(url, "postgres"))
+    conn = await asyncpg.connect(with_database(url, "postgres"))
     try:
         for stmt in statements:
             await conn.execute(stmt)
@@ -58,7 +53,7 @@ def propdesk_template(propdesk_servers: Servers, propdesk_worker: str) -> Iterat
             propdesk_servers.database_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"'
         )
     )
-    url = _with_database(propdesk_servers.database_url, name)
+    url = with_database(propdesk_servers.database_url, name)
     for definition in _service_definitions():
         upgrade(definition.migrations_dir, url)
     yield name
@@ -73,7 +68,7 @@ def platform_env(propdesk_servers: Servers, propdesk_template: str) -> Iterator[
         _admin(propdesk_servers.database_url, f'CREATE DATABASE "{db}" TEMPLATE "{propdesk_template}"')
     )
     env = PlatformEnv(
-        _with_database(propdesk_servers.database_url, db), propdesk_servers.nats_url, f"t{suffix}"
+        with_database(propdesk_servers.database_url, db), propdesk_servers.nats_url, f"t{suffix}"
     )
     yield env
     asyncio.run(_cleanup(propdesk_servers, db, env.namespace))

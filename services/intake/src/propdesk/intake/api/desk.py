@@ -4,14 +4,12 @@ import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 
 from propdesk.common.auth import Principal
-from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
+from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import DESK, STAFF
-from propdesk.intake.models import Call, Callback, Message
-from propdesk.intake.schemas_desk import (
+from propdesk.intake.schemas import (
     CallbackCreate,
     CallbackDone,
     CallbackRead,
@@ -70,18 +68,7 @@ async def list_calls(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(Call).where(Call.estate_id == estate_id)
-    if phone:
-        stmt = stmt.where(Call.phone == desk.phone_for_search(phone))
-    if outcome:
-        stmt = stmt.where(Call.outcome == outcome)
-    if on:
-        start = dt.datetime.combine(on, dt.time(0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
-        stmt = stmt.where(Call.started_at >= start, Call.started_at < start + dt.timedelta(days=1))
-    rows = (
-        (await session.execute(paginate(stmt, params, key=Call.started_at, tiebreak=Call.id))).scalars().all()
-    )
-    items, cursor = page_of(list(rows), params, cursor_of=lambda c: [c.started_at.isoformat(), str(c.id)])
+    items, cursor = await desk.calls(session, estate_id, phone=phone, outcome=outcome, on=on, params=params)
     return Page(items=[CallRead.model_validate(c) for c in items], next_cursor=cursor)
 
 
@@ -144,17 +131,9 @@ async def list_messages(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(Message).where(Message.estate_id == estate_id)
-    if state:
-        stmt = stmt.where(Message.state == state)
-    if for_staff_id:
-        stmt = stmt.where(Message.for_staff_id == for_staff_id)
-    rows = (
-        (await session.execute(paginate(stmt, params, key=Message.created_at, tiebreak=Message.id)))
-        .scalars()
-        .all()
+    items, cursor = await desk.messages(
+        session, estate_id, state=state, for_staff_id=for_staff_id, params=params
     )
-    items, cursor = page_of(list(rows), params, cursor_of=lambda m: [m.created_at.isoformat(), str(m.id)])
     return Page(items=[MessageRead.model_validate(m) for m in items], next_cursor=cursor)
 
 
@@ -194,15 +173,7 @@ async def list_callbacks(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(Callback).where(Callback.estate_id == estate_id, Callback.state == state)
-    if overdue is not None:
-        stmt = stmt.where(Callback.overdue.is_(overdue))
-    stmt = paginate(stmt, params, key=Callback.due_at, tiebreak=Callback.id, descending=False)
-    items, cursor = page_of(
-        list((await session.execute(stmt)).scalars().all()),
-        params,
-        cursor_of=lambda c: [c.due_at.isoformat(), str(c.id)],
-    )
+    items, cursor = await desk.callbacks(session, estate_id, state=state, overdue=overdue, params=params)
     return Page(items=[CallbackRead.model_validate(c) for c in items], next_cursor=cursor)
 
 

@@ -4,18 +4,14 @@ import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
-from propdesk.common.auth import Principal, unit_filter
+from propdesk.common.auth import Principal
 from propdesk.common.errors import Forbidden
 from propdesk.common.i18n import Text
-from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
+from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import ANYONE, DESK, MANAGERS, STAFF
-from propdesk.intake.errors import FollowUpNotFound
-from propdesk.intake.models_life import FollowUp
-from propdesk.intake.schemas_life import (
-    ActivityRead,
+from propdesk.intake.schemas import (
     FollowUpAnswer,
     FollowUpAssign,
     FollowUpAttempt,
@@ -23,25 +19,10 @@ from propdesk.intake.schemas_life import (
     FollowUpCreate,
     FollowUpRead,
 )
-from propdesk.intake.service import activity, followups
+from propdesk.intake.service import followups, satisfaction
 from propdesk.intake.service.activity import actor_of
 
 router = APIRouter(tags=["follow-ups"])
-
-
-async def _read(session, f: FollowUp, *, with_timeline: bool = True) -> FollowUpRead:
-    read = FollowUpRead.model_validate(f)
-    if with_timeline:
-        read.timeline = [ActivityRead.model_validate(a) for a in await activity.timeline(session, f.id)]
-    return read
-
-
-async def _get(session, follow_up_id: uuid.UUID, principal: Principal, *, lock: bool = True) -> FollowUp:
-    f = await session.get(FollowUp, follow_up_id, with_for_update=lock)
-    if f is None:
-        raise FollowUpNotFound(f"follow-up {follow_up_id} not found")
-    followups.require_visible(principal, f)
-    return f
 
 
 @router.post(
@@ -79,7 +60,7 @@ async def create_follow_up(
             await followups.assign(
                 session, f, staff_id=data.assignee_id, scheduled_at=None, principal=principal
             )
-        return await _read(session, f)
+        return await followups.read(session, f)
 
     return await idempotent(request, session, principal, create)
 
@@ -100,27 +81,18 @@ async def list_follow_ups(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(FollowUp).where(FollowUp.estate_id == estate_id, unit_filter(principal, FollowUp.unit_id))
-    for column, value in (
-        (FollowUp.state, state),
-        (FollowUp.source_kind, source_kind),
-        (FollowUp.assignee_id, assignee_id),
-        (FollowUp.overdue, overdue),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    rows = (
-        await session.execute(paginate(stmt, params, key=FollowUp.due_at, tiebreak=FollowUp.id))
-    ).scalars()
-    items, cursor = page_of(list(rows), params, cursor_of=lambda f: [f.due_at.isoformat(), str(f.id)])
-    return Page(items=[await _read(session, f, with_timeline=False) for f in items], next_cursor=cursor)
+    filters = {"state": state, "source_kind": source_kind, "assignee_id": assignee_id, "overdue": overdue}
+    items, cursor = await followups.listing(session, estate_id, principal, filters=filters, params=params)
+    return Page(
+        items=[await followups.read(session, f, with_timeline=False) for f in items], next_cursor=cursor
+    )
 
 
 @router.get(
     "/v1/follow-ups/{follow_up_id}", response_model=FollowUpRead, summary="A follow-up and its timeline"
 )
 async def get_follow_up(follow_up_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)):
-    return await _read(session, await _get(session, follow_up_id, principal, lock=False))
+    return await followups.read(session, await followups.get(session, follow_up_id, principal, lock=False))
 
 
 @router.post(
@@ -131,8 +103,8 @@ async def get_follow_up(follow_up_id: uuid.UUID, session: Session, principal: Pr
 async def assign(
     follow_up_id: uuid.UUID, data: FollowUpAssign, session: Session, principal: Principal = Depends(DESK)
 ):
-    f = await _get(session, follow_up_id, principal)
-    return await _read(
+    f = await followups.get(session, follow_up_id, principal)
+    return await followups.read(
         session,
         await followups.assign(
             session, f, staff_id=data.staff_id, scheduled_at=data.scheduled_at, principal=principal
@@ -148,10 +120,10 @@ async def assign(
 async def attempt(
     follow_up_id: uuid.UUID, data: FollowUpAttempt, session: Session, principal: Principal = Depends(STAFF)
 ):
-    f = await _get(session, follow_up_id, principal)
-    return await _read(
+    f = await followups.get(session, follow_up_id, principal)
+    return await followups.read(
         session,
-        await followups.attempt(
+        await satisfaction.attempt(
             session,
             f,
             outcome=data.outcome,
@@ -171,14 +143,14 @@ async def attempt(
 async def answer(
     follow_up_id: uuid.UUID, data: FollowUpAnswer, session: Session, principal: Principal = Depends(ANYONE)
 ):
-    f = await _get(session, follow_up_id, principal)
+    f = await followups.get(session, follow_up_id, principal)
     if not principal.is_resident_only:
         raise Forbidden(
             Text("由住户本人作答；工作人员请记录回访电话", "Residents answer; staff record an attempt")
         )
-    return await _read(
+    return await followups.read(
         session,
-        await followups.answer(session, f, score=data.score, comment=data.comment, principal=principal),
+        await satisfaction.answer(session, f, score=data.score, comment=data.comment, principal=principal),
     )
 
 
@@ -188,5 +160,7 @@ async def answer(
 async def cancel(
     follow_up_id: uuid.UUID, data: FollowUpCancel, session: Session, principal: Principal = Depends(MANAGERS)
 ):
-    f = await _get(session, follow_up_id, principal)
-    return await _read(session, await followups.cancel(session, f, note=data.note, principal=principal))
+    f = await followups.get(session, follow_up_id, principal)
+    return await followups.read(
+        session, await followups.cancel(session, f, note=data.note, principal=principal)
+    )

@@ -3,14 +3,13 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
 from propdesk.common.auth import Principal
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import ANYONE, DESK
 from propdesk.intake.errors import MoveInNotFound
-from propdesk.intake.models_life import MoveIn
-from propdesk.intake.schemas_life import MoveInCreate, MoveInRead, MoveOutCreate
+from propdesk.intake.models import MoveIn
+from propdesk.intake.schemas import MoveInCreate, MoveInRead, MoveOutCreate
 from propdesk.intake.service import moves
 from propdesk.intake.service.registry import get_unit
 
@@ -54,10 +53,7 @@ async def list_move_ins(unit_id: uuid.UUID, session: Session, principal: Princip
     unit = await get_unit(session, unit_id)
     principal.require_estate(unit.estate_id)
     principal.require_unit(unit.id)
-    rows = await session.execute(
-        select(MoveIn).where(MoveIn.unit_id == unit_id).order_by(MoveIn.handed_over_on)
-    )
-    return [MoveInRead.model_validate(m) for m in rows.scalars()]
+    return [MoveInRead.model_validate(m) for m in await moves.of_unit(session, unit_id)]
 
 
 @router.get("/v1/move-ins/{move_in_id}", response_model=MoveInRead, summary="One handover")

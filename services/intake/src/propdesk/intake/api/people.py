@@ -8,7 +8,6 @@ from propdesk.common.auth import Principal
 from propdesk.common.pagination import Page, PageParams, page_of, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import ANYONE, DESK, STAFF, id_key
-from propdesk.intake.models import Occupancy
 from propdesk.intake.schemas import (
     OccupancyCreate,
     OccupancyEnd,
@@ -161,7 +160,4 @@ async def unit_occupancies(unit_id: uuid.UUID, session: Session, principal: Prin
 async def end_occupancy(
     occupancy_id: uuid.UUID, data: OccupancyEnd, session: Session, principal: Principal = Depends(DESK)
 ):
-    found = await session.get(Occupancy, occupancy_id)
-    if found is not None:
-        principal.require_estate(found.estate_id)
-    return await people.end_occupancy(session, occupancy_id, data.ended_on)
+    return await people.end_occupancy(session, occupancy_id, data.ended_on, principal=principal)

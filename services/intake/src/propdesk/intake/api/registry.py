@@ -4,13 +4,11 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 
 from propdesk.common.auth import Principal
-from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
+from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import ANYONE, MANAGERS, STAFF
-from propdesk.intake.models import Building, Place, Unit
 from propdesk.intake.schemas import (
     BuildingCreate,
     BuildingRead,
@@ -51,10 +49,7 @@ async def add_building(
 )
 async def list_buildings(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
     principal.require_estate(estate_id)
-    rows = await session.execute(
-        select(Building).where(Building.estate_id == estate_id).order_by(Building.code)
-    )
-    return rows.scalars().all()
+    return await registry.buildings(session, estate_id)
 
 
 @router.post(
@@ -90,23 +85,8 @@ async def list_units(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(Unit).where(Unit.estate_id == estate_id)
-    for column, value in (
-        (Unit.building_id, building_id),
-        (Unit.floor, floor),
-        (Unit.state, state),
-        (Unit.kind, kind),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if number:
-        stmt = stmt.where(Unit.number.startswith(number, autoescape=True))
-    rows = (
-        (await session.execute(paginate(stmt, params, key=Unit.number, tiebreak=Unit.id, descending=False)))
-        .scalars()
-        .all()
-    )
-    items, cursor = page_of(list(rows), params, cursor_of=lambda u: [u.number, str(u.id)])
+    filters = {"building_id": building_id, "floor": floor, "state": state, "kind": kind}
+    items, cursor = await registry.units(session, estate_id, filters=filters, number=number, params=params)
     return Page(items=[UnitRead.model_validate(u) for u in items], next_cursor=cursor)
 
 
@@ -163,9 +143,4 @@ async def list_places(
     building_id: uuid.UUID | None = None,
 ):
     principal.require_estate(estate_id)
-    stmt = select(Place).where(Place.estate_id == estate_id).order_by(Place.code)
-    if kind:
-        stmt = stmt.where(Place.kind == kind)
-    if building_id:
-        stmt = stmt.where(Place.building_id == building_id)
-    return (await session.execute(stmt)).scalars().all()
+    return await registry.places(session, estate_id, kind=kind, building_id=building_id)

@@ -4,17 +4,13 @@ import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
-from propdesk.common.auth import Principal, unit_filter
-from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
+from propdesk.common.auth import Principal
+from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.timeutil import zone
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import ANYONE, DESK, MANAGERS, STAFF
-from propdesk.intake.errors import InspectionNotFound, RenovationNotFound
-from propdesk.intake.models_life import Renovation, RenovationInspection
-from propdesk.intake.schemas_life import (
-    ActivityRead,
+from propdesk.intake.schemas import (
     InspectionRead,
     InspectionRecord,
     InspectionSchedule,
@@ -25,30 +21,12 @@ from propdesk.intake.schemas_life import (
     RenovationReview,
     WorkingHoursCheck,
 )
-from propdesk.intake.service import activity, policy, renovations
+from propdesk.intake.service import inspections, policy, renovations
 from propdesk.intake.service.activity import actor_of
 from propdesk.intake.service.estates import get_estate
 from propdesk.intake.service.policy import Policy
 
 router = APIRouter(tags=["renovation"])
-
-
-async def _read(session, r: Renovation, *, full: bool = True) -> RenovationRead:
-    read = RenovationRead.model_validate(r)
-    if full:
-        read.inspections = [
-            InspectionRead.model_validate(i) for i in await renovations.inspections(session, r.id)
-        ]
-        read.timeline = [ActivityRead.model_validate(a) for a in await activity.timeline(session, r.id)]
-    return read
-
-
-async def _get(session, renovation_id: uuid.UUID, principal: Principal, *, lock: bool = True) -> Renovation:
-    r = await session.get(Renovation, renovation_id, with_for_update=lock)
-    if r is None:
-        raise RenovationNotFound(f"renovation {renovation_id} not found")
-    renovations.require_visible(principal, r)
-    return r
 
 
 @router.post(
@@ -67,7 +45,9 @@ async def apply(
     principal.require_estate(estate_id)
 
     async def create():
-        return await _read(session, await renovations.apply(session, estate_id, data, principal=principal))
+        return await inspections.read(
+            session, await renovations.apply(session, estate_id, data, principal=principal)
+        )
 
     return await idempotent(request, session, principal, create)
 
@@ -86,17 +66,9 @@ async def list_renovations(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(Renovation).where(
-        Renovation.estate_id == estate_id, unit_filter(principal, Renovation.unit_id)
-    )
-    for column, value in ((Renovation.state, state), (Renovation.unit_id, unit_id)):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    rows = (
-        await session.execute(paginate(stmt, params, key=Renovation.created_at, tiebreak=Renovation.id))
-    ).scalars()
-    items, cursor = page_of(list(rows), params, cursor_of=lambda r: [r.created_at.isoformat(), str(r.id)])
-    return Page(items=[await _read(session, r, full=False) for r in items], next_cursor=cursor)
+    filters = {"state": state, "unit_id": unit_id}
+    items, cursor = await renovations.listing(session, estate_id, principal, filters=filters, params=params)
+    return Page(items=[await inspections.read(session, r, full=False) for r in items], next_cursor=cursor)
 
 
 @router.get(
@@ -105,7 +77,9 @@ async def list_renovations(
     summary="A renovation with its inspections and timeline",
 )
 async def get_renovation(renovation_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)):
-    return await _read(session, await _get(session, renovation_id, principal, lock=False))
+    return await inspections.read(
+        session, await renovations.get(session, renovation_id, principal, lock=False)
+    )
 
 
 @router.post(
@@ -116,8 +90,8 @@ async def get_renovation(renovation_id: uuid.UUID, session: Session, principal: 
 async def review(
     renovation_id: uuid.UUID, data: RenovationReview, session: Session, principal: Principal = Depends(DESK)
 ):
-    r = await _get(session, renovation_id, principal)
-    return await _read(session, await renovations.review(session, r, data, principal=principal))
+    r = await renovations.get(session, renovation_id, principal)
+    return await inspections.read(session, await renovations.review(session, r, data, principal=principal))
 
 
 @router.post(
@@ -128,8 +102,8 @@ async def review(
 async def act(
     renovation_id: uuid.UUID, data: RenovationAction, session: Session, principal: Principal = Depends(ANYONE)
 ):
-    r = await _get(session, renovation_id, principal)
-    return await _read(session, await renovations.act(session, r, data, principal=principal))
+    r = await renovations.get(session, renovation_id, principal)
+    return await inspections.read(session, await renovations.act(session, r, data, principal=principal))
 
 
 @router.post(
@@ -144,9 +118,9 @@ async def schedule_inspection(
     session: Session,
     principal: Principal = Depends(STAFF),
 ):
-    r = await _get(session, renovation_id, principal)
+    r = await renovations.get(session, renovation_id, principal)
     return InspectionRead.model_validate(
-        await renovations.schedule_inspection(session, r, data, principal=principal)
+        await inspections.schedule_inspection(session, r, data, principal=principal)
     )
 
 
@@ -162,12 +136,10 @@ async def record_inspection(
     session: Session,
     principal: Principal = Depends(STAFF),
 ):
-    r = await _get(session, renovation_id, principal)
-    inspection = await session.get(RenovationInspection, inspection_id, with_for_update=True)
-    if inspection is None or inspection.renovation_id != r.id:
-        raise InspectionNotFound(f"inspection {inspection_id} not found for this renovation")
+    r = await renovations.get(session, renovation_id, principal)
+    inspection = await inspections.of_renovation(session, r, inspection_id)
     return InspectionRead.model_validate(
-        await renovations.record_inspection(session, r, inspection, data, principal=principal)
+        await inspections.record_inspection(session, r, inspection, data, principal=principal)
     )
 
 
@@ -182,8 +154,8 @@ async def accept(
     session: Session,
     principal: Principal = Depends(STAFF),
 ):
-    r = await _get(session, renovation_id, principal)
-    return await _read(session, await renovations.accept(session, r, data, principal=principal))
+    r = await renovations.get(session, renovation_id, principal)
+    return await inspections.read(session, await renovations.accept(session, r, data, principal=principal))
 
 
 @router.get(

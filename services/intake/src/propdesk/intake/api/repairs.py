@@ -7,9 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from propdesk.common.auth import Principal
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import DESK, STAFF
-from propdesk.intake.errors import CaseNotFound, RepairRequestNotFound
-from propdesk.intake.models import Case, RepairRequest
-from propdesk.intake.schemas_desk import RepairRequestCreate, RepairRequestRead
+from propdesk.intake.schemas import RepairRequestCreate, RepairRequestRead
 from propdesk.intake.service import repairs
 
 router = APIRouter(tags=["repair requests"])
@@ -45,17 +43,10 @@ async def request_repair(
 async def case_repair_request(
     case_id: uuid.UUID, data: RepairRequestCreate, session: Session, principal: Principal = Depends(DESK)
 ):
-    case = await session.get(Case, case_id)
-    if case is None:
-        raise CaseNotFound(f"case {case_id} not found")
-    principal.require_estate(case.estate_id)
+    case = await repairs.for_case(session, case_id, principal)
     return await repairs.request_repair(session, case.estate_id, data, source="case", source_id=case.id)
 
 
 @router.get("/v1/repair-requests/{request_id}", response_model=RepairRequestRead)
 async def get_repair_request(request_id: uuid.UUID, session: Session, principal: Principal = Depends(STAFF)):
-    found = await session.get(RepairRequest, request_id)
-    if found is None:
-        raise RepairRequestNotFound(f"repair request {request_id} not found")
-    principal.require_estate(found.estate_id)
-    return found
+    return await repairs.get(session, request_id, principal)

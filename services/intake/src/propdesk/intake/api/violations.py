@@ -3,16 +3,12 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import select
 
-from propdesk.common.auth import Principal, unit_filter
-from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
+from propdesk.common.auth import Principal
+from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import ANYONE, STAFF
-from propdesk.intake.errors import RenovationNotFound, ViolationNotFound
-from propdesk.intake.models_life import Renovation, Violation
-from propdesk.intake.schemas_life import (
-    ActivityRead,
+from propdesk.intake.schemas import (
     VacantInspectionCreate,
     VacantInspectionRead,
     VacantUnitRead,
@@ -20,17 +16,10 @@ from propdesk.intake.schemas_life import (
     ViolationCreate,
     ViolationRead,
 )
-from propdesk.intake.service import activity, vacant, violations
+from propdesk.intake.service import vacant, violations
 from propdesk.intake.service.registry import get_unit
 
 router = APIRouter(tags=["violations and vacant units"])
-
-
-async def _read(session, v: Violation, *, with_timeline: bool = True) -> ViolationRead:
-    read = ViolationRead.model_validate(v)
-    if with_timeline:
-        read.timeline = [ActivityRead.model_validate(a) for a in await activity.timeline(session, v.id)]
-    return read
 
 
 @router.post(
@@ -49,10 +38,7 @@ async def record_violation(
     principal.require_estate(estate_id)
 
     async def create():
-        if data.renovation_id is not None:
-            r = await session.get(Renovation, data.renovation_id)
-            if r is None or r.estate_id != estate_id or r.unit_id != data.unit_id:
-                raise RenovationNotFound(f"renovation {data.renovation_id} is not this unit's")
+        await violations.check_renovation(session, estate_id, data.renovation_id, data.unit_id)
         v = await violations.record(
             session,
             estate_id,
@@ -62,7 +48,7 @@ async def record_violation(
             renovation_id=data.renovation_id,
             principal=principal,
         )
-        return await _read(session, v)
+        return await violations.read(session, v)
 
     return await idempotent(request, session, principal, create)
 
@@ -83,32 +69,20 @@ async def list_violations(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(Violation).where(
-        Violation.estate_id == estate_id, unit_filter(principal, Violation.unit_id)
+    filters = {"state": state, "type": type, "unit_id": unit_id}
+    items, cursor = await violations.listing(
+        session, estate_id, principal, filters=filters, escalated=escalated, params=params
     )
-    for column, value in ((Violation.state, state), (Violation.type, type), (Violation.unit_id, unit_id)):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if escalated is not None:
-        stmt = stmt.where(
-            (Violation.escalation_level > 0) if escalated else (Violation.escalation_level == 0)
-        )
-    rows = (
-        await session.execute(paginate(stmt, params, key=Violation.created_at, tiebreak=Violation.id))
-    ).scalars()
-    items, cursor = page_of(list(rows), params, cursor_of=lambda v: [v.created_at.isoformat(), str(v.id)])
-    return Page(items=[await _read(session, v, with_timeline=False) for v in items], next_cursor=cursor)
+    return Page(
+        items=[await violations.read(session, v, with_timeline=False) for v in items], next_cursor=cursor
+    )
 
 
 @router.get(
     "/v1/violations/{violation_id}", response_model=ViolationRead, summary="A violation and its timeline"
 )
 async def get_violation(violation_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)):
-    v = await session.get(Violation, violation_id)
-    if v is None:
-        raise ViolationNotFound(f"violation {violation_id} not found")
-    violations.require_visible(principal, v)
-    return await _read(session, v)
+    return await violations.read(session, await violations.get(session, violation_id, principal))
 
 
 @router.post(
@@ -119,11 +93,8 @@ async def get_violation(violation_id: uuid.UUID, session: Session, principal: Pr
 async def violation_action(
     violation_id: uuid.UUID, data: ViolationAction, session: Session, principal: Principal = Depends(STAFF)
 ):
-    v = await session.get(Violation, violation_id, with_for_update=True)
-    if v is None:
-        raise ViolationNotFound(f"violation {violation_id} not found")
-    violations.require_visible(principal, v)
-    return await _read(session, await violations.act(session, v, data, principal=principal))
+    v = await violations.get(session, violation_id, principal, lock=True)
+    return await violations.read(session, await violations.act(session, v, data, principal=principal))
 
 
 @router.get(

@@ -5,16 +5,12 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
 
-from propdesk.common.auth import Principal, unit_filter
-from propdesk.common.pagination import Page, PageParams, page_of, page_params, paginate
-from propdesk.common.search import prefix_match
-from propdesk.common.timeutil import zone
+from propdesk.common.auth import Principal
+from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import ANYONE, DESK, MANAGERS, STAFF, id_key
-from propdesk.intake.models import BlockedVisitor, Visit
-from propdesk.intake.schemas_desk import (
+from propdesk.intake.schemas import (
     BlockedVisitorCreate,
     BlockedVisitorRead,
     CheckInByCode,
@@ -69,24 +65,17 @@ async def visitor_log(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(Visit).where(Visit.estate_id == estate_id, unit_filter(principal, Visit.unit_id))
-    if unit_id:
-        stmt = stmt.where(Visit.unit_id == unit_id)
-    if on:
-        start = dt.datetime.combine(on, dt.time(0), tzinfo=zone())
-        stmt = stmt.where(Visit.window_from < start + dt.timedelta(days=1), Visit.window_to >= start)
-    if name:
-        stmt = stmt.where(prefix_match(Visit.visitor_name, name))
-    if state:
-        stmt = stmt.where(Visit.state == state)
-    if overstay is not None:
-        stmt = stmt.where(Visit.overstay.is_(overstay))
-    rows = (
-        (await session.execute(paginate(stmt, params, key=Visit.window_from, tiebreak=Visit.id)))
-        .scalars()
-        .all()
+    items, cursor = await visitors.log_of(
+        session,
+        estate_id,
+        principal,
+        unit_id=unit_id,
+        on=on,
+        name=name,
+        state=state,
+        overstay=overstay,
+        params=params,
     )
-    items, cursor = page_of(list(rows), params, cursor_of=lambda v: [v.window_from.isoformat(), str(v.id)])
     return Page(items=[VisitRead.model_validate(v) for v in items], next_cursor=cursor)
 
 
@@ -143,22 +132,10 @@ async def blocked(
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    stmt = select(BlockedVisitor).where(
-        BlockedVisitor.estate_id == estate_id, BlockedVisitor.active.is_(True)
-    )
-    stmt = paginate(stmt, params, key=BlockedVisitor.created_at, tiebreak=BlockedVisitor.id)
-    items, cursor = page_of(
-        list((await session.execute(stmt)).scalars().all()),
-        params,
-        cursor_of=lambda b: [b.created_at.isoformat(), str(b.id)],
-    )
+    items, cursor = await visitors.blocked(session, estate_id, params)
     return Page(items=[BlockedVisitorRead.model_validate(b) for b in items], next_cursor=cursor)
 
 
 @router.delete("/v1/blocked-visitors/{entry_id}", status_code=204, summary="Lift a block")
 async def unblock(entry_id: uuid.UUID, session: Session, principal: Principal = Depends(MANAGERS)):
-    entry = await session.get(BlockedVisitor, entry_id)
-    if entry is None:
-        raise visitors.VisitNotFound(f"blocked entry {entry_id} not found")
-    principal.require_estate(entry.estate_id)
-    entry.active = False
+    await visitors.unblock(session, entry_id, principal)

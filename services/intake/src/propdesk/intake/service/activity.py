@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.auth import Principal, Role
-from propdesk.intake.models_life import Activity
+from propdesk.intake.models import Activity
 
 SYSTEM = Principal(sub="system", name="system", roles=frozenset({Role.admin}), all_estates=True)
 

@@ -14,38 +14,23 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, timers
-from propdesk.common.auth import Principal, Role
+from propdesk.common.auth import Principal, Role, unit_filter
 from propdesk.common.contracts import intake as ev
 from propdesk.common.errors import Forbidden, IllegalTransition
 from propdesk.common.i18n import Text
 from propdesk.common.ids import human_ref
+from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.common.sla import Clock
-from propdesk.common.timeutil import BUSINESS, CLOCK, BusinessCalendar, to_local, utcnow
-from propdesk.intake.errors import WrongEstate
-from propdesk.intake.models import Case, CaseEntry, CaseSlaTarget, Staff, Unit
-from propdesk.intake.schemas_cases import CaseAction, CaseCreate
+from propdesk.common.timeutil import BusinessCalendar, to_local, utcnow
+from propdesk.intake.errors import CaseNotFound, WrongEstate
+from propdesk.intake.models import Case, CaseEntry, Staff, Unit
+from propdesk.intake.schemas import CaseAction, CaseCreate, CaseEntryRead, CaseRead
+from propdesk.intake.service import case_targets, followups
 
 WARN_AT = 0.75
 REPEAT_WINDOW = dt.timedelta(days=30)
 ESCALATION = {1: "supervisor", 2: "manager"}
 WORKDAY = 9 * 60  # minutes of working time in a day (09:00-18:00)
-
-# kind, severity, milestone, minutes, calendar: the defaults from DOMAIN.md; each estate may override.
-DEFAULT_TARGETS: list[tuple[str, str, str, int, str]] = [
-    ("complaint", "normal", "acknowledge", 120, BUSINESS),
-    ("complaint", "normal", "first_response", 24 * 60, CLOCK),
-    ("complaint", "normal", "resolution", 7 * WORKDAY, BUSINESS),
-    ("complaint", "major", "acknowledge", 30, CLOCK),
-    ("complaint", "major", "first_response", 24 * 60, CLOCK),
-    ("complaint", "major", "resolution", 7 * WORKDAY, BUSINESS),
-    ("complaint", "major", "update", 24 * 60, CLOCK),
-    ("inquiry", "normal", "acknowledge", 120, BUSINESS),
-    ("inquiry", "normal", "first_response", 24 * 60, CLOCK),
-    ("inquiry", "normal", "resolution", 3 * WORKDAY, BUSINESS),
-    ("suggestion", "normal", "acknowledge", WORKDAY, BUSINESS),
-    ("suggestion", "normal", "resolution", 7 * WORKDAY, BUSINESS),
-    ("praise", "normal", "acknowledge", WORKDAY, BUSINESS),
-]
 
 # action: (states it may start from, state it leads to; None keeps the state)
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {
@@ -88,32 +73,6 @@ def ref(case: Case) -> dict:
         "unit_id": case.unit_id,
         "resident_id": case.resident_id,
     }
-
-
-async def targets_for(
-    session: AsyncSession, estate_id: uuid.UUID, kind: str, category: str | None, severity: str
-) -> dict[str, tuple[int, str]]:
-    """Milestone -> (minutes, calendar): estate overrides (category-specific first), else the defaults."""
-    found = {m: (mins, cal) for k, s, m, mins, cal in DEFAULT_TARGETS if k == kind and s == severity}
-    rows = (
-        (
-            await session.execute(
-                select(CaseSlaTarget)
-                .where(
-                    CaseSlaTarget.estate_id == estate_id,
-                    CaseSlaTarget.kind == kind,
-                    CaseSlaTarget.severity == severity,
-                    (CaseSlaTarget.category == category) | CaseSlaTarget.category.is_(None),
-                )
-                .order_by(CaseSlaTarget.category.nulls_first())
-            )
-        )
-        .scalars()
-        .all()
-    )
-    for row in rows:  # category-specific rows come last and win
-        found[row.milestone] = (row.minutes, row.calendar)
-    return found
 
 
 async def _entry(
@@ -197,7 +156,7 @@ async def open_case(
     clocks = {
         m: Clock.start(m, dt.timedelta(minutes=mins), cal, now)
         for m, (mins, cal) in (
-            await targets_for(session, estate_id, data.kind, data.category, data.severity)
+            await case_targets.targets_for(session, estate_id, data.kind, data.category, data.severity)
         ).items()
     }
     _store(case, clocks)
@@ -307,8 +266,6 @@ async def _announce(
     elif name == "resolve":
         event = ev.CaseResolved(**ref(case), resolution=case.resolution or "")
         if case.kind == "complaint":  # every resolved complaint is followed up (回访), within 3 days
-            from propdesk.intake.service import followups
-
             await followups.create(
                 session,
                 estate_id=case.estate_id,
@@ -404,3 +361,38 @@ def clock_view(case: Case, now: dt.datetime | None = None) -> list[dict]:
 async def timeline(session: AsyncSession, case_id: uuid.UUID) -> list[CaseEntry]:
     rows = await session.execute(select(CaseEntry).where(CaseEntry.case_id == case_id).order_by(CaseEntry.id))
     return list(rows.scalars().all())
+
+
+async def get(session: AsyncSession, case_id: uuid.UUID, principal: Principal, *, lock: bool = False) -> Case:
+    case = await session.get(Case, case_id, with_for_update=lock)
+    if case is None:
+        raise CaseNotFound(f"case {case_id} not found")
+    require_visible(principal, case)
+    return case
+
+
+async def listing(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    principal: Principal,
+    *,
+    filters: dict,
+    escalated: bool | None,
+    params: PageParams,
+) -> tuple[list[Case], str | None]:
+    """Newest first; a resident sees only their own units' cases."""
+    stmt = select(Case).where(Case.estate_id == estate_id, unit_filter(principal, Case.unit_id))
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(getattr(Case, column) == value)
+    if escalated is not None:
+        stmt = stmt.where((Case.escalation_level > 0) if escalated else (Case.escalation_level == 0))
+    return await fetch_page(session, stmt, params, key=Case.created_at, tiebreak=Case.id)
+
+
+async def read(session: AsyncSession, case: Case, *, with_timeline: bool = True) -> CaseRead:
+    fields = {f: getattr(case, f) for f in CaseRead.model_fields if f not in ("clocks", "timeline")}
+    view = CaseRead.model_validate({**fields, "clocks": clock_view(case)})
+    if with_timeline:
+        view.timeline = [CaseEntryRead.model_validate(e) for e in await timeline(session, case.id)]
+    return view

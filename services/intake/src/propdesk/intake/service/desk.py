@@ -14,10 +14,11 @@ from propdesk.common.auth import Principal, Role
 from propdesk.common.contracts.intake import CallbackOverdue, MessageAcknowledged, MessageTaken
 from propdesk.common.errors import Forbidden, IllegalTransition, NotFound
 from propdesk.common.i18n import Text
+from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.common.timeutil import utcnow
 from propdesk.intake.errors import WrongEstate
 from propdesk.intake.models import Call, Callback, Message, Occupancy, Resident, Staff
-from propdesk.intake.schemas_desk import CallbackCreate, CallCreate, CallTransfer, MessageCreate
+from propdesk.intake.schemas import CallbackCreate, CallCreate, CallTransfer, MessageCreate
 from propdesk.intake.validation import phone_for_search
 
 
@@ -253,4 +254,53 @@ async def callback_due(session: AsyncSession, callback_id: uuid.UUID) -> None:
         ),
         aggregate_id=callback.id,
         estate_id=callback.estate_id,
+    )
+
+
+async def calls(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    *,
+    phone: str | None,
+    outcome: str | None,
+    on: dt.date | None,
+    params: PageParams,
+) -> tuple[list[Call], str | None]:
+    """The call log, newest first."""
+    stmt = select(Call).where(Call.estate_id == estate_id)
+    if phone:
+        stmt = stmt.where(Call.phone == phone_for_search(phone))
+    if outcome:
+        stmt = stmt.where(Call.outcome == outcome)
+    if on:
+        start = dt.datetime.combine(on, dt.time(0), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+        stmt = stmt.where(Call.started_at >= start, Call.started_at < start + dt.timedelta(days=1))
+    return await fetch_page(session, stmt, params, key=Call.started_at, tiebreak=Call.id)
+
+
+async def messages(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    *,
+    state: str | None,
+    for_staff_id: uuid.UUID | None,
+    params: PageParams,
+) -> tuple[list[Message], str | None]:
+    stmt = select(Message).where(Message.estate_id == estate_id)
+    if state:
+        stmt = stmt.where(Message.state == state)
+    if for_staff_id:
+        stmt = stmt.where(Message.for_staff_id == for_staff_id)
+    return await fetch_page(session, stmt, params, key=Message.created_at, tiebreak=Message.id)
+
+
+async def callbacks(
+    session: AsyncSession, estate_id: uuid.UUID, *, state: str, overdue: bool | None, params: PageParams
+) -> tuple[list[Callback], str | None]:
+    """Most urgent first."""
+    stmt = select(Callback).where(Callback.estate_id == estate_id, Callback.state == state)
+    if overdue is not None:
+        stmt = stmt.where(Callback.overdue.is_(overdue))
+    return await fetch_page(
+        session, stmt, params, key=Callback.due_at, tiebreak=Callback.id, descending=False
     )

@@ -12,17 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, timers
-from propdesk.common.auth import Principal
+from propdesk.common.auth import Principal, unit_filter
 from propdesk.common.contracts import intake as ev
-from propdesk.common.errors import Forbidden, IllegalTransition, InvalidInput
+from propdesk.common.errors import Forbidden, IllegalTransition
 from propdesk.common.i18n import Text
-from propdesk.common.timeutil import utcnow
-from propdesk.intake.errors import WrongEstate
-from propdesk.intake.models import Case, Occupancy, Resident, Staff, Unit
-from propdesk.intake.models_life import FollowUp
-from propdesk.intake.schemas_cases import CaseCreate
-from propdesk.intake.service import cases, policy
-from propdesk.intake.service.activity import SYSTEM, actor_of, log
+from propdesk.common.pagination import PageParams, fetch_page
+from propdesk.intake.errors import FollowUpNotFound, WrongEstate
+from propdesk.intake.models import FollowUp, Occupancy, Resident, Staff, Unit
+from propdesk.intake.schemas import ActivityRead, FollowUpRead
+from propdesk.intake.service import activity, policy
+from propdesk.intake.service.activity import actor_of, log
 
 OPEN_STATES = frozenset({"pending"})
 COMPLAINT_CATEGORY = {
@@ -168,52 +167,6 @@ async def assign(
     return follow_up
 
 
-async def attempt(
-    session: AsyncSession,
-    follow_up: FollowUp,
-    *,
-    outcome: str,
-    score: int | None,
-    comment: str | None,
-    note: str | None,
-    principal: Principal,
-) -> FollowUp:
-    """Staff called: 'reached' with the resident's score, or 'unreachable' (the last allowed try gives up)."""
-    _require_open(follow_up, "attempted")
-    follow_up.attempts += 1
-    actor = actor_of(principal)
-    log(
-        session,
-        "follow_up",
-        follow_up.id,
-        "attempt",
-        actor,
-        note,
-        outcome=outcome,
-        attempt=follow_up.attempts,
-    )
-    if outcome == "reached":
-        if score is None:
-            raise InvalidInput(Text("接通后须记录满意度评分", "A reached follow-up needs the score"))
-        return await _complete(session, follow_up, score, comment, answered_by="staff", actor=actor)
-    if follow_up.attempts >= follow_up.max_attempts:
-        follow_up.state = "unreachable"
-        timers.cancel(session, f"follow_up:{follow_up.id}:due")
-        log(session, "follow_up", follow_up.id, "unreachable", actor, attempts=follow_up.attempts)
-    await session.flush()
-    return follow_up
-
-
-async def answer(
-    session: AsyncSession, follow_up: FollowUp, *, score: int, comment: str | None, principal: Principal
-) -> FollowUp:
-    """The resident answers their own follow-up (also after the desk gave up reaching them)."""
-    _require_open(follow_up, "answered", also=frozenset({"unreachable"}))
-    return await _complete(
-        session, follow_up, score, comment, answered_by="resident", actor=actor_of(principal)
-    )
-
-
 async def cancel(
     session: AsyncSession, follow_up: FollowUp, *, note: str | None, principal: Principal
 ) -> FollowUp:
@@ -223,76 +176,6 @@ async def cancel(
     log(session, "follow_up", follow_up.id, "cancelled", actor_of(principal), note)
     await session.flush()
     return follow_up
-
-
-async def _complete(
-    session: AsyncSession,
-    follow_up: FollowUp,
-    score: int,
-    comment: str | None,
-    *,
-    answered_by: str,
-    actor: str,
-) -> FollowUp:
-    now = utcnow()
-    follow_up.state, follow_up.score, follow_up.comment = "completed", score, comment
-    follow_up.answered_by, follow_up.answered_at = answered_by, now
-    timers.cancel(session, f"follow_up:{follow_up.id}:due")
-    log(session, "follow_up", follow_up.id, "completed", actor, comment, score=score, answered_by=answered_by)
-    await session.flush()
-    outbox.record(
-        session,
-        ev.FollowUpCompleted(**ref(follow_up), score=score, comment=comment, answered_by=answered_by),
-        aggregate_id=follow_up.id,
-        estate_id=follow_up.estate_id,
-    )
-    rules = await policy.load(session, follow_up.estate_id)
-    if score <= rules.dissatisfied_at_or_below:
-        await _dissatisfied(session, follow_up, actor)
-    return follow_up
-
-
-async def _dissatisfied(session: AsyncSession, follow_up: FollowUp, actor: str) -> None:
-    """A bad score: a complaint linked to the original work, and the event repairs reopens the order from."""
-    category = COMPLAINT_CATEGORY.get(follow_up.source_kind)
-    if follow_up.source_kind == "complaint" and follow_up.source_id is not None:
-        original = await session.get(Case, follow_up.source_id)
-        category = original.category if original is not None else "other"
-    subject = f"回访不满意 / Dissatisfied follow-up: {follow_up.source_reference or follow_up.source_kind}"
-    complaint = await cases.open_case(
-        session,
-        follow_up.estate_id,
-        CaseCreate(
-            kind="complaint",
-            channel="phone" if follow_up.answered_by == "staff" else "app",
-            category=category or "other",
-            unit_id=follow_up.unit_id,
-            resident_id=follow_up.resident_id,
-            subject=subject[:200],
-            description=f"评分 score {follow_up.score}/5. {follow_up.comment or ''}".strip(),
-        ),
-        principal=SYSTEM,
-    )
-    if follow_up.source_kind == "work_order":
-        complaint.work_order_id = follow_up.source_id
-    elif follow_up.source_kind == "complaint":
-        complaint.repeat_of = follow_up.source_id
-    follow_up.complaint_case_id = complaint.id
-    log(session, "follow_up", follow_up.id, "complaint_opened", actor, None, case=complaint.reference)
-    await session.flush()
-    outbox.record(
-        session,
-        ev.FollowUpDissatisfied(
-            **ref(follow_up),
-            score=follow_up.score,
-            comment=follow_up.comment,
-            complaint_case_id=complaint.id,
-            complaint_reference=complaint.reference,
-            work_order_id=follow_up.source_id if follow_up.source_kind == "work_order" else None,
-        ),
-        aggregate_id=follow_up.id,
-        estate_id=follow_up.estate_id,
-    )
 
 
 async def on_due(session: AsyncSession, follow_up_id: uuid.UUID) -> None:
@@ -308,3 +191,31 @@ async def on_due(session: AsyncSession, follow_up_id: uuid.UUID) -> None:
         aggregate_id=follow_up.id,
         estate_id=follow_up.estate_id,
     )
+
+
+async def get(
+    session: AsyncSession, follow_up_id: uuid.UUID, principal: Principal, *, lock: bool = True
+) -> FollowUp:
+    f = await session.get(FollowUp, follow_up_id, with_for_update=lock)
+    if f is None:
+        raise FollowUpNotFound(f"follow-up {follow_up_id} not found")
+    require_visible(principal, f)
+    return f
+
+
+async def listing(
+    session: AsyncSession, estate_id: uuid.UUID, principal: Principal, *, filters: dict, params: PageParams
+) -> tuple[list[FollowUp], str | None]:
+    """By due time; a resident sees only their own units'."""
+    stmt = select(FollowUp).where(FollowUp.estate_id == estate_id, unit_filter(principal, FollowUp.unit_id))
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(getattr(FollowUp, column) == value)
+    return await fetch_page(session, stmt, params, key=FollowUp.due_at, tiebreak=FollowUp.id)
+
+
+async def read(session: AsyncSession, f: FollowUp, *, with_timeline: bool = True) -> FollowUpRead:
+    view = FollowUpRead.model_validate(f)
+    if with_timeline:
+        view.timeline = [ActivityRead.model_validate(a) for a in await activity.timeline(session, f.id)]
+    return view

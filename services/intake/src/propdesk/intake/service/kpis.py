@@ -21,8 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.sla import Clock
 from propdesk.common.timeutil import BusinessCalendar, to_local, utcnow, zone
-from propdesk.intake.models import Call, Case, Estate, RepairRequest, Visit
-from propdesk.intake.models_life import FollowUp, Renovation, Violation
+from propdesk.intake.models import Call, Case, Estate, FollowUp, Renovation, RepairRequest, Violation, Visit
 from propdesk.intake.service import policy
 
 Period = Literal["day", "week", "month"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox
@@ -14,10 +15,8 @@ from propdesk.common.contracts import intake as ev
 from propdesk.common.errors import IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.intake.errors import ResidentNotFound, WrongEstate
-from propdesk.intake.models import Resident, Unit
-from propdesk.intake.models_life import MoveIn
-from propdesk.intake.schemas import OccupancyCreate
-from propdesk.intake.schemas_life import MoveInCreate, MoveOutCreate, Reading
+from propdesk.intake.models import MoveIn, Resident, Unit
+from propdesk.intake.schemas import MoveInCreate, MoveOutCreate, OccupancyCreate, Reading
 from propdesk.intake.service import people
 from propdesk.intake.service.activity import actor_of, log
 
@@ -136,3 +135,10 @@ async def move_out(
 
 async def get(session: AsyncSession, move_in_id: uuid.UUID, *, lock: bool = False) -> MoveIn | None:
     return await session.get(MoveIn, move_in_id, with_for_update=lock)
+
+
+async def of_unit(session: AsyncSession, unit_id: uuid.UUID) -> list[MoveIn]:
+    rows = await session.execute(
+        select(MoveIn).where(MoveIn.unit_id == unit_id).order_by(MoveIn.handed_over_on)
+    )
+    return list(rows.scalars())

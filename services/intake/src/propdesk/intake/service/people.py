@@ -196,10 +196,14 @@ async def start_occupancy(
     return occupancy
 
 
-async def end_occupancy(session: AsyncSession, occupancy_id: uuid.UUID, ended_on: dt.date) -> Occupancy:
+async def end_occupancy(
+    session: AsyncSession, occupancy_id: uuid.UUID, ended_on: dt.date, *, principal: Principal | None = None
+) -> Occupancy:
     occupancy = await session.get(Occupancy, occupancy_id, with_for_update=True)
     if occupancy is None:
         raise OccupancyNotFound(f"occupancy {occupancy_id} not found")
+    if principal is not None:
+        principal.require_estate(occupancy.estate_id)
     if occupancy.ended_on is not None:
         raise OccupancyAlreadyEnded(f"occupancy ended on {occupancy.ended_on}")
     if ended_on < occupancy.started_on:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.timeutil import BusinessCalendar, to_local
-from propdesk.intake.models_life import DeskPolicy
+from propdesk.intake.models import DeskPolicy
 
 
 class Sampling(BaseModel):

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox
 from propdesk.common.contracts.intake import BuildingRegistered, PlaceRegistered, UnitRegistered, UnitUpdated
+from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.intake.errors import DuplicateCode, UnitNotFound, WrongEstate
 from propdesk.intake.models import Building, Place, Unit
 from propdesk.intake.schemas import BuildingCreate, PlaceCreate, UnitCreate, UnitUpdate
@@ -127,3 +128,34 @@ async def add_place(session: AsyncSession, estate_id: uuid.UUID, data: PlaceCrea
     await session.flush()
     outbox.record(session, place_event(place), aggregate_id=place.id, estate_id=estate_id)
     return place
+
+
+async def buildings(session: AsyncSession, estate_id: uuid.UUID) -> list[Building]:
+    rows = await session.execute(
+        select(Building).where(Building.estate_id == estate_id).order_by(Building.code)
+    )
+    return list(rows.scalars())
+
+
+async def units(
+    session: AsyncSession, estate_id: uuid.UUID, *, filters: dict, number: str | None, params: PageParams
+) -> tuple[list[Unit], str | None]:
+    """By number; `number` is a prefix."""
+    stmt = select(Unit).where(Unit.estate_id == estate_id)
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(getattr(Unit, column) == value)
+    if number:
+        stmt = stmt.where(Unit.number.startswith(number, autoescape=True))
+    return await fetch_page(session, stmt, params, key=Unit.number, tiebreak=Unit.id, descending=False)
+
+
+async def places(
+    session: AsyncSession, estate_id: uuid.UUID, *, kind: str | None, building_id: uuid.UUID | None
+) -> list[Place]:
+    stmt = select(Place).where(Place.estate_id == estate_id).order_by(Place.code)
+    if kind:
+        stmt = stmt.where(Place.kind == kind)
+    if building_id:
+        stmt = stmt.where(Place.building_id == building_id)
+    return list((await session.execute(stmt)).scalars())

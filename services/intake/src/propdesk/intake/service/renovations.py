@@ -14,18 +14,16 @@ from sqlalchemy import exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox
-from propdesk.common.auth import Principal
+from propdesk.common.auth import Principal, unit_filter
 from propdesk.common.contracts import intake as ev
 from propdesk.common.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.ids import human_ref
+from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.common.timeutil import to_local, utcnow
-from propdesk.intake.errors import WrongEstate
-from propdesk.intake.models import Occupancy, Staff, Unit
-from propdesk.intake.models_life import Renovation, RenovationInspection, Violation
-from propdesk.intake.schemas_life import (
-    InspectionRecord,
-    InspectionSchedule,
+from propdesk.intake.errors import RenovationNotFound, WrongEstate
+from propdesk.intake.models import Occupancy, Renovation, RenovationInspection, Unit, Violation
+from propdesk.intake.schemas import (
     RenovationAcceptance,
     RenovationAction,
     RenovationCreate,
@@ -207,78 +205,6 @@ async def deposit_held(
     await session.flush()
 
 
-async def schedule_inspection(
-    session: AsyncSession, r: Renovation, data: InspectionSchedule, *, principal: Principal
-) -> RenovationInspection:
-    if r.state not in WORKS:
-        raise _illegal(r, "inspected")
-    if data.inspector_id is not None:
-        staff = await session.get(Staff, data.inspector_id)
-        if staff is None or staff.estate_id != r.estate_id:
-            raise WrongEstate("the inspector works at another estate")
-    inspection = RenovationInspection(
-        renovation_id=r.id,
-        kind="routine",
-        scheduled_for=data.scheduled_for,
-        inspector_id=data.inspector_id,
-        state="scheduled",
-        photos=[],
-        violation_ids=[],
-    )
-    session.add(inspection)
-    await session.flush()
-    log(
-        session,
-        "renovation",
-        r.id,
-        "inspection_scheduled",
-        actor_of(principal),
-        None,
-        at=data.scheduled_for.isoformat(),
-    )
-    return inspection
-
-
-async def record_inspection(
-    session: AsyncSession,
-    r: Renovation,
-    inspection: RenovationInspection,
-    data: InspectionRecord,
-    *,
-    principal: Principal,
-) -> RenovationInspection:
-    if inspection.state != "scheduled":
-        raise IllegalTransition(
-            Text("该次巡查已记录", "This inspection was already recorded"),
-            state=inspection.state,
-            action="record",
-        )
-    if r.state not in WORKS:
-        raise _illegal(r, "inspected")
-    actor = actor_of(principal)
-    found = [
-        await violations.record(
-            session, r.estate_id, v, unit_id=r.unit_id, renovation_id=r.id, principal=principal
-        )
-        for v in data.violations
-    ]
-    inspection.state, inspection.result, inspection.findings = "done", data.result, data.findings
-    inspection.photos, inspection.done_at, inspection.done_by = list(data.photos), utcnow(), actor
-    inspection.violation_ids = [v.id for v in found]
-    log(
-        session,
-        "renovation",
-        r.id,
-        "inspected",
-        actor,
-        data.findings,
-        result=data.result,
-        violations=[v.reference for v in found],
-    )
-    await session.flush()
-    return inspection
-
-
 async def accept(
     session: AsyncSession, r: Renovation, data: RenovationAcceptance, *, principal: Principal
 ) -> Renovation:
@@ -393,10 +319,24 @@ async def _release(session: AsyncSession, r: Renovation, deductions: list[dict])
     )
 
 
-async def inspections(session: AsyncSession, renovation_id: uuid.UUID) -> list[RenovationInspection]:
-    rows = await session.execute(
-        select(RenovationInspection)
-        .where(RenovationInspection.renovation_id == renovation_id)
-        .order_by(RenovationInspection.scheduled_for, RenovationInspection.id)
+async def get(
+    session: AsyncSession, renovation_id: uuid.UUID, principal: Principal, *, lock: bool = True
+) -> Renovation:
+    r = await session.get(Renovation, renovation_id, with_for_update=lock)
+    if r is None:
+        raise RenovationNotFound(f"renovation {renovation_id} not found")
+    require_visible(principal, r)
+    return r
+
+
+async def listing(
+    session: AsyncSession, estate_id: uuid.UUID, principal: Principal, *, filters: dict, params: PageParams
+) -> tuple[list[Renovation], str | None]:
+    """Newest first; a resident sees only their own units'."""
+    stmt = select(Renovation).where(
+        Renovation.estate_id == estate_id, unit_filter(principal, Renovation.unit_id)
     )
-    return list(rows.scalars().all())
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(getattr(Renovation, column) == value)
+    return await fetch_page(session, stmt, params, key=Renovation.created_at, tiebreak=Renovation.id)

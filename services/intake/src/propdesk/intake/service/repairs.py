@@ -9,11 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox
+from propdesk.common.auth import Principal
 from propdesk.common.contracts.intake import RepairRequested, Reporter
 from propdesk.common.contracts.repairs import WorkOrderCreated
-from propdesk.intake.errors import WrongEstate
+from propdesk.intake.errors import CaseNotFound, RepairRequestNotFound, WrongEstate
 from propdesk.intake.models import Case, CaseEntry, Place, RepairRequest, Resident, Unit
-from propdesk.intake.schemas_desk import RepairRequestCreate
+from propdesk.intake.schemas import RepairRequestCreate
 
 
 async def request_repair(
@@ -104,3 +105,20 @@ async def link_work_order(session: AsyncSession, event: WorkOrderCreated) -> Non
                 )
             )
     await session.flush()
+
+
+async def for_case(session: AsyncSession, case_id: uuid.UUID, principal: Principal):
+    """The case whose repair need the desk turns into a request."""
+    case = await session.get(Case, case_id)
+    if case is None:
+        raise CaseNotFound(f"case {case_id} not found")
+    principal.require_estate(case.estate_id)
+    return case
+
+
+async def get(session: AsyncSession, request_id: uuid.UUID, principal: Principal) -> RepairRequest:
+    found = await session.get(RepairRequest, request_id)
+    if found is None:
+        raise RepairRequestNotFound(f"repair request {request_id} not found")
+    principal.require_estate(found.estate_id)
+    return found

@@ -16,10 +16,8 @@ from propdesk.common.contracts import intake as ev
 from propdesk.common.errors import IllegalTransition
 from propdesk.common.i18n import Text
 from propdesk.common.timeutil import to_local, utcnow
-from propdesk.intake.models import Unit
-from propdesk.intake.models_life import VacantInspection
-from propdesk.intake.schemas_desk import RepairRequestCreate
-from propdesk.intake.schemas_life import VacantInspectionCreate, VacantUnitRead
+from propdesk.intake.models import Unit, VacantInspection
+from propdesk.intake.schemas import RepairRequestCreate, VacantInspectionCreate, VacantUnitRead
 from propdesk.intake.service import policy, repairs
 from propdesk.intake.service.activity import actor_of, log
 

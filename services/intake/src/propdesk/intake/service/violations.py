@@ -8,21 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, timers
-from propdesk.common.auth import Principal
+from propdesk.common.auth import Principal, unit_filter
 from propdesk.common.contracts import intake as ev
 from propdesk.common.errors import Forbidden, IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.ids import human_ref
+from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.common.timeutil import to_local, utcnow
-from propdesk.intake.errors import WrongEstate
-from propdesk.intake.models import Place, Unit
-from propdesk.intake.models_life import Violation, ViolationFine
-from propdesk.intake.schemas_life import ViolationAction, ViolationFound
-from propdesk.intake.service import policy
+from propdesk.intake.errors import RenovationNotFound, ViolationNotFound, WrongEstate
+from propdesk.intake.models import Place, Renovation, Unit, Violation, ViolationFine
+from propdesk.intake.schemas import ActivityRead, ViolationAction, ViolationFound, ViolationRead
+from propdesk.intake.service import activity, policy
 from propdesk.intake.service.activity import actor_of, log
 from propdesk.intake.service.followups import household_contact
 
@@ -233,3 +233,53 @@ async def on_deadline(session: AsyncSession, violation_id: uuid.UUID) -> None:
             due_at=now + dt.timedelta(days=days),
             payload={"violation_id": str(violation.id)},
         )
+
+
+async def get(
+    session: AsyncSession, violation_id: uuid.UUID, principal: Principal, *, lock: bool = False
+) -> Violation:
+    v = await session.get(Violation, violation_id, with_for_update=lock)
+    if v is None:
+        raise ViolationNotFound(f"violation {violation_id} not found")
+    require_visible(principal, v)
+    return v
+
+
+async def check_renovation(
+    session: AsyncSession, estate_id: uuid.UUID, renovation_id: uuid.UUID | None, unit_id: uuid.UUID | None
+) -> None:
+    """A violation found during a renovation names it: it must be that unit's."""
+    if renovation_id is not None:
+        r = await session.get(Renovation, renovation_id)
+        if r is None or r.estate_id != estate_id or r.unit_id != unit_id:
+            raise RenovationNotFound(f"renovation {renovation_id} is not this unit's")
+
+
+async def listing(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    principal: Principal,
+    *,
+    filters: dict,
+    escalated: bool | None,
+    params: PageParams,
+) -> tuple[list[Violation], str | None]:
+    """Newest first; a resident sees only their own units'."""
+    stmt = select(Violation).where(
+        Violation.estate_id == estate_id, unit_filter(principal, Violation.unit_id)
+    )
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(getattr(Violation, column) == value)
+    if escalated is not None:
+        stmt = stmt.where(
+            (Violation.escalation_level > 0) if escalated else (Violation.escalation_level == 0)
+        )
+    return await fetch_page(session, stmt, params, key=Violation.created_at, tiebreak=Violation.id)
+
+
+async def read(session: AsyncSession, v: Violation, *, with_timeline: bool = True) -> ViolationRead:
+    view = ViolationRead.model_validate(v)
+    if with_timeline:
+        view.timeline = [ActivityRead.model_validate(a) for a in await activity.timeline(session, v.id)]
+    return view

@@ -12,14 +12,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, timers
-from propdesk.common.auth import Principal
+from propdesk.common.auth import Principal, unit_filter
 from propdesk.common.contracts import intake as ev
 from propdesk.common.errors import Conflict, Forbidden, IllegalTransition, NotFound
 from propdesk.common.i18n import Text
-from propdesk.common.timeutil import utcnow
+from propdesk.common.pagination import PageParams, fetch_page
+from propdesk.common.search import prefix_match
+from propdesk.common.timeutil import utcnow, zone
 from propdesk.intake.errors import WrongEstate
 from propdesk.intake.models import BlockedVisitor, Unit, Visit
-from propdesk.intake.schemas_desk import BlockedVisitorCreate, VisitCreate
+from propdesk.intake.schemas import BlockedVisitorCreate, VisitCreate
 from propdesk.intake.validation import hash_id_number, mask_id_number
 
 EARLY = dt.timedelta(minutes=30)  # a pre-registered visitor may arrive this early
@@ -275,3 +277,48 @@ async def block(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def log_of(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    principal: Principal,
+    *,
+    unit_id: uuid.UUID | None,
+    on: dt.date | None,
+    name: str | None,
+    state: str | None,
+    overstay: bool | None,
+    params: PageParams,
+) -> tuple[list[Visit], str | None]:
+    """The visitor log by unit, date and name; a resident sees their own units' visits."""
+    stmt = select(Visit).where(Visit.estate_id == estate_id, unit_filter(principal, Visit.unit_id))
+    if unit_id:
+        stmt = stmt.where(Visit.unit_id == unit_id)
+    if on:
+        start = dt.datetime.combine(on, dt.time(0), tzinfo=zone())
+        stmt = stmt.where(Visit.window_from < start + dt.timedelta(days=1), Visit.window_to >= start)
+    if name:
+        stmt = stmt.where(prefix_match(Visit.visitor_name, name))
+    if state:
+        stmt = stmt.where(Visit.state == state)
+    if overstay is not None:
+        stmt = stmt.where(Visit.overstay.is_(overstay))
+    return await fetch_page(session, stmt, params, key=Visit.window_from, tiebreak=Visit.id)
+
+
+async def blocked(
+    session: AsyncSession, estate_id: uuid.UUID, params: PageParams
+) -> tuple[list[BlockedVisitor], str | None]:
+    stmt = select(BlockedVisitor).where(
+        BlockedVisitor.estate_id == estate_id, BlockedVisitor.active.is_(True)
+    )
+    return await fetch_page(session, stmt, params, key=BlockedVisitor.created_at, tiebreak=BlockedVisitor.id)
+
+
+async def unblock(session: AsyncSession, entry_id: uuid.UUID, principal: Principal) -> None:
+    entry = await session.get(BlockedVisitor, entry_id)
+    if entry is None:
+        raise VisitNotFound(f"blocked entry {entry_id} not found")
+    principal.require_estate(entry.estate_id)
+    entry.active = False

@@ -1,4 +1,4 @@
-"""Request and response models of the desk: repair requests, calls, messages, callbacks, visitors."""
+"""The desk: repair requests, calls, messages, callbacks, visits, blocked visitors."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    model_validator,
+)
 
-from propdesk.intake.schemas import IdNumber, Input, Output, Phone
+from propdesk.intake.schemas.common import IdNumber, Input, Output, Phone
 
 RepairCategory = Literal[
     "plumbing",

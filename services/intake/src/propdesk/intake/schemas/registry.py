@@ -1,34 +1,33 @@
+"""The registry: estates, buildings, units, places, residents and occupancies, staff and duty, imports."""
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from propdesk.intake.validation import check_id_number, normalize_phone
-
-UnitKind = Literal["residential", "shop", "parking"]
-UnitState = Literal["vacant", "occupied", "renovating"]
-Language = Literal["zh-CN", "en"]
-OccupancyRole = Literal["owner", "tenant", "household_member"]
-Phone = Annotated[
-    str, Field(min_length=3, max_length=32, examples=["13812345678"]), AfterValidator(normalize_phone)
-]
-IdNumber = Annotated[str, Field(min_length=15, max_length=18), AfterValidator(check_id_number)]
-Area = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=10, decimal_places=2, examples=["118.37"])]
-Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class Output(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+from propdesk.intake.schemas.common import (
+    Area,
+    Code,
+    IdNumber,
+    Input,
+    Language,
+    OccupancyRole,
+    Output,
+    Phone,
+    UnitKind,
+    UnitState,
+)
 
 # ---------------------------------------------------------------- estates
 

@@ -1,12 +1,18 @@
+"""Cases (inquiries, complaints, praise, suggestions) with their SLA clocks."""
+
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    model_validator,
+)
 
-from propdesk.intake.schemas import Input, Output, Phone
+from propdesk.intake.schemas.common import Input, Output, Phone
 
 ComplaintCategory = Literal[
     "service_attitude",
