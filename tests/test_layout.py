@@ -153,3 +153,27 @@ def test_propdesk_up_needs_no_test_tools():
         [sys.executable, "-c", program], capture_output=True, text=True, env={**os.environ}, timeout=120
     )
     assert result.returncode == 0 and result.stdout.startswith("ok"), result.stderr[-2000:]
+
+
+ERROR_BASES = {
+    "DomainError",
+    "NotFound",
+    "Conflict",
+    "Forbidden",
+    "InvalidInput",
+    "IllegalTransition",
+    "Unauthorized",
+}
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda p: p.name)
+def test_every_error_of_a_service_is_in_its_errors_module(service: Path):
+    stray = []
+    for path in sorted(service.rglob("*.py")):
+        if path.name == "errors.py" or "migrations" in path.parts:
+            continue
+        for node in ast.parse(path.read_text()).body:
+            bases = {b.id for b in getattr(node, "bases", []) if isinstance(b, ast.Name)}
+            if isinstance(node, ast.ClassDef) and bases & ERROR_BASES:
+                stray.append(f"{path.relative_to(ROOT)}: {node.name}")
+    assert not stray, stray

@@ -93,7 +93,9 @@ async def fetch_page(
     """One page of `stmt`'s rows ordered by (key, tiebreak), and the cursor of the next page (None: the last)."""
     query = paginate(stmt, params, key=key, tiebreak=tiebreak, descending=descending)
     rows = list((await session.execute(query)).scalars())
-    return page_of(rows, params, cursor_of=lambda row: [_plain(getattr(row, key.key)), str(getattr(row, tiebreak.key))])
+    return page_of(
+        rows, params, cursor_of=lambda row: [_plain(getattr(row, key.key)), str(getattr(row, tiebreak.key))]
+    )
 
 
 def _plain(value: Any) -> Any:

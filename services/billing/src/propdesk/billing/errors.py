@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from propdesk.common.errors import NotFound
+from propdesk.common.errors import InvalidInput, NotFound
 from propdesk.common.i18n import Text
 from propdesk.common.projections import EstateNotKnown
 
@@ -17,3 +17,8 @@ class BillingNotFound(NotFound):
 class LineNotFound(NotFound):
     code = "statement-line-not-found"
     title = Text("银行流水不存在", "Statement line not found")
+
+
+class Unbalanced(InvalidInput):
+    code = "unbalanced-entry"
+    title = Text("借贷不平衡", "The entry does not balance")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from propdesk.common.errors import NotFound
+from propdesk.common.errors import InvalidInput, NotFound
 from propdesk.common.i18n import Text
 from propdesk.common.projections import EstateNotKnown
 
@@ -17,3 +17,8 @@ class IncidentNotFound(NotFound):
 class PlaybookNotFound(NotFound):
     code = "playbook-not-found"
     title = Text("应急预案不存在", "Playbook not found")
+
+
+class PlaybookRejected(InvalidInput):
+    code = "playbook-invalid"
+    title = Text("应急预案有误，未保存", "The playbook has problems; nothing was saved")

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from propdesk.common.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from propdesk.common.errors import Conflict, DomainError, IllegalTransition, InvalidInput, NotFound
 from propdesk.common.i18n import Text
 
 
@@ -97,3 +97,45 @@ class InspectionNotFound(NotFound):
 class ViolationNotFound(NotFound):
     code = "violation-not-found"
     title = Text("违章记录不存在", "Violation not found")
+
+
+class UnsupportedFile(DomainError):
+    status = 415
+    code = "unsupported-file"
+    title = Text("不支持的文件类型", "Unsupported file")
+
+
+class FileTooLarge(DomainError):
+    status = 413
+    code = "file-too-large"
+    title = Text("文件过大", "File too large")
+
+
+class CallNotFound(NotFound):
+    code = "call-not-found"
+    title = Text("来电记录不存在", "Call not found")
+
+
+class MessageNotFound(NotFound):
+    code = "message-not-found"
+    title = Text("留言不存在", "Message not found")
+
+
+class CallbackNotFound(NotFound):
+    code = "callback-not-found"
+    title = Text("回电任务不存在", "Callback task not found")
+
+
+class VisitNotFound(NotFound):
+    code = "visit-not-found"
+    title = Text("来访记录不存在", "Visit not found")
+
+
+class VisitorBlocked(Conflict):
+    code = "visitor-blocked"
+    title = Text("该访客在禁止来访名单中", "This visitor is on the blocked list")
+
+
+class OutsideWindow(Conflict):
+    code = "outside-visit-window"
+    title = Text("不在预约来访时间内", "Outside the registered visit window")

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.billing.errors import Unbalanced
 from propdesk.billing.models import JournalLine, LedgerAccount, estate
-from propdesk.common.errors import InvalidInput
-from propdesk.common.i18n import Text
 from propdesk.common.ids import uuid7
 from propdesk.common.timeutil import utcnow, zone
 
@@ -36,11 +35,6 @@ class Entry:
     source_kind: str
     source_id: uuid.UUID | None
     lines: list[Line]
-
-
-class Unbalanced(InvalidInput):
-    code = "unbalanced-entry"
-    title = Text("借贷不平衡", "The entry does not balance")
 
 
 def _checked(lines: list[Line]) -> list[Line]:

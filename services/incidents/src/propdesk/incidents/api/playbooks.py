@@ -5,12 +5,10 @@ import uuid
 from fastapi import APIRouter, Body, Depends
 
 from propdesk.common.auth import Principal
-from propdesk.common.errors import InvalidInput
-from propdesk.common.i18n import Text
 from propdesk.common.projections import require_known_estate
 from propdesk.common.web import Session
 from propdesk.incidents.api.deps import COMMAND, MANAGERS, STAFF
-from propdesk.incidents.errors import PlaybookNotFound
+from propdesk.incidents.errors import PlaybookNotFound, PlaybookRejected
 from propdesk.incidents.models import estate
 from propdesk.incidents.playbook import PlaybookInvalid
 from propdesk.incidents.schemas import PlaybookRead, ResponseTargetRead
@@ -18,11 +16,6 @@ from propdesk.incidents.service import estates as estates_service
 from propdesk.incidents.service import playbooks
 
 router = APIRouter(tags=["playbooks"])
-
-
-class PlaybookRejected(InvalidInput):
-    code = "playbook-invalid"
-    title = Text("应急预案有误，未保存", "The playbook has problems; nothing was saved")
 
 
 @router.get(

@@ -6,27 +6,14 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 
 from propdesk.common.auth import Principal
-from propdesk.common.errors import DomainError
-from propdesk.common.i18n import Text
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import MANAGERS, id_key
+from propdesk.intake.errors import FileTooLarge, UnsupportedFile
 from propdesk.intake.schemas import ImportReport
 from propdesk.intake.service import importer
 
 router = APIRouter(tags=["imports"])
 MAX_BYTES = 64 * 2**20
-
-
-class UnsupportedFile(DomainError):
-    status = 415
-    code = "unsupported-file"
-    title = Text("不支持的文件类型", "Unsupported file")
-
-
-class FileTooLarge(DomainError):
-    status = 413
-    code = "file-too-large"
-    title = Text("文件过大", "File too large")
 
 
 @router.post(

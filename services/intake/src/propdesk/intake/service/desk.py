@@ -12,29 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.common import outbox, timers
 from propdesk.common.auth import Principal, Role
 from propdesk.common.contracts.intake import CallbackOverdue, MessageAcknowledged, MessageTaken
-from propdesk.common.errors import Forbidden, IllegalTransition, NotFound
+from propdesk.common.errors import Forbidden, IllegalTransition
 from propdesk.common.i18n import Text
 from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.common.timeutil import utcnow
-from propdesk.intake.errors import WrongEstate
+from propdesk.intake.errors import CallbackNotFound, CallNotFound, MessageNotFound, WrongEstate
 from propdesk.intake.models import Call, Callback, Message, Occupancy, Resident, Staff
 from propdesk.intake.schemas import CallbackCreate, CallCreate, CallTransfer, MessageCreate
 from propdesk.intake.validation import phone_for_search
-
-
-class CallNotFound(NotFound):
-    code = "call-not-found"
-    title = Text("来电记录不存在", "Call not found")
-
-
-class MessageNotFound(NotFound):
-    code = "message-not-found"
-    title = Text("留言不存在", "Message not found")
-
-
-class CallbackNotFound(NotFound):
-    code = "callback-not-found"
-    title = Text("回电任务不存在", "Callback task not found")
 
 
 def actor(principal: Principal) -> str:

@@ -14,32 +14,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.common import outbox, timers
 from propdesk.common.auth import Principal, unit_filter
 from propdesk.common.contracts import intake as ev
-from propdesk.common.errors import Conflict, Forbidden, IllegalTransition, NotFound
+from propdesk.common.errors import Forbidden, IllegalTransition
 from propdesk.common.i18n import Text
 from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.common.search import prefix_match
 from propdesk.common.timeutil import utcnow, zone
-from propdesk.intake.errors import WrongEstate
+from propdesk.intake.errors import OutsideWindow, VisitNotFound, VisitorBlocked, WrongEstate
 from propdesk.intake.models import BlockedVisitor, Unit, Visit
 from propdesk.intake.schemas import BlockedVisitorCreate, VisitCreate
 from propdesk.intake.validation import hash_id_number, mask_id_number
 
 EARLY = dt.timedelta(minutes=30)  # a pre-registered visitor may arrive this early
-
-
-class VisitNotFound(NotFound):
-    code = "visit-not-found"
-    title = Text("来访记录不存在", "Visit not found")
-
-
-class VisitorBlocked(Conflict):
-    code = "visitor-blocked"
-    title = Text("该访客在禁止来访名单中", "This visitor is on the blocked list")
-
-
-class OutsideWindow(Conflict):
-    code = "outside-visit-window"
-    title = Text("不在预约来访时间内", "Outside the registered visit window")
 
 
 TRANSITIONS = {
