@@ -49,9 +49,7 @@ async def step(session: AsyncSession, message_id: uuid.UUID) -> None:
             quiet_until=await quiet.quiet_until(session, message.estate_id, now),
             now=now,
         )
-        fanout.staged(session).delivery(
-            message.id, message.source_event_id, message.recipient_id, planned, existing_message=True
-        )
+        fanout.add_delivery(session, message, contact, planned)
         timers.schedule(
             session,
             kind="critical.chain",

@@ -27,7 +27,7 @@ async def audience_of(
     units = list(unit_ids)
     if building_ids:
         units += await recipients.units_in_scope(session, estate_id, building_ids=building_ids, floors=floors)
-    ids = await recipients.ids_for(
+    return await recipients.in_scope(
         session,
         estate_id,
         recipient_ids=list(recipient_ids),
@@ -35,7 +35,6 @@ async def audience_of(
         staff_roles=list(staff_roles),
         all_residents=all_residents,
     )
-    return await recipients.active_by_ids(session, ids)
 
 
 async def send(

@@ -49,10 +49,9 @@ def address_for(contact: Contact, channel: str) -> str | None:
 
 @dataclass(frozen=True)
 class Planned:
-    """One delivery to make."""
+    """One delivery to make (its address is the recipient's for the channel: `address_for`)."""
 
     channel: str
-    address: str | None
     state: str  # delivered (in-app) | pending (to send) | suppressed
     reason: str | None = None  # opt_out | no_contact_point | quiet_hours
     override: str | None = None  # what a critical message passed: opt_out, quiet_hours
@@ -64,7 +63,8 @@ class Planned:
 
     @property
     def detail(self) -> str | None:
-        """What its first log line says beside the state: why it waits or was suppressed, what it overrode."""
+        """What its first log line says beside the state: why it waits or was suppressed, what it overrode
+        (None: nothing to say; the delivery row itself records that it was made)."""
         parts = [self.reason, self.override and f"critical overrides {self.override}"]
         return "; ".join(p for p in parts if p) or None
 
@@ -81,7 +81,8 @@ class Plan:
 
 
 class Preferences:
-    """A person's saved choices for one category: (category, channel, enabled) rows."""
+    """A person's saved choices for one category: (category, channel, enabled) rows. Equal choices compare
+    equal (a fan-out plans once per kind of person)."""
 
     def __init__(self, saved: Iterable[tuple[str, str, bool]], category: str) -> None:
         chosen: dict[str, bool] = {}
@@ -93,6 +94,10 @@ class Preferences:
 
     def enabled(self, channel: str) -> bool:
         return self._chosen.get(channel, self._chosen.get("*", True))
+
+    @property
+    def key(self) -> tuple:
+        return tuple(sorted(self._chosen.items()))
 
 
 EVERYTHING = Preferences((), "*")
@@ -152,11 +157,17 @@ def plan_delivery(
             overrides.append("quiet_hours")
     override = ", ".join(overrides) or None
     if not enabled and not critical:
-        return Planned(channel, address, "suppressed", "opt_out")
+        return Planned(channel, "suppressed", "opt_out")
     if not address:
-        return Planned(channel, address, "suppressed", "no_contact_point")
+        return Planned(channel, "suppressed", "no_contact_point")
     if channel == "inapp":
-        return Planned(channel, address, "delivered", override=override)
+        return Planned(channel, "delivered", override=override)
     if quiet and not critical:
-        return Planned(channel, address, "pending", "quiet_hours", send_at=quiet_until)
-    return Planned(channel, address, "pending", override=override, send_at=now)
+        return Planned(channel, "pending", "quiet_hours", send_at=quiet_until)
+    return Planned(channel, "pending", override=override, send_at=now)
+
+
+def shape(contact: Contact, preferences: Preferences) -> tuple:
+    """What planning depends on besides the message: which addresses a person has, and their choices. People
+    of one shape get the same plan."""
+    return (bool(contact.phone), bool(contact.email), preferences.key)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import any_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,9 +14,9 @@ from propdesk.common.contracts import intake as ev
 from propdesk.notify.models import Recipient, UnitPlace
 
 
-@dataclass(frozen=True)
-class Person:
-    """A recipient as fan-out reads them: plain values, safe to share between units of work."""
+class Person(NamedTuple):
+    """A recipient as fan-out reads them: plain values, safe to share between units of work (a tuple: a
+    broadcast reads thousands)."""
 
     id: uuid.UUID
     estate_id: uuid.UUID
@@ -131,8 +131,8 @@ async def by_ids(session: AsyncSession, ids: list[uuid.UUID], *, active_only: bo
 
 
 async def active_by_ids(session: AsyncSession, ids: list[uuid.UUID]) -> list[Person]:
-    """Many recipients at once (a broadcast's thousands): one query, not the cache."""
-    return await _people(session, Recipient.id.in_(ids) & Recipient.active.is_(True)) if ids else []
+    """Many recipients at once: one query (one array parameter), not the cache."""
+    return await _people(session, (Recipient.id == any_(ids)) & Recipient.active.is_(True)) if ids else []
 
 
 async def residents_of_units(session: AsyncSession, unit_ids: list[uuid.UUID]) -> list[Person]:
@@ -157,7 +157,7 @@ async def staff_with(
     return await _people(session, where)
 
 
-async def ids_for(
+async def in_scope(
     session: AsyncSession,
     estate_id: uuid.UUID,
     *,
@@ -165,12 +165,12 @@ async def ids_for(
     unit_ids: list[uuid.UUID],
     staff_roles: list[str],
     all_residents: bool = False,
-) -> list[uuid.UUID]:
-    """The active recipients of one estate a notice names: everyone living there, by the units they live
-    in, by id, by role."""
+) -> list[Person]:
+    """The active people of one estate a notice names: everyone living there, by the units they live in, by
+    id, by role. One query, whatever their number (a broadcast's thousands)."""
     clauses = []
     if recipient_ids:
-        clauses.append(Recipient.id.in_(recipient_ids))
+        clauses.append(Recipient.id == any_(recipient_ids))
     if all_residents:
         clauses.append((Recipient.kind == "resident") & (func.cardinality(Recipient.units) > 0))
     if unit_ids:
@@ -179,10 +179,9 @@ async def ids_for(
         clauses.append((Recipient.kind == "staff") & Recipient.roles.overlap(staff_roles))
     if not clauses:
         return []
-    stmt = select(Recipient.id).where(
-        Recipient.estate_id == estate_id, Recipient.active.is_(True), or_(*clauses)
+    return await _people(
+        session, (Recipient.estate_id == estate_id) & Recipient.active.is_(True) & or_(*clauses)
     )
-    return list((await session.execute(stmt)).scalars().all())
 
 
 async def on_unit(session: AsyncSession, event: ev.UnitSnapshot) -> None:
