@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -291,6 +291,7 @@ class TimerWorker:
             )
             failures: list[tuple[dict, BaseException]] = []
             batches: dict[str, list[dict]] = {}
+            done: list[Timer] = []
             for row in rows:
                 if row["kind"] in self.batch_handlers:
                     batches.setdefault(row["kind"], []).append(row)
@@ -301,11 +302,7 @@ class TimerWorker:
                 try:
                     async with uow.savepoint(session):
                         await self._fire(session, timer, row["correlation_id"])
-                        await uow.flush(session)  # the handler's own timer moves come before the deletion
-                        # done, unless the handler moved its own timer (a retry, a recurring deadline)
-                        await session.execute(
-                            delete(table).where(table.c.id == timer.id, table.c.due_at == timer.due_at)
-                        )
+                    done.append(timer)
                     fired += 1
                     self.lateness.append((utcnow() - timer.due_at).total_seconds())
                 except Defer as defer:
@@ -315,31 +312,42 @@ class TimerWorker:
                 except Exception as exc:
                     failures.append((dict(row), exc))
             for kind, batch in batches.items():
-                fired += await self._fire_batch(session, kind, batch, failures)
+                fired += await self._fire_batch(session, kind, batch, failures, done)
+            await self._delete(session, done)
             for row, exc in failures:
                 await self._failed(session, row, exc)
         self.fired += fired
         del self.lateness[:-1000]
         return fired
 
-    async def _fire_batch(self, session: AsyncSession, kind: str, rows: list[dict], failures: list) -> int:
+    async def _fire_batch(
+        self, session: AsyncSession, kind: str, rows: list[dict], failures: list, done: list[Timer]
+    ) -> int:
         """One call for every due timer of a kind (a handler that can work set-based or concurrently)."""
-        table = self.tables.timer
         batch = [Timer(r["id"], r["kind"], r["key"], r["due_at"], r["payload"], r["attempts"]) for r in rows]
         try:
             async with uow.savepoint(session):
                 await self.batch_handlers[kind](session, batch)
-                await uow.flush(session)  # the handler's own timer moves come before the deletions
-                for timer in batch:  # done, unless the handler moved the timer (a retry)
-                    await session.execute(
-                        delete(table).where(table.c.id == timer.id, table.c.due_at == timer.due_at)
-                    )
         except Exception as exc:
             failures.extend((r, exc) for r in rows)
             return 0
+        done.extend(batch)
         now = utcnow()
         self.lateness.extend((now - t.due_at).total_seconds() for t in batch)
         return len(batch)
+
+    async def _delete(self, session: AsyncSession, fired: list[Timer]) -> None:
+        """The pass's fired timers, in one statement: each is done unless its handler moved it (a retry, a
+        recurring deadline: then its due time is no longer the one that fired)."""
+        if fired:
+            table = self.tables.timer
+            await session.execute(
+                text(
+                    f"DELETE FROM {table.schema}.{table.name} t USING unnest(CAST(:ids AS uuid[]), "
+                    "CAST(:dues AS timestamptz[])) AS x(id, due) WHERE t.id = x.id AND t.due_at = x.due"
+                ),
+                {"ids": [t.id for t in fired], "dues": [t.due_at for t in fired]},
+            )
 
     async def _fire(self, session: AsyncSession, timer: Timer, correlation_id: str | None) -> None:
         handler = self.handlers.get(timer.kind)
