@@ -36,28 +36,34 @@ def instrument_gc_off() -> Iterator[None]:
 
 
 class CpuMeter:
-    """CPU seconds a service process and PostgreSQL (every backend of the server under `pg_dir`) spent since it
-    was made: unlike wall time, hardly moved by how fast this machine's disk syncs this hour."""
+    """CPU seconds service processes and PostgreSQL (every backend of the server under `pg_dir`) spent since
+    it was made: unlike wall time, hardly moved by how fast this machine's disk syncs this hour. `pids`: a
+    pid, or {name: pid}."""
 
-    def __init__(self, pid: int, pg_dir: Path) -> None:
+    def __init__(self, pids: int | dict[str, int], pg_dir: Path) -> None:
         import psutil
 
-        self.service = psutil.Process(pid)
+        named = {"service": pids} if isinstance(pids, int) else pids
+        self.processes = {name: psutil.Process(pid) for name, pid in named.items()}
         postmaster = int((Path(pg_dir) / "pgdata" / "postmaster.pid").read_text().split()[0])
         self.pg = psutil.Process(postmaster)
         self.start = self._now()
 
-    def _now(self) -> tuple[float, float]:
-        def cpu(p) -> float:
-            t = p.cpu_times()
-            return t.user + t.system + t.children_user + t.children_system
+    @staticmethod
+    def _cpu(p) -> float:
+        t = p.cpu_times()
+        return t.user + t.system + t.children_user + t.children_system
 
-        pg = cpu(self.pg) + sum(cpu(c) for c in self.pg.children(recursive=True) if c.is_running())
-        return cpu(self.service), pg
+    def _now(self) -> dict[str, float]:
+        now = {name: self._cpu(p) for name, p in self.processes.items()}
+        now["postgres"] = self._cpu(self.pg) + sum(
+            self._cpu(c) for c in self.pg.children(recursive=True) if c.is_running()
+        )
+        return now
 
     def spent(self) -> dict[str, float]:
         now = self._now()
-        return {"service": now[0] - self.start[0], "postgres": now[1] - self.start[1]}
+        return {name: now[name] - self.start[name] for name in now}
 
 
 def pct(values: list[float], q: float) -> float:
