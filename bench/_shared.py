@@ -138,6 +138,8 @@ class Stack:
         env = {
             **os.environ,
             "PROPDESK_DEV": "1",
+            "PROPDESK_RATE_LIMIT_PER_TOKEN": "",  # a benchmark is one caller at hundreds of requests a second
+            "PROPDESK_RATE_LIMIT_PER_ADDRESS": "",
             "PROPDESK_DATABASE_URL": self.db_url,
             "PROPDESK_NATS_URL": self.nats_url,
         }

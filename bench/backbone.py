@@ -176,6 +176,8 @@ def idle_rss(db_url: str, nats_url: str, workdir: Path) -> dict[str, float]:
     env = {
         **os.environ,
         "PROPDESK_DEV": "1",
+        "PROPDESK_RATE_LIMIT_PER_TOKEN": "",  # a benchmark is one caller at hundreds of requests a second
+        "PROPDESK_RATE_LIMIT_PER_ADDRESS": "",
         "PROPDESK_DATABASE_URL": db_url,
         "PROPDESK_NATS_URL": nats_url,
         "PROPDESK_NAMESPACE": "benchidle",

@@ -178,6 +178,8 @@ async def main() -> dict:
         env = {
             **os.environ,
             "PROPDESK_DEV": "1",
+            "PROPDESK_RATE_LIMIT_PER_TOKEN": "",  # a benchmark is one caller at hundreds of requests a second
+            "PROPDESK_RATE_LIMIT_PER_ADDRESS": "",
             "PROPDESK_DATABASE_URL": db_url,
             "PROPDESK_NATS_URL": nats_url,
             "PROPDESK_NOTIFY_SMS_PROVIDERS": json.dumps(providers),

@@ -177,3 +177,35 @@ def test_every_error_of_a_service_is_in_its_errors_module(service: Path):
             if isinstance(node, ast.ClassDef) and bases & ERROR_BASES:
                 stray.append(f"{path.relative_to(ROOT)}: {node.name}")
     assert not stray, stray
+
+
+def _routes():
+    """Every API route of every service, with the platform's own (health, admin)."""
+    from fastapi.routing import APIRoute
+
+    from propdesk.common.admin import admin_router
+    from propdesk.common.services import definitions
+
+    for d in definitions():
+        for router in [*d.routers(), admin_router()]:
+            for route in router.routes:
+                if isinstance(route, APIRoute):
+                    yield d.name, route
+
+
+def test_every_request_body_is_checked_for_control_characters():
+    """Every JSON body a route takes is a model deriving from inputs.Input (its text is checked)."""
+    from propdesk.common.inputs import Input
+
+    unchecked, bodies = [], 0
+    for name, route in _routes():
+        if route.body_field is None:
+            continue
+        bodies += 1
+        model = route.body_field.field_info.annotation
+        if isinstance(model, type) and issubclass(model, bytes | str):
+            continue  # a raw body (a statement file): its parser checks it
+        if not (isinstance(model, type) and issubclass(model, Input)):
+            unchecked.append(f"{name} {route.methods} {route.path}: {model}")
+    assert bodies > 50, bodies  # the walk found the routes (FastAPI's nesting changed once)
+    assert not unchecked, "\n".join(unchecked)

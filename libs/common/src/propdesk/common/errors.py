@@ -15,8 +15,11 @@ class DomainError(Exception):
     code: ClassVar[str] = "bad-request"
     title: ClassVar[Text] = Text("请求无效", "Bad request")
 
-    def __init__(self, detail: str | Text | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str | Text | None = None, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         self.detail = detail
+        self.headers = headers or {}
         self.extra = extra
         super().__init__(detail.en if isinstance(detail, Text) else (detail or self.title.en))
 
@@ -67,3 +70,14 @@ class IdempotencyMismatch(DomainError):
     status = 422
     code = "idempotency-key-reused"
     title = Text("幂等键已用于不同的请求", "Idempotency-Key reused with a different request")
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    code = "too-many-requests"
+    title = Text("请求过于频繁，请稍后再试", "Too many requests; try again later")
+
+
+class InProgress(Conflict):
+    code = "in-progress"
+    title = Text("相同的请求正在处理中", "The same request is still being processed")

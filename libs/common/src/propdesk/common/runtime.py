@@ -15,13 +15,14 @@ from nats.aio.client import Client as NATS
 from sqlalchemy import MetaData, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import bus, outbox
+from propdesk.common import broker, bus, outbox
 from propdesk.common.auth import TokenVerifier
 from propdesk.common.consumer import EventConsumer, Subscription
 from propdesk.common.db import create_engine, create_sessionmaker, platform_tables
 from propdesk.common.logging import get_logger
 from propdesk.common.notifier import Notifier
 from propdesk.common.outbox import Relay
+from propdesk.common.ratelimit import Limiter
 from propdesk.common.settings import ServiceSettings
 from propdesk.common.timers import BatchTimerHandler, TimerHandler, TimerWorker
 
@@ -79,6 +80,7 @@ class Runtime:
             self.engine, self.tables, settings, self.notifier if settings.run_workers else None
         )
         self.verifier = TokenVerifier(settings)
+        self.limiter = Limiter(settings.rate_limit_per_token, settings.rate_limit_per_address)
         self.nc: NATS | None = None
         self.relay: Relay | None = None
         self.consumers: list[EventConsumer] = []
@@ -88,7 +90,9 @@ class Runtime:
 
     async def start(self) -> None:
         s, d = self.settings, self.definition
-        self.nc = await bus.connect(s.nats_url, name=f"propdesk-{d.name}")
+        self.nc = await bus.connect(
+            s.nats_url, name=f"propdesk-{d.name}", **broker.connect_options(s, user_default=d.name)
+        )
         js = self.nc.jetstream()
         await bus.ensure_stream(js, d.name, namespace=s.namespace, replicas=s.stream_replicas)
         for sub in d.subscriptions:

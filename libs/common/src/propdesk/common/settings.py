@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import os
 from pathlib import Path
 from typing import Self
@@ -10,6 +13,43 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "propdesk-dev-secret-do-not-use-in-production"
+MIN_JWT_SECRET = 32  # characters of an HS256 secret outside dev mode
+MIN_SECRET_BYTES = 24  # bytes behind a Standard Webhooks secret
+
+
+def webhook_secret_bytes(secret: str) -> bytes:
+    """The key a Standard Webhooks secret (`whsec_` + base64) stands for; ValueError when it is not one or
+    holds fewer than MIN_SECRET_BYTES bytes."""
+    raw = secret.removeprefix("whsec_")
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("a webhook secret is whsec_ followed by base64") from exc
+    if len(key) < MIN_SECRET_BYTES:
+        raise ValueError(f"a webhook secret must hold at least {MIN_SECRET_BYTES} bytes")
+    return key
+
+
+def dev_webhook_secret(label: str) -> str:
+    """The published secret dev mode uses for one sender (never accepted outside dev mode)."""
+    return "whsec_" + base64.b64encode(hashlib.sha256(f"propdesk-dev:{label}".encode()).digest()).decode()
+
+
+def webhook_secret(value: SecretStr | None, *, dev: bool, env: str, label: str) -> SecretStr:
+    """A webhook secret from settings: required outside dev mode (and never the dev one), long enough."""
+    if value is None:
+        if not dev:
+            raise ValueError(
+                f"{env} is required outside dev mode (a whsec_ secret of {MIN_SECRET_BYTES}+ bytes)"
+            )
+        return SecretStr(dev_webhook_secret(label))
+    try:
+        webhook_secret_bytes(value.get_secret_value())
+    except ValueError as exc:
+        raise ValueError(f"{env}: {exc}") from exc
+    if not dev and value.get_secret_value() == dev_webhook_secret(label):
+        raise ValueError(f"{env} is the published dev secret: set a secret of your own")
+    return value
 
 
 class CommonSettings(BaseSettings):
@@ -22,6 +62,14 @@ class CommonSettings(BaseSettings):
     log_level: str = "INFO"
     database_url: str | None = None
     nats_url: str = "nats://127.0.0.1:4222"
+    # NATS credentials (broker.py says what each user may do): a user and password, or an nkey/JWT .creds file;
+    # TLS with a CA (and a client certificate for mutual TLS)
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    nats_credentials_file: Path | None = None
+    nats_tls_ca_file: str | None = None
+    nats_tls_cert_file: str | None = None
+    nats_tls_key_file: str | None = None
     namespace: str = Field(default="propdesk", pattern=r"^[a-z][a-z0-9_]*$")
     stream_replicas: int = 1
     jwt_secret: SecretStr | None = None
@@ -40,6 +88,12 @@ class CommonSettings(BaseSettings):
                     "outside dev mode (set PROPDESK_DEV=1 for local development)"
                 )
             self.jwt_secret = SecretStr(DEV_JWT_SECRET)
+        if not self.dev and self.jwt_secret is not None:
+            secret = self.jwt_secret.get_secret_value()
+            if secret == DEV_JWT_SECRET:
+                raise ValueError("PROPDESK_JWT_SECRET is the published dev secret: production refuses it")
+            if len(secret) < MIN_JWT_SECRET:
+                raise ValueError(f"PROPDESK_JWT_SECRET must be at least {MIN_JWT_SECRET} characters")
         return self
 
     @property
@@ -74,6 +128,19 @@ class ServiceSettings(CommonSettings):
     # kept pool is sized for the request concurrency plus the relay, timer worker and consumers.
     db_pool_size: int = 20
     run_workers: bool = True
+    # requests per caller (ratelimit.py): a token, or an anonymous client's address; "" switches one off
+    rate_limit_per_token: str = "1200/minute"
+    rate_limit_per_address: str = "600/minute"
+
+    @model_validator(mode="after")
+    def _nats_credentials_outside_dev(self) -> Self:
+        if not self.dev and self.nats_password is None and self.nats_credentials_file is None:
+            name = self.service_name.upper() or "<SERVICE>"
+            raise ValueError(
+                f"PROPDESK_{name}_NATS_PASSWORD (or _NATS_CREDENTIALS_FILE) is required outside dev mode: "
+                "the broker gives each service its own user (deploy/nats/README.md)"
+            )
+        return self
 
     @classmethod
     def for_service(cls, name: str, **overrides: object) -> Self:

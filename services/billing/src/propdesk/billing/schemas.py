@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from propdesk.common.inputs import Input
+
 
 class LedgerAccountRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -20,10 +22,6 @@ class LedgerAccountRead(BaseModel):
 
 
 Channel = Literal["cash", "bank_transfer", "card", "wechat", "alipay"]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Output(BaseModel):
@@ -69,7 +67,7 @@ class FeeItemRead(Output):
 
 
 class RunCreate(Input):
-    period: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-12"])
+    period: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", examples=["2026-12"])
 
 
 class LineRead(Output):
@@ -197,10 +195,12 @@ class ReadingRead(Output):
 
 
 class GatewayPayment(Input):
-    """What the payment gateway adapter posts when a WeChat Pay or Alipay payment succeeds."""
+    """What the payment gateway adapter posts when a WeChat Pay or Alipay payment succeeds (signed per Standard
+    Webhooks; the estate is part of what is signed)."""
 
     gateway: Literal["wechat", "alipay"]
-    transaction_id: str = Field(min_length=1, max_length=100)
+    transaction_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_\-]+$")
+    estate_id: uuid.UUID
     unit_id: uuid.UUID
     amount_fen: int = Field(gt=0, le=100_000_000_00)
     invoice_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)

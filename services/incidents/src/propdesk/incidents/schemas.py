@@ -8,9 +8,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from propdesk.common.inputs import Input
 
 
 class Output(BaseModel):
@@ -225,7 +223,10 @@ class ReviewCreate(Input):
 
 
 class AlarmEvent(Input):
+    """What an alarm panel posts (signed per Standard Webhooks; the estate is part of what is signed)."""
+
     event_id: str = Field(min_length=1, max_length=100)
+    estate_id: uuid.UUID = Field(description="the estate the panel guards: must be the one in the URL")
     panel: str = Field(min_length=1, max_length=100)
     kind: Literal["fire", "smoke", "sprinkler", "manual_call_point"]
     building_id: uuid.UUID | None = None

@@ -105,6 +105,11 @@ class UnsupportedFile(DomainError):
     title = Text("不支持的文件类型", "Unsupported file")
 
 
+class EmptyFile(InvalidInput):
+    code = "empty-file"
+    title = Text("文件中没有数据行", "The file has no rows")
+
+
 class FileTooLarge(DomainError):
     status = 413
     code = "file-too-large"

@@ -4,7 +4,10 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from propdesk.common.inputs import Input, LocalTime
+from propdesk.common.settings import webhook_secret_bytes
 
 
 class QuietHoursRead(BaseModel):
@@ -12,8 +15,8 @@ class QuietHoursRead(BaseModel):
 
     id: uuid.UUID
     estate_id: uuid.UUID
-    starts: dt.time
-    ends: dt.time
+    starts: LocalTime
+    ends: LocalTime
     timezone: str
     applies_to: str
 
@@ -54,9 +57,12 @@ class DeliveryRead(BaseModel):
     updated_at: dt.datetime
 
 
-class TemplateKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TemplateKey(Input):
+    estate_id: uuid.UUID | None = Field(
+        default=None,
+        description="the estate whose residents and staff get it; none: the platform's own version, used by "
+        "every estate without one (the platform's admins only)",
+    )
     event_type: str = Field(min_length=3, max_length=100)
     channel: Channel
     language: Literal["zh-CN", "en"]
@@ -67,8 +73,14 @@ class TemplateWrite(TemplateKey):
     body: str = Field(min_length=1, max_length=10_000)
 
 
-class TemplateRead(TemplateWrite):
-    source: Literal["default", "estate"]
+class TemplateRead(BaseModel):
+    estate_id: uuid.UUID | None
+    event_type: str
+    channel: str
+    language: str
+    subject: str | None
+    body: str
+    source: Literal["default", "platform", "estate"]
 
 
 class PreviewRequest(TemplateKey):
@@ -84,9 +96,7 @@ class PreviewResponse(BaseModel):
     body: str
 
 
-class NoticeCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
+class NoticeCreate(Input):
     all_residents: bool = Field(default=False, description="every resident of the estate")
     building_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
     floors: list[int] = Field(
@@ -121,19 +131,15 @@ class NoticeResult(BaseModel):
     recipients: int
 
 
-class PreferenceWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PreferenceWrite(Input):
     category: str = Field(pattern=r"^([a-z_]{2,32}|\*)$")
     channel: Channel
     enabled: bool
 
 
-class QuietHoursWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    starts: dt.time = Field(description="estate-local, e.g. 22:00")
-    ends: dt.time = Field(description="estate-local, e.g. 07:00 (the next morning when before starts)")
+class QuietHoursWrite(Input):
+    starts: LocalTime = Field(description="estate-local, e.g. 22:00")
+    ends: LocalTime = Field(description="estate-local, e.g. 07:00 (the next morning when before starts)")
 
     @model_validator(mode="after")
     def _not_empty(self) -> QuietHoursWrite:
@@ -142,7 +148,7 @@ class QuietHoursWrite(BaseModel):
         return self
 
 
-class CallbackBody(BaseModel):
+class CallbackBody(Input):
     model_config = ConfigDict(extra="ignore")
 
     reference: str = Field(min_length=1, max_length=128, description="our delivery id or the provider's id")
@@ -150,14 +156,18 @@ class CallbackBody(BaseModel):
     detail: str | None = Field(default=None, max_length=500)
 
 
-class WebhookCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WebhookCreate(Input):
     url: str = Field(pattern=r"^https?://", max_length=500)
     event_types: list[str] = Field(
         min_length=1, max_length=50, description="exact types, or prefixes ending in *"
     )
-    estate_id: uuid.UUID | None = None
+    estate_id: uuid.UUID | None = Field(
+        default=None,
+        description="its estate's events only; none: every estate's (the platform's admins only)",
+    )
+    personal_data: bool = Field(
+        default=False, description="receive names, phone numbers and e-mails (otherwise masked as ***)"
+    )
 
 
 class WebhookRead(BaseModel):
@@ -167,6 +177,7 @@ class WebhookRead(BaseModel):
     url: str
     event_types: list[str]
     estate_id: uuid.UUID | None
+    personal_data: bool
     active: bool
     created_at: dt.datetime
 
@@ -175,22 +186,35 @@ class WebhookCreated(WebhookRead):
     secret: str = Field(description="shown once: verify the webhook-signature header with it")
 
 
-class ProviderWrite(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProviderWrite(Input):
     channel: Literal["sms", "push", "voice"]
     url: str = Field(pattern=r"^https?://", max_length=500)
     secret: SecretStr | None = Field(
-        default=None, description="Standard Webhooks secret (whsec_…); kept if omitted"
+        default=None,
+        description="Standard Webhooks secret (whsec_ + base64 of at least 24 bytes); kept if omitted",
     )
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            webhook_secret_bytes(value.get_secret_value())
+        return value
+
     priority: int = Field(default=100, ge=0, le=10_000)
     active: bool = True
+    estate_id: uuid.UUID | None = Field(
+        default=None,
+        description="the estate whose messages it sends; none: every estate's (the platform's admins only). "
+        "Fixed when the provider is added",
+    )
 
 
 class ProviderRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     name: str
+    estate_id: uuid.UUID | None
     channel: str
     url: str
     priority: int

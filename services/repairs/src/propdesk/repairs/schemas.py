@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from propdesk.common.inputs import Input
+
 Category = Literal[
     "plumbing",
     "electrical",
@@ -23,10 +25,6 @@ Category = Literal[
 Urgency = Literal["emergency", "urgent", "normal", "scheduled"]
 Milestone = Literal["acknowledge", "dispatch", "arrive", "complete"]
 Photo = Annotated[str, Field(min_length=1, max_length=500)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Output(BaseModel):

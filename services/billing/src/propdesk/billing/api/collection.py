@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Depends, Query
@@ -10,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from propdesk.billing.api.deps import CASHIERS, FINANCE, actor
 from propdesk.billing.service import arrears, collection
 from propdesk.common.auth import Principal
+from propdesk.common.inputs import Day
 from propdesk.common.timeutil import to_local, utcnow
 from propdesk.common.web import Session
 
@@ -24,7 +24,7 @@ async def arrears_view(
     estate_id: uuid.UUID,
     session: Session,
     principal: Principal = Depends(CASHIERS),
-    as_of: dt.date | None = None,
+    as_of: Day | None = None,
     building_id: uuid.UUID | None = None,
     limit: int = Query(100, ge=1, le=100_000, description="how many units to list, largest arrears first"),
 ) -> dict:
@@ -61,7 +61,7 @@ async def put_policy(
     "Running a day twice accrues and sends nothing twice",
 )
 async def run_day(
-    estate_id: uuid.UUID, day: dt.date, session: Session, principal: Principal = Depends(FINANCE)
+    estate_id: uuid.UUID, day: Day, session: Session, principal: Principal = Depends(FINANCE)
 ) -> dict:
     principal.require_estate(estate_id)
     return await collection.run_day(session, estate_id, day)

@@ -10,10 +10,11 @@ from propdesk.billing import repository
 from propdesk.billing.api.deps import ANYONE, CASHIERS, FINANCE, actor
 from propdesk.billing.models import Payment, Unit
 from propdesk.billing.schemas import GatewayPayment, PaymentCreate, PaymentRead, RefundCreate, VoidCreate
-from propdesk.billing.service import ledger, payments
+from propdesk.billing.service import gateway, ledger, payments
+from propdesk.common import signatures
 from propdesk.common.auth import Principal
 from propdesk.common.db import settings_of
-from propdesk.common.web import Session, idempotent, require_signature
+from propdesk.common.web import SIGNED, Session, idempotent
 
 router = APIRouter(tags=["billing"])
 
@@ -78,15 +79,18 @@ async def refund(
 @router.post(
     "/v1/webhooks/payments",
     response_model=PaymentRead,
-    summary="A WeChat Pay / Alipay payment through the gateway adapter (HMAC-SHA256 of the body in "
-    "X-Propdesk-Signature: sha256=…); the gateway's transaction id makes a repeated notification harmless",
+    openapi_extra=SIGNED,
+    summary="A WeChat Pay / Alipay payment through the gateway adapter, signed per Standard Webhooks "
+    "(webhook-id, webhook-timestamp, webhook-signature; 5 minutes' tolerance). The gateway's transaction id is "
+    "claimed once: copies of a notification, concurrent or later, make one payment and get the same answer",
 )
 async def gateway_payment(request: Request, data: GatewayPayment, session: Session):
-    await require_signature(request, settings_of(session).payment_webhook_secret.get_secret_value())
-    return await payments.from_gateway(
+    await signatures.verify(request, settings_of(session).payment_webhook_secret.get_secret_value())
+    return await gateway.payment(
         session,
         gateway=data.gateway,
         transaction_id=data.transaction_id,
+        estate_id=data.estate_id,
         unit_id=data.unit_id,
         amount_fen=data.amount_fen,
         invoice_ids=data.invoice_ids,

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Literal
 
@@ -10,14 +9,17 @@ from propdesk.billing.api.deps import FINANCE, actor
 from propdesk.billing.schemas import ManualMatch, StatementLineRead
 from propdesk.billing.service import reconciliation, statements
 from propdesk.common.auth import Principal
+from propdesk.common.inputs import Day
 from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session
 
+STATEMENT_MAX_BYTES = 16 * 2**20  # a month of a busy estate's bank lines is a few MB
 router = APIRouter(tags=["bank reconciliation"])
 
 
 @router.post(
     "/v1/estates/{estate_id}/bank-statements",
+    max_body_size=STATEMENT_MAX_BYTES,
     summary="Import a bank statement (CSV with a column mapping, MT940, CAMT.053); its credits are matched "
     "automatically, the rest wait for finance. A line already imported (same bank reference) is skipped",
     openapi_extra={
@@ -50,7 +52,7 @@ async def lines(
     session: Session,
     principal: Principal = Depends(FINANCE),
     state: str | None = None,
-    day: dt.date | None = None,
+    day: Day | None = None,
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
@@ -107,7 +109,7 @@ async def unmatch(line_id: uuid.UUID, session: Session, principal: Principal = D
     summary="Close a day once none of its lines is unmatched; a closed day does not change again",
 )
 async def close(
-    estate_id: uuid.UUID, day: dt.date, session: Session, principal: Principal = Depends(FINANCE)
+    estate_id: uuid.UUID, day: Day, session: Session, principal: Principal = Depends(FINANCE)
 ) -> dict:
     principal.require_estate(estate_id)
     row = await reconciliation.close_day(session, estate_id, day, actor=actor(principal))

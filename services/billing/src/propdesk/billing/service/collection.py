@@ -11,7 +11,7 @@ import uuid
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,19 +20,16 @@ from propdesk.billing.models import BillingPolicy
 from propdesk.billing.service import ledger
 from propdesk.common import outbox, timers
 from propdesk.common.contracts import billing as ev
+from propdesk.common.inputs import Input
 from propdesk.common.timeutil import to_local, utcnow, zone
 
 
-class Stage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Stage(Input):
     stage: Literal["friendly", "second", "formal_notice", "manager"]
     days: int = Field(ge=1, le=365)
 
 
-class Policy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Policy(Input):
     late_fee_enabled: bool = False
     grace_days: int = Field(15, ge=0, le=365)
     daily_rate: Decimal = Field(

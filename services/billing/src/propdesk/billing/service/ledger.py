@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from propdesk.billing.errors import Unbalanced
 from propdesk.billing.models import JournalLine, LedgerAccount, estate
 from propdesk.common.ids import uuid7
+from propdesk.common.projections import EstateNotKnown
 from propdesk.common.timeutil import utcnow, zone
 
 RECEIVABLE, CREDIT, DEPOSITS, WRITE_OFF = "1122", "2203", "2241", "6602"
@@ -170,7 +171,11 @@ async def trial_balance(session: AsyncSession, estate_id: uuid.UUID, period: str
     if period is None:
         start, end = dt.datetime.min.replace(tzinfo=dt.UTC), dt.datetime.max.replace(tzinfo=dt.UTC)
     else:
-        tz = (await session.execute(select(estate.c.timezone).where(estate.c.id == estate_id))).scalar_one()
+        tz = (
+            await session.execute(select(estate.c.timezone).where(estate.c.id == estate_id))
+        ).scalar_one_or_none()
+        if tz is None:
+            raise EstateNotKnown(f"estate {estate_id} is not known to billing")
         start, end = month_bounds(period, tz)
     rows = await session.execute(TRIAL, {"estate": estate_id, "start": start, "end": end})
     accounts = [

@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.service import arrears, ledger, reconciliation
+from propdesk.common.tables import cell, cells
 from propdesk.common.timeutil import to_local, utcnow
 
 COLLECTION = text("""
@@ -53,14 +54,14 @@ def export(rows: list[dict], fmt: str, title: str) -> tuple[bytes, str]:
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=header)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: cell(v) for k, v in r.items()} for r in rows)
         return ("\ufeff" + out.getvalue()).encode(), "text/csv; charset=utf-8"
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
     sheet.append(header)
     for row in rows:
-        sheet.append([row.get(h) for h in header])
+        sheet.append(cells(row.get(h) for h in header))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -4,7 +4,6 @@ sender's problem (422), never a 500."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -13,11 +12,11 @@ from decimal import Decimal
 from propdesk.common.errors import InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.money import to_fen
+from propdesk.common.tables import read_csv
 
 
 def parse_csv(data: bytes, mapping: dict[str, str]) -> list[dict]:
-    text_ = data.decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text_)))
+    rows = read_csv(data.decode("utf-8-sig"))
     missing = [k for k in ("date", "amount", "reference") if mapping.get(k) not in (rows[0] if rows else {})]
     if missing:
         raise InvalidInput(

@@ -6,13 +6,14 @@ import uuid
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from propdesk.common import signatures
 from propdesk.common.auth import Principal
 from propdesk.common.db import settings_of
-from propdesk.common.web import Session, require_signature
+from propdesk.common.web import SIGNED, Session
 from propdesk.incidents.api.deps import COMMAND, STAFF
 from propdesk.incidents.api.incidents import IncidentRead, actor
 from propdesk.incidents.schemas import AlarmEvent, ReviewCreate
-from propdesk.incidents.service import incidents, reports, triggering
+from propdesk.incidents.service import incidents, reports
 
 router = APIRouter(tags=["reports, drills, alarms"])
 
@@ -77,21 +78,21 @@ async def drills(estate_id: uuid.UUID, session: Session, principal: Principal = 
 @router.post(
     "/v1/webhooks/alarm-panel/{estate_id}",
     response_model=IncidentRead,
-    summary="A fire alarm panel reports an alarm (HMAC-SHA256 of the body in X-Propdesk-Signature: sha256=…): "
-    "the fire playbook starts, or the report joins the active fire incident",
+    openapi_extra=SIGNED,
+    summary="A fire alarm panel reports an alarm, signed per Standard Webhooks (its estate inside the signed body "
+    "must be the one in the URL): the fire playbook starts, or the report joins the active fire incident. A copy "
+    "of a message gets the first one's answer",
 )
 async def alarm(estate_id: uuid.UUID, request: Request, data: AlarmEvent, session: Session):
-    await require_signature(request, settings_of(session).alarm_webhook_secret.get_secret_value())
-    i, linked = await triggering.trigger(
-        session,
-        estate_id,
-        "fire",
-        description=f"火警报警 alarm panel {data.panel}: {data.kind} {data.zone}".strip(),
-        building_id=data.building_id,
-        floors=data.floors,
-        location=data.zone,
-        source="webhook",
-        source_ref=f"{data.panel}:{data.event_id}",
-        actor=f"panel:{data.panel}",
+    message_id, body = await signatures.verify(
+        request, settings_of(session).alarm_webhook_secret.get_secret_value()
     )
-    return await incidents.read(session, i, linked=linked)
+    answer, _ = await signatures.once(
+        session,
+        sender=f"alarm-panel:{data.panel}",
+        message_id=message_id,
+        route=f"alarm:{estate_id}",
+        body=body,
+        run=lambda: reports.alarm(session, estate_id, data),
+    )
+    return answer

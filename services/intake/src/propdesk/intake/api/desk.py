@@ -6,6 +6,7 @@ import uuid
 from fastapi import APIRouter, Depends, Query, Request
 
 from propdesk.common.auth import Principal
+from propdesk.common.inputs import Day
 from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import DESK, STAFF
@@ -64,7 +65,7 @@ async def list_calls(
     principal: Principal = Depends(STAFF),
     phone: str | None = None,
     outcome: str | None = None,
-    on: dt.date | None = None,
+    on: Day | None = None,
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from propdesk.common.auth import Principal
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import MANAGERS, id_key
-from propdesk.intake.errors import FileTooLarge, UnsupportedFile
+from propdesk.intake.errors import EmptyFile, FileTooLarge, UnsupportedFile
 from propdesk.intake.schemas import ImportReport
 from propdesk.intake.service import importer
 
@@ -18,6 +18,7 @@ MAX_BYTES = 64 * 2**20
 
 @router.post(
     "/v1/estates/{estate_id}/imports/{kind}",
+    max_body_size=MAX_BYTES,
     status_code=201,
     response_model=ImportReport,
     summary="Bulk import units or residents from CSV (text/csv) or XLSX; all rows or none unless skip_bad_rows",
@@ -49,6 +50,8 @@ async def import_file(
         records = importer.read_table(content, request.headers.get("content-type", ""))
     except (ValueError, UnicodeDecodeError, KeyError, OSError) as exc:
         raise UnsupportedFile(str(exc)[:300]) from exc
+    if not records:
+        raise EmptyFile("the file has a header row at most: nothing to import")
     limit = request.app.state.runtime.settings.import_max_rows
     if len(records) > limit:
         raise FileTooLarge(f"at most {limit} rows per file")

@@ -7,6 +7,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Response
 
 from propdesk.common.auth import Principal
+from propdesk.common.inputs import Day
 from propdesk.common.timeutil import to_local
 from propdesk.common.web import Session
 from propdesk.intake.api.deps import DESK
@@ -29,7 +30,7 @@ async def get_kpis(
     session: Session,
     principal: Principal = Depends(DESK),
     period: kpis.Period = "month",
-    on: dt.date | None = None,
+    on: Day | None = None,
 ) -> dict:
     principal.require_estate(estate_id)
     estate = await get_estate(session, estate_id)
@@ -54,7 +55,7 @@ async def export_kpis(
     session: Session,
     principal: Principal = Depends(DESK),
     period: kpis.Period = "month",
-    on: dt.date | None = None,
+    on: Day | None = None,
     format: Literal["csv", "xlsx"] = "xlsx",
 ):
     principal.require_estate(estate_id)

@@ -9,6 +9,7 @@ from propdesk.common.pagination import Page, PageParams, page_of, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import ANYONE, DESK, STAFF, id_key
 from propdesk.intake.schemas import (
+    IdNumberSearch,
     OccupancyCreate,
     OccupancyEnd,
     OccupancyOfResident,
@@ -20,7 +21,7 @@ from propdesk.intake.schemas import (
 )
 from propdesk.intake.service import people
 from propdesk.intake.service.registry import get_unit
-from propdesk.intake.validation import check_id_number, hash_id_number
+from propdesk.intake.validation import hash_id_number
 
 router = APIRouter(tags=["residents"])
 
@@ -60,7 +61,8 @@ async def register_resident(
 @router.get(
     "/v1/estates/{estate_id}/residents",
     response_model=Page[ResidentRead],
-    summary="Search residents by phone (full or last digits), name prefix, unit number or ID number",
+    summary="Search residents by phone (full or last digits), name prefix or unit number (by ID number: POST "
+    "…/residents/search-by-id-number, so the number stays out of URLs and access logs)",
 )
 async def search_residents(
     request: Request,
@@ -70,19 +72,30 @@ async def search_residents(
     phone: str | None = Query(None, min_length=4, max_length=32),
     name: str | None = Query(None, max_length=100),
     unit: str | None = Query(None, max_length=64, description="unit number"),
-    id_number: str | None = Query(None, description="matched through the keyed hash, never stored"),
     params: PageParams = Depends(page_params),
 ):
     principal.require_estate(estate_id)
-    id_hash = None
-    if id_number:
-        try:
-            id_hash = hash_id_number(check_id_number(id_number), id_key(request))
-        except ValueError:
-            return Page(items=[], next_cursor=None)
-    rows = await people.search_residents(
-        session, estate_id, params, phone=phone, name=name, unit_number=unit, id_hash=id_hash
-    )
+    rows = await people.search_residents(session, estate_id, params, phone=phone, name=name, unit_number=unit)
+    items, cursor = page_of(rows, params, cursor_of=lambda r: [r.name, str(r.id)])
+    return Page(items=[ResidentRead.model_validate(r) for r in items], next_cursor=cursor)
+
+
+@router.post(
+    "/v1/estates/{estate_id}/residents/search-by-id-number",
+    response_model=Page[ResidentRead],
+    summary="Find residents by ID number, sent in the body (matched through the keyed hash, never stored)",
+)
+async def search_by_id_number(
+    request: Request,
+    estate_id: uuid.UUID,
+    data: IdNumberSearch,
+    session: Session,
+    principal: Principal = Depends(STAFF),
+    params: PageParams = Depends(page_params),
+):
+    principal.require_estate(estate_id)
+    id_hash = hash_id_number(data.id_number, id_key(request))
+    rows = await people.search_residents(session, estate_id, params, id_hash=id_hash)
     items, cursor = page_of(rows, params, cursor_of=lambda r: [r.name, str(r.id)])
     return Page(items=[ResidentRead.model_validate(r) for r in items], next_cursor=cursor)
 

@@ -78,7 +78,7 @@ async def list_units(
     session: Session,
     principal: Principal = Depends(STAFF),
     building_id: uuid.UUID | None = None,
-    floor: int | None = None,
+    floor: int | None = Query(None, ge=-10, le=200),
     state: Literal["vacant", "occupied", "renovating"] | None = None,
     kind: Literal["residential", "shop", "parking"] | None = None,
     number: str | None = Query(None, max_length=64, description="prefix of the unit number"),

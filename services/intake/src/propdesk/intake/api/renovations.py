@@ -6,6 +6,7 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 
 from propdesk.common.auth import Principal
+from propdesk.common.inputs import Moment
 from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.timeutil import zone
 from propdesk.common.web import Session, idempotent
@@ -167,7 +168,7 @@ async def check_hours(
     estate_id: uuid.UUID,
     session: Session,
     principal: Principal = Depends(ANYONE),
-    at: dt.datetime | None = None,
+    at: Moment | None = None,
 ):
     principal.require_estate(estate_id)
     estate = await get_estate(session, estate_id)

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from fastapi import APIRouter, Depends, Request
 
 from propdesk.common.auth import Principal
+from propdesk.common.inputs import Moment
 from propdesk.common.pagination import Page, PageParams, page_of, page_params
 from propdesk.common.timeutil import utcnow
 from propdesk.common.web import Session, idempotent
@@ -103,7 +103,7 @@ async def on_duty(
     estate_id: uuid.UUID,
     session: Session,
     principal: Principal = Depends(STAFF),
-    at: dt.datetime | None = None,
+    at: Moment | None = None,
     duty: str | None = None,
 ):
     principal.require_estate(estate_id)

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from propdesk.common.auth import Principal
+from propdesk.common.inputs import Day
 from propdesk.common.pagination import Page, PageParams, page_params
 from propdesk.common.web import Session, idempotent
 from propdesk.intake.api.deps import ANYONE, DESK, MANAGERS, STAFF, id_key
@@ -58,7 +58,7 @@ async def visitor_log(
     session: Session,
     principal: Principal = Depends(ANYONE),
     unit_id: uuid.UUID | None = None,
-    on: dt.date | None = Query(None, description="estate-local date"),
+    on: Day | None = Query(None, description="estate-local date"),
     name: str | None = Query(None, max_length=100),
     state: str | None = None,
     overstay: bool | None = None,

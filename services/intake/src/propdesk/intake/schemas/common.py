@@ -13,6 +13,7 @@ from pydantic import (
     Field,
 )
 
+from propdesk.common.inputs import Input  # noqa: F401  (request bodies derive from it)
 from propdesk.intake.validation import check_id_number, normalize_phone
 
 UnitKind = Literal["residential", "shop", "parking"]
@@ -25,10 +26,6 @@ Phone = Annotated[
 IdNumber = Annotated[str, Field(min_length=15, max_length=18), AfterValidator(check_id_number)]
 Area = Annotated[Decimal, Field(gt=0, le=100_000, max_digits=10, decimal_places=2, examples=["118.37"])]
 Code = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Output(BaseModel):

@@ -183,6 +183,10 @@ class ResidentCreate(Input):
     occupancy: OccupancyCreate | None = None
 
 
+class IdNumberSearch(Input):
+    id_number: IdNumber
+
+
 class ResidentUpdate(Input):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     phone: Phone | None = None

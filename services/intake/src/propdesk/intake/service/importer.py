@@ -7,7 +7,6 @@ set-based: one multi-row INSERT per chunk for rows and for their events.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import uuid
@@ -28,7 +27,11 @@ from propdesk.common.contracts.intake import (
     UnitRegistered,
     UnitUpdated,
 )
+from propdesk.common.errors import InvalidInput
+from propdesk.common.i18n import Text
 from propdesk.common.ids import uuid7
+from propdesk.common.inputs import bad_text
+from propdesk.common.tables import MAX_FIELD, read_csv
 from propdesk.common.timeutil import utcnow
 from propdesk.intake.errors import ImportRejected
 from propdesk.intake.models import Building, Occupancy, Resident, ResidentChange, Unit
@@ -56,6 +59,7 @@ CHUNK = 5000
 
 
 class UnitRow(Input):
+    json_types = False  # cells are text
     building: Code
     number: str
     floor: int
@@ -66,6 +70,7 @@ class UnitRow(Input):
 
 
 class ResidentRow(Input):
+    json_types = False
     name: str
     phone: Phone
     email: str | None = None
@@ -87,12 +92,17 @@ def read_table(content: bytes, content_type: str) -> list[dict[str, str]]:
         rows = sheet.iter_rows(values_only=True)
         header = [str(h).strip() if h is not None else "" for h in next(rows, [])]
         records = [{h: _cell(v) for h, v in zip(header, row, strict=False) if h} for row in rows]
+        for n, record in enumerate(records, start=2):
+            for value in record.values():
+                if len(value) > MAX_FIELD or bad_text(value):
+                    raise InvalidInput(
+                        Text(
+                            f"第 {n} 行：单元格过长或含控制字符",
+                            f"row {n}: a cell is too long or holds control characters",
+                        )
+                    )
     elif kind in CSV_TYPES:
-        text = content.decode("utf-8-sig")
-        records = [
-            {(k or "").strip(): (v or "").strip() for k, v in row.items()}
-            for row in csv.DictReader(io.StringIO(text))
-        ]
+        records = read_csv(content.decode("utf-8-sig"))
     else:
         raise ValueError(f"unsupported content type {content_type!r}: send text/csv or an .xlsx file")
     return [{k: v for k, v in r.items() if v not in ("", None)} for r in records]

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.sla import Clock
+from propdesk.common.tables import cells
 from propdesk.common.timeutil import BusinessCalendar, to_local, utcnow, zone
 from propdesk.intake.models import Call, Case, Estate, FollowUp, Renovation, RepairRequest, Violation, Visit
 from propdesk.intake.service import policy
@@ -323,15 +324,15 @@ async def export(
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["metric", "指标", "label", "value"])
-        writer.writerows(summary)
+        writer.writerows(cells(r) for r in summary)
         return ("\ufeff" + out.getvalue()).encode(), "text/csv; charset=utf-8"
     book = Workbook()
     sheet = book.active
     sheet.title = "Summary"
-    sheet.append([f"{estate.name} 客服中心考核 / desk KPIs", report_["label"]])
+    sheet.append(cells([f"{estate.name} 客服中心考核 / desk KPIs", report_["label"]]))
     sheet.append(["metric", "指标", "label", "value"])
     for row in summary:
-        sheet.append(row)
+        sheet.append(cells(row))
     for name, header, rows in (
         ("Cases", CASE_HEADER, case_rows(data["cases"], estate.timezone)),
         ("FollowUps", FOLLOW_UP_HEADER, follow_up_rows(data["follow_ups"], estate.timezone)),
@@ -344,7 +345,7 @@ async def export(
         ws = book.create_sheet(name)
         ws.append(header)
         for row in rows:
-            ws.append(row)
+            ws.append(cells(row))
     for ws in book.worksheets:
         for cell in ws[1 if ws.title != "Summary" else 2]:
             cell.font = Font(bold=True)

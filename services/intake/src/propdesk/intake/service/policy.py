@@ -7,26 +7,23 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common.inputs import Input, LocalTime
 from propdesk.common.timeutil import BusinessCalendar, to_local
 from propdesk.intake.models import DeskPolicy
 
 
-class Sampling(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Sampling(Input):
     sample_percent: int = Field(100, ge=0, le=100, description="share of sources that get a follow-up")
     due_days: int = Field(ge=1, le=60, description="days after the source event the follow-up is due")
 
 
-class Window(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    start: dt.time
-    end: dt.time
+class Window(Input):
+    start: LocalTime
+    end: LocalTime
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
@@ -35,9 +32,7 @@ class Window(BaseModel):
         return self
 
 
-class Policy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Policy(Input):
     follow_up_work_order: Sampling = Sampling(sample_percent=100, due_days=7)
     follow_up_complaint: Sampling = Sampling(sample_percent=100, due_days=3)
     follow_up_renovation: Sampling = Sampling(sample_percent=100, due_days=7)

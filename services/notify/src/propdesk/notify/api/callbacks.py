@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from propdesk.common.web import Session
+from propdesk.common.web import SIGNED, Session
 from propdesk.notify.service import sending
 
 router = APIRouter(tags=["notify"])
@@ -12,9 +12,10 @@ router = APIRouter(tags=["notify"])
 
 @router.post(
     "/v1/providers/{provider}/callbacks",
-    summary="A provider reports delivered / failed / bounced; "
-    "signed per Standard Webhooks with the provider's secret",
+    summary="A provider reports delivered / failed / bounced on a message it sent; signed per Standard Webhooks "
+    "with the provider's secret (5 minutes' tolerance); a copy of a message gets the same answer",
     openapi_extra={
+        **SIGNED,
         "requestBody": {
             "required": True,
             "content": {
@@ -30,9 +31,8 @@ router = APIRouter(tags=["notify"])
                     }
                 }
             },
-        }
+        },
     },
 )
 async def provider_callback(provider: str, request: Request, session: Session) -> dict:
-    found = await sending.callback(session, provider, await request.body(), dict(request.headers))
-    return {"delivery_id": str(found.id), "state": found.state}
+    return await sending.callback(session, provider, request)

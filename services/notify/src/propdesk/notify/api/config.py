@@ -49,34 +49,38 @@ async def set_quiet_hours(
     "/v1/webhooks",
     status_code=201,
     response_model=WebhookCreated,
-    summary="Send events to another system, signed per Standard Webhooks (the secret is shown once)",
+    summary="Send an estate's events to another system (its admins; every estate's: the platform's admins), signed "
+    "per Standard Webhooks (the secret is shown once); names, phones and e-mails masked unless personal_data",
 )
 async def create_webhook(data: WebhookCreate, session: Session, principal: Principal = Depends(ADMINS)):
-    sub = await webhooks.subscribe(session, **data.model_dump(), actor=principal.sub)
+    sub = await webhooks.subscribe(session, **data.model_dump(), principal=principal)
     return WebhookCreated(**WebhookRead.model_validate(sub).model_dump(), secret=sub.secret)
 
 
 @router.get("/v1/webhooks", response_model=list[WebhookRead])
 async def list_webhooks(session: Session, principal: Principal = Depends(ADMINS)):
-    return await webhooks.subscriptions(session)
+    return await webhooks.subscriptions(session, principal)
 
 
 @router.delete("/v1/webhooks/{webhook_id}", status_code=204)
 async def delete_webhook(webhook_id: uuid.UUID, session: Session, principal: Principal = Depends(ADMINS)):
-    await webhooks.unsubscribe(session, webhook_id)
+    await webhooks.unsubscribe(session, webhook_id, principal)
 
 
 @router.get(
-    "/v1/providers", response_model=list[ProviderRead], summary="Providers managed here (secrets hidden)"
+    "/v1/providers",
+    response_model=list[ProviderRead],
+    summary="Providers the caller manages: their estates' (the platform's admins: all); secrets hidden",
 )
 async def list_providers(session: Session, principal: Principal = Depends(MANAGERS)):
-    return await providers.managed(session)
+    return await providers.managed(session, principal)
 
 
 @router.put(
     "/v1/providers/{name}",
     response_model=ProviderRead,
-    summary="Add or change an SMS / push / voice provider; tried by priority before those in settings",
+    summary="Add or change an SMS / push / voice provider for an estate's messages (its managers) or every estate's "
+    "(the platform's admins); tried by priority before those in settings",
 )
 async def put_provider(
     name: str, data: ProviderWrite, session: Session, principal: Principal = Depends(MANAGERS)
@@ -88,6 +92,7 @@ async def put_provider(
         url=data.url,
         priority=data.priority,
         active=data.active,
+        estate_id=data.estate_id,
         secret=data.secret.get_secret_value() if data.secret is not None else None,
-        actor=principal.sub,
+        principal=principal,
     )

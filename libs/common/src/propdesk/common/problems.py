@@ -1,0 +1,301 @@
+"""Errors as RFC 9457 problem+json in zh-CN and en, for everything a request can go wrong with, and the OpenAPI
+document that says so: every operation lists the problems it can answer with.
+
+No input yields a 500: a domain error carries its status; a request that does not validate is 422 (with each
+field's error, in the caller's language); a value the database cannot take (out of range, not a date) is 422;
+a conflict with existing data is 409 and a missing referenced record 422, neither naming the database's
+constraints; an unreachable database is 503. Only a bug is a 500, and its body says nothing but its
+correlation id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from propdesk.common.errors import DomainError
+from propdesk.common.events import current_context
+from propdesk.common.i18n import Text, negotiate
+from propdesk.common.logging import get_logger
+
+log = get_logger("propdesk.problems")
+
+PROBLEM = "application/problem+json"
+PROBLEM_BASE = "https://propdesk.dev/problems/"
+
+STATUS_TITLES = {
+    400: Text("请求无效", "Bad request"),
+    401: Text("未认证", "Not authenticated"),
+    403: Text("无权执行此操作", "Forbidden"),
+    404: Text("资源不存在", "Not found"),
+    405: Text("不支持的请求方法", "Method not allowed"),
+    409: Text("与当前状态冲突", "Conflict"),
+    413: Text("请求内容过大", "Request body too large"),
+    415: Text("不支持的媒体类型", "Unsupported media type"),
+    422: Text("请求参数校验失败", "Validation failed"),
+    429: Text("请求过于频繁", "Too many requests"),
+    500: Text("服务器内部错误", "Internal server error"),
+    503: Text("服务暂不可用", "Service unavailable"),
+}
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: Text,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    lang = negotiate(request.headers.get("accept-language"))
+    body = {
+        "type": PROBLEM_BASE + code,
+        "title": title.get(lang),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "titles": title.as_dict(),
+        "correlation_id": current_context().correlation_id,
+        **extra,
+    }
+    return JSONResponse(
+        jsonable_encoder(body),
+        status_code=status,
+        media_type=PROBLEM,
+        headers={"Content-Language": lang, **(headers or {})},
+    )
+
+
+# pydantic's error types, said in Chinese (the English is pydantic's own message)
+_ZH = {
+    "missing": "缺少必填字段",
+    "extra_forbidden": "不允许的字段",
+    "string_too_short": "内容过短",
+    "string_too_long": "内容过长",
+    "string_pattern_mismatch": "格式不正确",
+    "string_type": "应为文本",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "uuid_parsing": "应为 UUID",
+    "uuid_type": "应为 UUID",
+    "date_parsing": "应为日期 YYYY-MM-DD",
+    "date_from_datetime_parsing": "应为日期 YYYY-MM-DD",
+    "datetime_parsing": "应为时间（ISO 8601）",
+    "datetime_from_date_parsing": "应为时间（ISO 8601）",
+    "timezone_aware": "时间须带时区",
+    "time_parsing": "应为时刻 HH:MM",
+    "greater_than": "数值过小",
+    "greater_than_equal": "数值过小",
+    "less_than": "数值过大",
+    "less_than_equal": "数值过大",
+    "literal_error": "不在允许的取值中",
+    "enum": "不在允许的取值中",
+    "list_type": "应为列表",
+    "too_short": "项数过少",
+    "too_long": "项数过多",
+    "dict_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "json_invalid": "不是有效的 JSON",
+    "value_error": "取值无效",
+    "decimal_max_digits": "位数过多",
+    "decimal_max_places": "小数位数过多",
+}
+
+
+def validation_errors(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        msg = err.get("msg") or ""
+        if lang == "zh-CN" and err.get("type") in _ZH:
+            msg = f"{_ZH[err['type']]}（{msg}）" if msg else _ZH[err["type"]]
+        out.append({"loc": list(err.get("loc", ())), "msg": msg, "type": err.get("type")})
+    return out
+
+
+def _sqlstate(exc: DBAPIError) -> str:
+    orig = exc.orig
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if state:
+            return str(state)
+    return ""
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def on_domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        lang = negotiate(request.headers.get("accept-language"))
+        return problem_response(
+            request,
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail_for(lang),
+            headers=exc.headers,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(exc, negotiate(request.headers.get("accept-language")))
+        summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        return problem_response(
+            request,
+            status=422,
+            code="validation-failed",
+            title=STATUS_TITLES[422],
+            detail=summary,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        title = STATUS_TITLES.get(exc.status_code, Text("请求失败", "Request failed"))
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(
+            request, status=exc.status_code, code=f"http-{exc.status_code}", title=title, detail=detail
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def on_integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        state = _sqlstate(exc)
+        log.info("db.integrity_error", sqlstate=state, error=str(exc.orig)[:300])
+        if state == "23505":  # unique
+            return problem_response(
+                request,
+                status=409,
+                code="conflict",
+                title=Text("与已有数据冲突", "Conflicts with existing data"),
+                detail="a record with the same values exists already",
+            )
+        return problem_response(  # a reference to a record that is not there, a missing or invalid value
+            request,
+            status=422,
+            code="invalid-reference",
+            title=Text(
+                "引用的记录不存在或数据无效", "A referenced record does not exist, or a value is invalid"
+            ),
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def on_dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            log.warning("db.unavailable", error=str(exc.orig)[:300])
+            return problem_response(
+                request,
+                status=503,
+                code="database-unavailable",
+                title=STATUS_TITLES[503],
+                headers={"Retry-After": "2"},
+            )
+        state = _sqlstate(exc)
+        if state.startswith("22"):  # data exception: a number out of range, a date PostgreSQL cannot hold
+            log.info("db.data_exception", sqlstate=state, error=str(exc.orig)[:300])
+            return problem_response(
+                request,
+                status=422,
+                code="value-out-of-range",
+                title=Text("数值超出范围或格式无效", "A value is out of range or not valid"),
+            )
+        log.error("db.error", sqlstate=state, error=str(exc.orig)[:300])
+        return problem_response(request, status=500, code="internal", title=STATUS_TITLES[500])
+
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.unhandled", path=request.url.path)
+        return problem_response(request, status=500, code="internal", title=STATUS_TITLES[500])
+
+
+# ---------------------------------------------------------------- the OpenAPI document tells the truth
+
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details, in the caller's language (Accept-Language: zh-CN or en)",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "description": "a stable URI per kind of problem"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": ["string", "null"]},
+        "instance": {"type": "string"},
+        "titles": {"type": "object", "additionalProperties": {"type": "string"}},
+        "correlation_id": {"type": ["string", "null"]},
+        "errors": {
+            "type": "array",
+            "description": "validation failures (422): where, what, of which type",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "msg": {"type": "string"},
+                    "type": {"type": ["string", "null"]},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+DESCRIPTIONS = {
+    400: "The body cannot be parsed (not JSON)",
+    401: "No valid bearer token",
+    403: "The token's roles or estates do not allow it",
+    404: "Not found (or not visible to the caller)",
+    409: "Conflicts with the current state or existing data",
+    413: "The body is larger than this operation takes",
+    415: "The file is not of a type this operation reads",
+    422: "The request does not validate, or names something it may not",
+    429: "Too many requests; retry after the Retry-After header's seconds",
+    503: "A dependency (the database) is unavailable; retry after Retry-After",
+}
+
+
+def problem_responses(
+    *, authenticated: bool, path_params: bool, body: bool, changes: bool, raw_body: bool = False
+) -> list[int]:
+    """The problems one operation can answer with."""
+    codes = [404, 429, 503]  # 404: what the path, the query or the body names, or the caller, is not known
+    if authenticated:
+        codes += [401, 403]
+    if changes:
+        codes.append(409)
+    if body or raw_body:
+        codes += [400, 413]  # 400: a body that is not JSON at all
+    if raw_body:
+        codes.append(415)
+    codes.append(422)
+    return sorted(set(codes))
+
+
+def document_problems(schema: dict[str, Any], operations: dict[tuple[str, str], dict[str, bool]]) -> dict:
+    """Add the problems each operation can answer with (as application/problem+json) to an OpenAPI document;
+    `operations` maps (METHOD, path) to what the operation takes. FastAPI's own 422 (HTTPValidationError, as
+    application/json) is replaced: the services answer problem+json."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    for path, item in schema.get("paths", {}).items():
+        for method, operation in item.items():
+            facts = operations.get((method.upper(), path))
+            if facts is None:
+                continue
+            responses = operation.setdefault("responses", {})
+            for code in problem_responses(**facts):
+                responses[str(code)] = {
+                    "description": DESCRIPTIONS[code],
+                    "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                }
+    return schema
