@@ -87,6 +87,32 @@ class TestSettings:
         monkeypatch.setenv("PROPDESK_DEV", "1")
         assert CommonSettings().jwt_secret is not None
 
+    def test_production_refuses_the_published_dev_secrets_and_weak_ones(self, monkeypatch):
+        from propdesk.billing.config import BillingSettings
+        from propdesk.common.settings import DEV_JWT_SECRET, dev_webhook_secret
+
+        monkeypatch.setenv("PROPDESK_DEV", "0")
+        with pytest.raises(ValidationError, match="published dev secret"):
+            CommonSettings(jwt_secret=DEV_JWT_SECRET)
+        with pytest.raises(ValidationError, match="at least 32"):
+            CommonSettings(jwt_secret="short-and-guessable")
+        strong = "x" * 40
+        assert CommonSettings(jwt_secret=strong).jwt_secret.get_secret_value() == strong
+        nats = {"jwt_secret": strong, "nats_user": "billing", "nats_password": "p" * 24}
+        with pytest.raises(ValidationError, match="PROPDESK_BILLING_PAYMENT_WEBHOOK_SECRET is required"):
+            BillingSettings.for_service("billing", **nats)
+        with pytest.raises(ValidationError, match="published dev secret"):
+            BillingSettings.for_service(
+                "billing", **nats, payment_webhook_secret=dev_webhook_secret("payment-gateway")
+            )
+        with pytest.raises(ValidationError, match="at least 24 bytes"):
+            BillingSettings.for_service("billing", **nats, payment_webhook_secret="whsec_c2hvcnQ=")
+        own = "whsec_" + "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo="  # 26 bytes
+        with pytest.raises(ValidationError, match="PROPDESK_BILLING_NATS_PASSWORD"):
+            BillingSettings.for_service("billing", jwt_secret=strong, payment_webhook_secret=own)
+        ok = BillingSettings.for_service("billing", **nats, payment_webhook_secret=own)
+        assert ok.payment_webhook_secret.get_secret_value() == own
+
     def test_service_section_overrides_common(self, monkeypatch):
         monkeypatch.setenv("PROPDESK_DEV", "1")
         monkeypatch.setenv("PROPDESK_CONSUMER_BATCH", "7")

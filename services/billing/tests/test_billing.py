@@ -595,38 +595,54 @@ async def test_a_mid_month_move_in_is_prorated_and_metered_fees_bill_the_consump
 
 
 async def test_a_signed_gateway_payment_once_and_a_reversal(site):
-    import hashlib
-    import hmac
+    import asyncio
+    import datetime as dt
     import json as json_
 
-    from propdesk.billing.config import DEV_PAYMENT_SECRET
+    from propdesk.common.settings import dev_webhook_secret
+    from propdesk.common.testing.helpers import signed
 
     s = site
     await fee(s)
     await run(s, "2026-12")
     home = s["units"][0]
+    secret = dev_webhook_secret("payment-gateway")
     body = json_.dumps(
-        {"gateway": "wechat", "transaction_id": "4200001234", "unit_id": home["id"], "amount_fen": 25_000}
+        {
+            "gateway": "wechat",
+            "transaction_id": "4200001234",
+            "estate_id": str(s["eid"]),
+            "unit_id": home["id"],
+            "amount_fen": 25_000,
+        }
     ).encode()
-
-    def sign(data: bytes, key: str = DEV_PAYMENT_SECRET) -> str:
-        return "sha256=" + hmac.new(key.encode(), data, hashlib.sha256).hexdigest()
-
-    url, headers = "/v1/webhooks/payments", {"content-type": "application/json"}
-    assert (await s["billing"].post(url, content=body, headers=headers)).status_code == 401
+    url = "/v1/webhooks/payments"
+    unsigned = await s["billing"].post(url, content=body, headers={"content-type": "application/json"})
+    assert unsigned.status_code == 401 and unsigned.json()["type"].endswith("/bad-signature")
+    other_key = dev_webhook_secret("someone-else")
+    assert (await s["billing"].post(url, content=body, headers=signed(other_key, body))).status_code == 401
+    stale = signed(secret, body, at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10))
     assert (
-        await s["billing"].post(
-            url, content=body, headers={**headers, "x-propdesk-signature": sign(body, "x")}
-        )
+        await s["billing"].post(url, content=body, headers=stale)
+    ).status_code == 401  # a replay, too late
+    tampered = signed(secret, body)
+    assert (
+        await s["billing"].post(url, content=body.replace(b"25000", b"2500"), headers=tampered)
     ).status_code == 401
-    first = await s["billing"].post(
-        url, content=body, headers={**headers, "x-propdesk-signature": sign(body)}
+    # the gateway's notification raced by 20 copies (each a fresh message id): one payment, one answer
+    copies = await asyncio.gather(
+        *(s["billing"].post(url, content=body, headers=signed(secret, body)) for _ in range(20))
     )
+    assert {c.status_code for c in copies} <= {200, 409}, [c.text for c in copies]
+    first = next(c for c in copies if c.status_code == 200)
+    assert {c.json()["id"] for c in copies if c.status_code == 200} == {first.json()["id"]}
+    in_progress = [c for c in copies if c.status_code == 409]
+    assert all(c.headers["retry-after"] and c.json()["type"].endswith("/in-progress") for c in in_progress)
+    paid = (await s["billing"].get(f"/v1/units/{home['id']}/account", headers=s["finance"])).json()
+    assert len(paid["payments"]) == 1, paid
     assert first.status_code == 200, first.text
-    again = await s["billing"].post(
-        url, content=body, headers={**headers, "x-propdesk-signature": sign(body)}
-    )
-    assert again.json()["id"] == first.json()["id"]  # the gateway notified twice: one payment
+    again = await s["billing"].post(url, content=body, headers=signed(secret, body))
+    assert again.json()["id"] == first.json()["id"]  # the gateway notified again later: the same payment
     assert (await account(s, home))["balance_fen"] == 0
     r = await s["billing"].post(
         f"/v1/payments/{first.json()['id']}/reverse", headers=s["finance"], json={"reason": "重复扣款"}

@@ -5,8 +5,6 @@ and the alarm panel's signed webhook."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import io
 import json
 import re
@@ -15,8 +13,8 @@ import uuid
 import pytest
 from pypdf import PdfReader
 
-from propdesk.common.testing.helpers import running_service, token, wait_until
-from propdesk.incidents.config import DEV_ALARM_SECRET
+from propdesk.common.settings import dev_webhook_secret
+from propdesk.common.testing.helpers import running_service, signed, token, wait_until
 from propdesk.notify.main import SERVICE as NOTIFY
 
 from .conftest import events, known_estate, make_due, stack
@@ -92,8 +90,7 @@ def local(iso: str) -> str:
     return (dt.datetime.fromisoformat(iso) + dt.timedelta(hours=8)).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def sign(body: bytes, key: str = DEV_ALARM_SECRET) -> str:
-    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+ALARM_SECRET = dev_webhook_secret("alarm-panel")
 
 
 async def inbox(s, person) -> list[dict]:
@@ -292,32 +289,44 @@ class TestReportsAndAlarms:
         body = json.dumps(
             {
                 "event_id": "A-1",
+                "estate_id": str(s["eid"]),
                 "panel": "FAS-1",
                 "kind": "smoke",
                 "building_id": s["buildings"][1]["id"],
                 "zone": "C2 大堂",
             }
         ).encode()
-        headers = {"content-type": "application/json"}
-        assert (await s["incidents"].post(url, content=body, headers=headers)).status_code == 401
-        bad = await s["incidents"].post(
-            url, content=body, headers={**headers, "x-propdesk-signature": sign(body, "wrong")}
+        unsigned = await s["incidents"].post(url, content=body, headers={"content-type": "application/json"})
+        assert unsigned.status_code == 401
+        wrong_key = await s["incidents"].post(
+            url, content=body, headers=signed(dev_webhook_secret("wrong"), body)
         )
-        assert bad.status_code == 401
-        r = await s["incidents"].post(
-            url, content=body, headers={**headers, "x-propdesk-signature": sign(body)}
-        )
+        assert wrong_key.status_code == 401
+        headers = signed(ALARM_SECRET, body)
+        r = await s["incidents"].post(url, content=body, headers=headers)
         assert r.status_code == 200, r.text
         assert (r.json()["playbook_key"], r.json()["source"], r.json()["linked"]) == (
             "fire",
             "webhook",
             False,
         )
+        replay = await s["incidents"].post(url, content=body, headers=headers)  # the same message again
+        assert (replay.status_code, replay.json()["id"], replay.json()["reports"]) == (200, r.json()["id"], 1)
         again = json.dumps(
-            {"event_id": "A-2", "panel": "FAS-1", "kind": "sprinkler", "building_id": s["buildings"][1]["id"]}
+            {
+                "event_id": "A-2",
+                "estate_id": str(s["eid"]),
+                "panel": "FAS-1",
+                "kind": "sprinkler",
+                "building_id": s["buildings"][1]["id"],
+            }
         ).encode()
-        r2 = await s["incidents"].post(
-            url, content=again, headers={**headers, "x-propdesk-signature": sign(again)}
-        )
+        r2 = await s["incidents"].post(url, content=again, headers=signed(ALARM_SECRET, again))
         assert (r2.json()["id"], r2.json()["linked"], r2.json()["reports"]) == (r.json()["id"], True, 2)
+        # a panel's message for another estate, sent to this estate's URL, starts nothing
+        other = json.dumps(
+            {"event_id": "A-3", "estate_id": str(uuid.uuid4()), "panel": "FAS-1", "kind": "fire"}
+        ).encode()
+        moved = await s["incidents"].post(url, content=other, headers=signed(ALARM_SECRET, other))
+        assert moved.status_code == 422 and moved.json()["type"].endswith("/wrong-estate"), moved.text
         assert len(await events(db, "incidents.incident.triggered")) == 1

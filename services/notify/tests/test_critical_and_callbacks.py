@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -99,10 +100,11 @@ class TestCriticalChain:
 def signed(body: dict, secret: str = SECRET) -> tuple[bytes, dict]:
     raw = json.dumps(body).encode()
     now = dt.datetime.now(dt.UTC)
+    msg_id = f"cb_{uuid.uuid4().hex}"
     headers = {
-        "webhook-id": "cb_1",
+        "webhook-id": msg_id,
         "webhook-timestamp": str(int(now.timestamp())),
-        "webhook-signature": Webhook(secret).sign("cb_1", now, raw.decode()),
+        "webhook-signature": Webhook(secret).sign(msg_id, now, raw.decode()),
         "content-type": "application/json",
     }
     return raw, headers
@@ -121,6 +123,11 @@ class TestProviderCallbacks:
             return sms if sms["state"] == "sent" else None
 
         sms = await wait_until(sent, message="the sms")
+        # another provider cannot touch this provider's delivery
+        raw, headers = signed({"reference": sms["provider_ref"], "status": "failed"})
+        hijack = await p["notify"].post("/v1/providers/backup-sms/callbacks", content=raw, headers=headers)
+        assert hijack.status_code == 404, hijack.text
+        assert (await deliveries(p, message["id"]))["sms"]["state"] == "sent"
         raw, headers = signed({"reference": sms["provider_ref"], "status": "delivered"})
         r = await p["notify"].post("/v1/providers/primary-sms/callbacks", content=raw, headers=headers)
         assert r.status_code == 200 and r.json()["state"] == "delivered"
@@ -143,7 +150,7 @@ class TestProviderCallbacks:
         bad = await p["notify"].post(
             "/v1/providers/primary-sms/callbacks", content=forged_raw, headers=forged
         )
-        assert bad.status_code == 401 and bad.json()["type"].endswith("/invalid-webhook-signature")
+        assert bad.status_code == 401 and bad.json()["type"].endswith("/bad-signature")
         unsigned = await p["notify"].post(
             "/v1/providers/primary-sms/callbacks", content=raw, headers={"content-type": "application/json"}
         )

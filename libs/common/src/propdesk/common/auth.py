@@ -191,3 +191,10 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
         return principal
 
     return dependency
+
+
+async def require_platform_admin(principal: Principal = Depends(get_principal)) -> Principal:
+    """Dependency: an admin of the whole platform (all estates), not one scoped to some estates."""
+    if not (principal.has(Role.admin) and principal.all_estates):
+        raise Forbidden(Text("仅平台管理员可执行此操作", "Only the platform's administrators may do this"))
+    return principal

@@ -4,9 +4,7 @@ from typing import Self
 
 from pydantic import SecretStr, model_validator
 
-from propdesk.common.settings import ServiceSettings
-
-DEV_PAYMENT_SECRET = "propdesk-dev-payment-gateway-secret"
+from propdesk.common.settings import ServiceSettings, webhook_secret
 
 
 class BillingSettings(ServiceSettings):
@@ -16,9 +14,11 @@ class BillingSettings(ServiceSettings):
     payment_webhook_secret: SecretStr | None = None
 
     @model_validator(mode="after")
-    def _payment_secret_outside_dev(self) -> Self:
-        if self.payment_webhook_secret is None:
-            if not self.dev:
-                raise ValueError("PROPDESK_BILLING_PAYMENT_WEBHOOK_SECRET is required outside dev mode")
-            self.payment_webhook_secret = SecretStr(DEV_PAYMENT_SECRET)
+    def _webhook_secret(self) -> Self:
+        self.payment_webhook_secret = webhook_secret(
+            self.payment_webhook_secret,
+            dev=self.dev,
+            env="PROPDESK_BILLING_PAYMENT_WEBHOOK_SECRET",
+            label="payment-gateway",
+        )
         return self

@@ -22,3 +22,8 @@ class LineNotFound(NotFound):
 class Unbalanced(InvalidInput):
     code = "unbalanced-entry"
     title = Text("借贷不平衡", "The entry does not balance")
+
+
+class WrongEstate(InvalidInput):
+    code = "wrong-estate"
+    title = Text("所引用的记录属于其他小区", "The record referenced belongs to another estate")

@@ -4,9 +4,7 @@ from typing import Self
 
 from pydantic import SecretStr, model_validator
 
-from propdesk.common.settings import ServiceSettings
-
-DEV_ALARM_SECRET = "propdesk-dev-alarm-panel-secret"
+from propdesk.common.settings import ServiceSettings, webhook_secret
 
 
 class IncidentsSettings(ServiceSettings):
@@ -19,9 +17,11 @@ class IncidentsSettings(ServiceSettings):
     outage_reports_window_minutes: int = 30
 
     @model_validator(mode="after")
-    def _alarm_secret_outside_dev(self) -> Self:
-        if self.alarm_webhook_secret is None:
-            if not self.dev:
-                raise ValueError("PROPDESK_INCIDENTS_ALARM_WEBHOOK_SECRET is required outside dev mode")
-            self.alarm_webhook_secret = SecretStr(DEV_ALARM_SECRET)
+    def _webhook_secret(self) -> Self:
+        self.alarm_webhook_secret = webhook_secret(
+            self.alarm_webhook_secret,
+            dev=self.dev,
+            env="PROPDESK_INCIDENTS_ALARM_WEBHOOK_SECRET",
+            label="alarm-panel",
+        )
         return self

@@ -22,3 +22,8 @@ class PlaybookNotFound(NotFound):
 class PlaybookRejected(InvalidInput):
     code = "playbook-invalid"
     title = Text("应急预案有误，未保存", "The playbook has problems; nothing was saved")
+
+
+class WrongEstate(InvalidInput):
+    code = "wrong-estate"
+    title = Text("所引用的记录属于其他小区", "The record referenced belongs to another estate")

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import httpx
 
 from propdesk.common.auth import issue_token
+from propdesk.common.broker import Users, without_credentials
 from propdesk.common.runtime import ServiceDefinition
 from propdesk.common.settings import DEV_JWT_SECRET
 from propdesk.common.web import create_service_app
@@ -25,8 +26,19 @@ class PlatformEnv:
     """One test's slice of the real servers: its own database and its own NATS namespace."""
 
     database_url: str
-    nats_url: str
+    nats_url: str  # with the platform user's credentials when NATS has users (direct clients in tests)
     namespace: str
+    nats_users: Users | None = None
+
+    def nats_credentials(self, service: str) -> dict[str, Any]:
+        """A service's own NATS user (as `propdesk up` gives it), when NATS has users."""
+        if self.nats_users is None or service not in self.nats_users.passwords:
+            return {"nats_url": self.nats_url}
+        return {
+            "nats_url": without_credentials(self.nats_url),
+            "nats_user": service,
+            "nats_password": self.nats_users.passwords[service],
+        }
 
     def settings(self, definition: ServiceDefinition, **overrides: Any):
         return definition.settings_cls.for_service(
@@ -34,7 +46,7 @@ class PlatformEnv:
             **{
                 "dev": True,
                 "database_url": self.database_url,
-                "nats_url": self.nats_url,
+                **self.nats_credentials(definition.name),
                 "namespace": self.namespace,
                 "relay_poll_seconds": 0.2,
                 "timer_poll_seconds": 0.2,
@@ -142,3 +154,20 @@ async def make_timers_due(db, schema: str, key_prefix: str) -> None:
         f"UPDATE {schema}.timer SET due_at = now() - interval '1 second' WHERE key LIKE :k",
         k=key_prefix + "%",
     )
+
+
+def signed(secret: str, body: bytes | str, *, msg_id: str | None = None, at=None) -> dict[str, str]:
+    """Standard Webhooks headers for a body, as a real sender would sign it (`at`: the timestamp)."""
+    import datetime as dt
+
+    from standardwebhooks.webhooks import Webhook
+
+    text = body.decode() if isinstance(body, bytes) else body
+    at = at or dt.datetime.now(dt.UTC)
+    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, at, text),
+        "content-type": "application/json",
+    }

@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import Allocation, Invoice, JournalLine, Payment, Unit
-from propdesk.billing.repository import unit_or_404
 from propdesk.billing.schemas import AllocationRead, InvoiceRead, PaymentRead
 from propdesk.billing.service import ledger
 from propdesk.common import outbox
@@ -412,31 +411,3 @@ async def account(session: AsyncSession, unit: Unit) -> dict:
         "open_invoices": [InvoiceRead.model_validate(i).model_dump(mode="json") for i in open_invoices],
         "payments": [PaymentRead.model_validate(p).model_dump(mode="json") for p in paid],
     }
-
-
-async def from_gateway(
-    session: AsyncSession,
-    *,
-    gateway: str,
-    transaction_id: str,
-    unit_id: uuid.UUID,
-    amount_fen: int,
-    invoice_ids: list[uuid.UUID],
-) -> PaymentRead:
-    """A payment the WeChat Pay / Alipay gateway notified: its transaction id makes a repeat harmless."""
-    reference = f"{gateway}:{transaction_id}"
-    seen = (await session.execute(select(Payment).where(Payment.reference == reference))).scalar_one_or_none()
-    if seen is not None:  # the gateway notifies again: the same payment, once
-        allocations = await session.execute(select(Allocation).where(Allocation.payment_id == seen.id))
-        return read(seen, allocations.scalars())
-    await unit_or_404(session, unit_id)
-    payment, allocations = await pay(
-        session,
-        unit_id,
-        amount_fen=amount_fen,
-        channel=gateway,
-        invoice_ids=invoice_ids,
-        reference=reference,
-        actor=f"gateway:{gateway}",
-    )
-    return read(payment, allocations)

@@ -12,7 +12,9 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common.i18n import Text
 from propdesk.common.timeutil import to_local, utcnow
+from propdesk.incidents.errors import WrongEstate
 from propdesk.incidents.models import (
     Broadcast,
     Incident,
@@ -23,7 +25,7 @@ from propdesk.incidents.models import (
     estate,
 )
 from propdesk.incidents.playbook import seeded
-from propdesk.incidents.service import broadcasts
+from propdesk.incidents.service import broadcasts, incidents, triggering
 from propdesk.incidents.service.incidents import entry, snapshot
 
 KIND_ZH = {
@@ -301,3 +303,24 @@ async def drills(session: AsyncSession, estate_id: uuid.UUID) -> list[dict]:
         }
         for key in sorted(seeded())
     ]
+
+
+async def alarm(session: AsyncSession, estate_id: uuid.UUID, data) -> tuple[dict, int]:
+    """An alarm panel's alarm: the fire playbook starts, or the report joins the active fire incident."""
+    if data.estate_id != estate_id:
+        raise WrongEstate(
+            Text("报警所属小区与地址不符", "The alarm's signed estate is not the estate of this address")
+        )
+    i, linked = await triggering.trigger(
+        session,
+        estate_id,
+        "fire",
+        description=f"火警报警 alarm panel {data.panel}: {data.kind} {data.zone}".strip(),
+        building_id=data.building_id,
+        floors=data.floors,
+        location=data.zone,
+        source="webhook",
+        source_ref=f"{data.panel}:{data.event_id}",
+        actor=f"panel:{data.panel}",
+    )
+    return (await incidents.read(session, i, linked=linked)).model_dump(mode="json"), 200

@@ -9,14 +9,13 @@ import uuid
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from propdesk.common import timers
+from propdesk.common import signatures, timers
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import utcnow
 from propdesk.notify.channels import SendFailed, Sent, send_email, send_via_provider
 from propdesk.notify.config import NotifySettings
-from propdesk.notify.errors import BadSignature, InvalidCallback, UnknownMessageRef, UnknownProvider
+from propdesk.notify.errors import InvalidCallback, UnknownMessageRef, UnknownProvider
 from propdesk.notify.models import Delivery, DeliveryLog, Message
 from propdesk.notify.schemas import CallbackBody
 from propdesk.notify.service import providers
@@ -77,20 +76,21 @@ async def send_many(session: AsyncSession, due: list) -> None:
     jobs = []
     for d in rows:
         m = messages[d.message_id]
-        key = (m.event_type, d.channel, m.language)
+        key = (m.event_type, d.channel, m.language, m.estate_id)
         if key not in templates:
             templates[key] = await template_for(session, *key)
         subject, body = templates[key]
         d.state, d.attempts = "sending", d.attempts + 1
-        jobs.append((d, render(subject or "", m.context), render(body, m.context)))
+        jobs.append((d, m.estate_id, render(subject or "", m.context), render(body, m.context)))
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
-    by_channel = {c: await providers_for(session, c) for c in {d.channel for d, _, _ in jobs} - {"email"}}
+    wanted = {(d.channel, estate_id) for d, estate_id, _, _ in jobs if d.channel != "email"}
+    by_channel = {key: await providers_for(session, *key) for key in wanted}  # the estate's own first
 
-    async def one(d: Delivery, subject: str, text: str):
+    async def one(d: Delivery, estate_id, subject: str, text: str):
         async with limit:
             if d.channel == "email":
                 return await send_email(settings, to=d.address, subject=subject, body=text, message_id=d.id)
-            providers = by_channel[d.channel]
+            providers = by_channel[(d.channel, estate_id)]
             if not providers:
                 raise SendFailed(f"no {d.channel} provider configured")
             return await send_via_provider(
@@ -105,7 +105,7 @@ async def send_many(session: AsyncSession, due: list) -> None:
 
     results = await asyncio.gather(*(one(*job) for job in jobs), return_exceptions=True)
     retries, logs = [], []
-    for (d, _, _), result in zip(jobs, results, strict=True):
+    for (d, _, _, _), result in zip(jobs, results, strict=True):
         if isinstance(result, Sent):
             d.state, d.provider, d.provider_ref, d.reason = "sent", result.provider, result.reference, None
             logs.append(
@@ -136,22 +136,28 @@ async def send_many(session: AsyncSession, due: list) -> None:
     await session.flush()
 
 
-async def callback(session: AsyncSession, provider: str, body: bytes, headers: dict[str, str]) -> Delivery:
-    """A provider's callback: verified with that provider's secret (Standard Webhooks), then applied."""
+async def callback(session: AsyncSession, provider: str, request) -> dict:
+    """A provider's callback: verified with that provider's secret (Standard Webhooks), then applied once (a
+    copy of the message gets the same answer)."""
     config = await providers.named(session, provider)
     if config is None:
         raise UnknownProvider(f"no provider named {provider}")
+    message_id, body = await signatures.verify(request, config.secret.get_secret_value())
     try:
-        payload = Webhook(config.secret.get_secret_value()).verify(body, headers)
-    except (WebhookVerificationError, ValueError) as exc:
-        raise BadSignature(str(exc) or "signature does not match") from exc
-    try:
-        report = CallbackBody.model_validate(payload)
+        report = CallbackBody.model_validate_json(body)
     except ValidationError as exc:
         raise InvalidCallback(str(exc).split("\n")[0], errors=exc.errors(include_url=False)) from exc
-    return await provider_callback(
-        session, provider=provider, reference=report.reference, status=report.status, detail=report.detail
+
+    async def run() -> tuple[object, int]:
+        found = await provider_callback(
+            session, provider=provider, reference=report.reference, status=report.status, detail=report.detail
+        )
+        return {"delivery_id": str(found.id), "state": found.state}, 200
+
+    answer, _ = await signatures.once(
+        session, sender=f"provider:{provider}", message_id=message_id, route="callback", body=body, run=run
     )
+    return answer
 
 
 async def provider_callback(
@@ -164,13 +170,13 @@ async def provider_callback(
         match = Delivery.provider_ref == reference
     stmt = select(Delivery).where(match)
     delivery = (await session.execute(stmt.with_for_update())).scalars().first()
-    if delivery is None or delivery.channel in ("inapp", "email"):
-        raise UnknownMessageRef(f"no delivery with reference {reference}")
+    if delivery is None or delivery.channel in ("inapp", "email") or delivery.provider != provider:
+        # a provider reports only on what it sent: another provider's delivery does not exist for it
+        raise UnknownMessageRef(f"no delivery of {provider} with reference {reference}")
     if delivery.state in ("delivered", "failed"):
         return delivery  # a repeated callback changes nothing
     delivery.state = "delivered" if status == "delivered" else "failed"
     delivery.reason = None if status == "delivered" else f"{status}: {detail or ''}".strip(": ")[:200]
-    delivery.provider = delivery.provider or provider
     session.add(
         DeliveryLog(
             delivery_id=delivery.id,
