@@ -283,7 +283,13 @@ class TestAccessAndBadInput:
         r = await p["notify"].put(
             "/v1/templates",
             headers=p["manager"],
-            json={"event_type": "intake.case.resolved", "channel": "sms", "language": "en", **body},
+            json={
+                "event_type": "intake.case.resolved",
+                "channel": "sms",
+                "language": "en",
+                "estate_id": p["estate"]["id"],
+                **body,
+            },
         )
         assert r.status_code == 422 and r.json()["type"].endswith(kind), r.text
 
@@ -298,9 +304,35 @@ class TestAccessAndBadInput:
                 "language": "en",
                 "subject": None,
                 "body": "{{ estate.name }}: case {{ reference }} done - {{ resolution }}",
+                "estate_id": p["estate"]["id"],
             },
         )
-        assert r.status_code == 200 and r.json()["source"] == "estate"
+        assert r.status_code == 200 and r.json()["source"] == "estate", r.text
+        # the platform's templates are the platform admins', another estate's are its own managers'
+        template = {"event_type": "intake.case.resolved", "channel": "sms", "language": "en", "body": "x"}
+        platform_wide = await p["notify"].put("/v1/templates", headers=p["manager"], json=template)
+        assert platform_wide.status_code == 403, platform_wide.text
+        elsewhere = await p["notify"].put(
+            "/v1/templates", headers=p["manager"], json={**template, "estate_id": str(uuid.uuid4())}
+        )
+        assert elsewhere.status_code == 403
+        admin = token("admin", all_estates=True)
+        assert (await p["notify"].put("/v1/templates", headers=admin, json=template)).json()[
+            "source"
+        ] == "platform"
+        shown = await p["notify"].get(
+            "/v1/templates",
+            headers=p["manager"],
+            params={"estate_id": p["estate"]["id"], "event_type": "intake.case.resolved"},
+        )
+        sms_en = [t for t in shown.json() if (t["channel"], t["language"]) == ("sms", "en")]
+        assert [t["source"] for t in sms_en] == ["estate"]  # the estate's own wins over the platform's
+        foreign_list = await p["notify"].get(
+            "/v1/templates",
+            headers=token("manager", estates=[uuid.uuid4()]),
+            params={"estate_id": p["estate"]["id"]},
+        )
+        assert foreign_list.status_code == 403
         preview = await p["notify"].post(
             "/v1/templates/preview",
             headers=p["manager"],
@@ -308,6 +340,7 @@ class TestAccessAndBadInput:
                 "event_type": "intake.case.resolved",
                 "channel": "sms",
                 "language": "en",
+                "estate_id": p["estate"]["id"],
                 "context": {"reference": "CASE-1", "resolution": "fixed"},
             },
         )
@@ -315,14 +348,14 @@ class TestAccessAndBadInput:
         bad = await p["notify"].put(
             "/v1/templates",
             headers=p["manager"],
-            json={"event_type": "intake.case.resolved", "channel": "fax", "language": "en", "body": "x"},
+            json={**template, "channel": "fax", "estate_id": p["estate"]["id"]},
         )
         assert bad.status_code == 422
         assert (
             await p["notify"].put(
                 "/v1/templates",
                 headers=p["desk"],
-                json={"event_type": "intake.case.resolved", "channel": "sms", "language": "en", "body": "x"},
+                json={**template, "estate_id": p["estate"]["id"]},
             )
         ).status_code == 403
         assert (

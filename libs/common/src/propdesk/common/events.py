@@ -66,6 +66,30 @@ class Envelope(BaseModel):
     payload: dict[str, Any]
 
 
+PERSONAL = "x-personal"  # in a field's JSON schema: a name, a phone number, an e-mail of a person
+
+
+def personal(**kwargs: Any) -> Any:
+    """A payload field that holds a person's data (masked for outside subscribers not allowed to see it)."""
+    return Field(**kwargs, json_schema_extra={PERSONAL: True})
+
+
+def redact(payload: dict, model: type[BaseModel]) -> dict:
+    """`payload` (as JSON) with every personal field of `model`, nested models included, masked."""
+    out = dict(payload)
+    for name, field in model.model_fields.items():
+        if name not in out:
+            continue
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        if extra.get(PERSONAL) and out[name] is not None:
+            out[name] = "***"
+            continue
+        nested = field.annotation if isinstance(field.annotation, type) else None
+        if nested is not None and issubclass(nested, BaseModel) and isinstance(out[name], dict):
+            out[name] = redact(out[name], nested)
+    return out
+
+
 class EventPayload(BaseModel):
     """Base of every payload in the catalog. Subclasses are registered with `@event(...)`."""
 
@@ -178,4 +202,6 @@ __all__ = [
     "Field",
     "build_envelope",
     "event",
+    "personal",
+    "redact",
 ]

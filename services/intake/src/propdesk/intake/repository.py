@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.auth import Principal, estate_filter
 from propdesk.common.pagination import PageParams, paginate
+from propdesk.intake.errors import WrongEstate
 from propdesk.intake.models import Estate, EstateProvisioning
 
 
@@ -46,3 +47,16 @@ class EstateRepository:
             select(EstateProvisioning.service).where(EstateProvisioning.estate_id == estate_id)
         )
         return set(rows.scalars().all())
+
+
+async def require_of_estate(
+    session: AsyncSession, model, record_id: uuid.UUID | None, estate_id: uuid.UUID, what: str
+):
+    """The record a request names, which must be one of the estate's (422 wrong-estate otherwise, unknown ones
+    included: another estate's record and one that does not exist look the same to the caller)."""
+    if record_id is None:
+        return None
+    record = await session.get(model, record_id)
+    if record is None or record.estate_id != estate_id:
+        raise WrongEstate(f"{what} {record_id} is not one of this estate's")
+    return record

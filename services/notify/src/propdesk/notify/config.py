@@ -4,7 +4,7 @@ import json
 
 from pydantic import BaseModel, SecretStr, field_validator
 
-from propdesk.common.settings import ServiceSettings
+from propdesk.common.settings import ServiceSettings, webhook_secret_bytes
 
 
 class ProviderConfig(BaseModel):
@@ -12,7 +12,13 @@ class ProviderConfig(BaseModel):
 
     name: str
     url: str
-    secret: SecretStr  # base64, optionally prefixed whsec_
+    secret: SecretStr  # whsec_ + base64 of at least 24 bytes
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        webhook_secret_bytes(value.get_secret_value())
+        return value
 
 
 class NotifySettings(ServiceSettings):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from propdesk.common.errors import DomainError, Forbidden, InvalidInput, NotFound
+from propdesk.common.errors import Conflict, Forbidden, InvalidInput, NotFound
 from propdesk.common.i18n import Text
 from propdesk.common.projections import EstateNotKnown
 
@@ -29,12 +29,6 @@ class NotARecipient(Forbidden):
     title = Text("此令牌不属于任何收件人", "This token belongs to no recipient")
 
 
-class BadSignature(DomainError):
-    status = 401
-    code = "invalid-webhook-signature"
-    title = Text("回调签名无效", "Invalid webhook signature")
-
-
 class UnknownProvider(NotFound):
     code = "unknown-provider"
     title = Text("未知的服务商", "Unknown provider")
@@ -58,3 +52,13 @@ class InvalidProvider(InvalidInput):
 class InvalidCallback(InvalidInput):
     code = "invalid-callback"
     title = Text("回调内容无效", "The callback's body is not valid")
+
+
+class ProviderNameTaken(Conflict):
+    code = "provider-name-taken"
+    title = Text("服务商名称已被使用", "That provider name is taken")
+
+
+class WrongEstate(InvalidInput):
+    code = "wrong-estate"
+    title = Text("所引用的记录属于其他小区", "The record referenced belongs to another estate")

@@ -84,9 +84,16 @@ class Preference(Base):
 
 
 class Template(KeyMixin, TimestampMixin, Base):
-    __tablename__ = "template"
-    __table_args__ = (UniqueConstraint("event_type", "channel", "language"),)
+    """A template an estate (or, with no estate, the platform) uses instead of the default in code."""
 
+    __tablename__ = "template"
+    __table_args__ = (
+        UniqueConstraint(
+            "estate_id", "event_type", "channel", "language", postgresql_nulls_not_distinct=True
+        ),
+    )
+
+    estate_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("notify.estate.id"))
     event_type: Mapped[str] = mapped_column(String(100))
     channel: Mapped[str] = mapped_column(String(16))
     language: Mapped[str] = mapped_column(String(8))
@@ -198,6 +205,8 @@ class WebhookSubscription(KeyMixin, TimestampMixin, Base):
     secret: Mapped[str] = mapped_column(String(100))
     event_types: Mapped[list[str]] = mapped_column(ARRAY(String(100)))  # exact types or prefixes ending in *
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # names, phones, e-mails and ID numbers in the events it receives; otherwise they are masked
+    personal_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_by: Mapped[str] = mapped_column(String(100))
 
 
@@ -217,11 +226,15 @@ class WebhookDelivery(KeyMixin, TimestampMixin, Base):
 
 
 class Provider(TimestampMixin, Base):
-    """An HTTP provider managed through the API (admins and managers); tried before the ones in settings."""
+    """An HTTP provider managed through the API, for one estate's messages (its managers manage it) or, with no
+    estate, for every estate (the platform's admins only); tried before the ones in settings."""
 
     __tablename__ = "provider"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    estate_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("notify.estate.id"), index=True
+    )
     channel: Mapped[str] = mapped_column(String(16))
     url: Mapped[str] = mapped_column(String(500))
     secret: Mapped[str] = mapped_column(String(200))

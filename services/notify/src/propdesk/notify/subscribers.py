@@ -71,6 +71,7 @@ async def on_broadcast_requested(session: AsyncSession, event, envelope: Envelop
         floors=list(event.floors),
         staff_roles=list(event.staff_roles),
         all_residents=event.all_residents,
+        refuse_foreign=False,
     )
 
 

@@ -6,7 +6,7 @@ import datetime
 import uuid
 from typing import Literal
 
-from propdesk.common.events import EventPayload, Field, event
+from propdesk.common.events import EventPayload, Field, event, personal
 
 
 @event(
@@ -44,7 +44,7 @@ class WorkOrderAssigned(EventPayload):
     estate_id: uuid.UUID
     reference: str
     technician_id: uuid.UUID
-    technician_name: str
+    technician_name: str = personal()
     resident_id: uuid.UUID | None = None
     unit_id: uuid.UUID | None = None
     location: str = ""
@@ -170,8 +170,8 @@ class EmergencyReported(EventPayload):
     location: str = ""
     description: str
     reported_at: datetime.datetime
-    reporter_name: str = ""
-    reporter_phone: str | None = None
+    reporter_name: str = personal(default="")
+    reporter_phone: str | None = personal(default=None)
 
 
 @event(

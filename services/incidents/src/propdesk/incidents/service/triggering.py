@@ -15,10 +15,31 @@ from propdesk.common.contracts import incidents as ev
 from propdesk.common.db import settings_of
 from propdesk.common.ids import human_ref
 from propdesk.common.timeutil import to_local, utcnow
-from propdesk.incidents.errors import PlaybookNotFound
-from propdesk.incidents.models import Incident, IncidentStep, OutageReport, estate
+from propdesk.incidents.errors import PlaybookNotFound, WrongEstate
+from propdesk.incidents.models import Incident, IncidentStep, OutageReport, Unit, estate
 from propdesk.incidents.service import playbooks
 from propdesk.incidents.service.incidents import _key, entry, ref
+
+
+async def _require_of_estate(
+    session: AsyncSession, estate_id: uuid.UUID, *, building_id: uuid.UUID | None, unit_id: uuid.UUID | None
+) -> None:
+    """A unit, or a building, named by a report is one of the estate's (as intake's units say): an incident
+    cannot be aimed at another estate's residents."""
+    if unit_id is not None:
+        found = await session.get(Unit, unit_id)
+        if found is not None and found.estate_id != estate_id:
+            raise WrongEstate(f"unit {unit_id} is not a unit of this estate")
+        if found is not None and building_id is not None and found.building_id != building_id:
+            raise WrongEstate(f"unit {unit_id} is not in building {building_id}")
+    if building_id is not None:
+        elsewhere = await session.scalar(
+            select(Unit.estate_id)
+            .where(Unit.building_id == building_id, Unit.estate_id != estate_id)
+            .limit(1)
+        )
+        if elsewhere is not None:
+            raise WrongEstate(f"building {building_id} is not a building of this estate")
 
 
 async def trigger(
@@ -40,6 +61,7 @@ async def trigger(
     """Start the estate's playbook `key`, or link this report to the active incident it describes (same
     playbook, same building; the whole estate for estate-wide playbooks). Returns (incident, linked)."""
     await projections.require_known_estate(session, estate, estate_id, "incidents")
+    await _require_of_estate(session, estate_id, building_id=building_id, unit_id=unit_id)
     found = await playbooks.effective(session, estate_id, key)
     if found is None:
         raise PlaybookNotFound(f"no playbook {key!r} for this estate")

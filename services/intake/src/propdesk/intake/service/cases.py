@@ -23,7 +23,8 @@ from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.common.sla import Clock
 from propdesk.common.timeutil import BusinessCalendar, to_local, utcnow
 from propdesk.intake.errors import CaseNotFound, WrongEstate
-from propdesk.intake.models import Case, CaseEntry, Staff, Unit
+from propdesk.intake.models import Case, CaseEntry, Resident, Staff, Unit
+from propdesk.intake.repository import require_of_estate
 from propdesk.intake.schemas import CaseAction, CaseCreate, CaseEntryRead, CaseRead
 from propdesk.intake.service import case_targets, followups
 
@@ -118,10 +119,8 @@ async def open_case(
         if data.unit_id is None or data.unit_id not in principal.units:
             raise Forbidden(Text("只能为本人房屋提交", "Residents file cases for their own units"))
         resident_id = principal.subject_id
-    if data.unit_id is not None:
-        unit = await session.get(Unit, data.unit_id)
-        if unit is None or unit.estate_id != estate_id:
-            raise WrongEstate(f"unit {data.unit_id} is not a unit of this estate")
+    await require_of_estate(session, Unit, data.unit_id, estate_id, "unit")
+    await require_of_estate(session, Resident, resident_id, estate_id, "resident")
     case = Case(
         estate_id=estate_id,
         reference=await _next_reference(session, now),

@@ -18,6 +18,7 @@ from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.common.timeutil import utcnow
 from propdesk.intake.errors import CallbackNotFound, CallNotFound, MessageNotFound, WrongEstate
 from propdesk.intake.models import Call, Callback, Message, Occupancy, Resident, Staff
+from propdesk.intake.repository import require_of_estate
 from propdesk.intake.schemas import CallbackCreate, CallCreate, CallTransfer, MessageCreate
 from propdesk.intake.validation import phone_for_search
 
@@ -183,6 +184,7 @@ async def schedule_callback(
     session: AsyncSession, estate_id: uuid.UUID, data: CallbackCreate, *, call_id: uuid.UUID | None = None
 ) -> Callback:
     await _staff_of(session, estate_id, data.assignee_id)
+    await require_of_estate(session, Resident, data.resident_id, estate_id, "resident")
     callback = Callback(
         estate_id=estate_id,
         call_id=call_id,

@@ -19,6 +19,7 @@ from propdesk.common.i18n import Text
 from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.intake.errors import FollowUpNotFound, WrongEstate
 from propdesk.intake.models import FollowUp, Occupancy, Resident, Staff, Unit
+from propdesk.intake.repository import require_of_estate
 from propdesk.intake.schemas import ActivityRead, FollowUpRead
 from propdesk.intake.service import activity, policy
 from propdesk.intake.service.activity import actor_of, log
@@ -91,10 +92,7 @@ async def create(
         unit = await session.get(Unit, unit_id)
         if unit is None or unit.estate_id != estate_id:
             raise WrongEstate(f"unit {unit_id} is not a unit of this estate")
-    if resident_id is not None:
-        resident = await session.get(Resident, resident_id)
-        if resident is None or resident.estate_id != estate_id:
-            resident_id = None
+    await require_of_estate(session, Resident, resident_id, estate_id, "resident")
     resident_id = resident_id or await household_contact(session, unit_id)
     follow_up = FollowUp(
         estate_id=estate_id,

@@ -28,7 +28,7 @@ async def _chain_of(session: AsyncSession, message: Message) -> tuple[Contact | 
     if person is None:
         return None, []
     contact = Contact(person.id, person.phone, person.email)
-    return contact, chain_for(contact, await chain_channels(session))
+    return contact, chain_for(contact, await chain_channels(session, message.estate_id))
 
 
 async def step(session: AsyncSession, message_id: uuid.UUID) -> None:

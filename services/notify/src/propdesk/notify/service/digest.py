@@ -32,7 +32,7 @@ async def defer_to_digest(
 ) -> None:
     """Keep the alert for the recipient's next digest; the digest goes out one interval after its first item."""
     settings: NotifySettings = settings_of(session)
-    subject, _ = await template_for(session, event_type, "inapp", recipient.language)
+    subject, _ = await template_for(session, event_type, "inapp", recipient.language, estate_id)
     title = render(subject or "", {**context, "estate": {"name": ""}, "recipient": {"name": recipient.name}})
     inserted = (
         await session.execute(

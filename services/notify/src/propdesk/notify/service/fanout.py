@@ -206,7 +206,9 @@ class _Planner:
 
     async def prepare(self) -> None:
         self.quiet_until = await quiet.quiet_until(self.session, self.audience.estate_id, self.now)
-        self.chain = await chain_channels(self.session) if self.audience.critical else []
+        self.chain = (
+            await chain_channels(self.session, self.audience.estate_id) if self.audience.critical else []
+        )
 
     def plan(self, contact: Contact, prefs: Preferences) -> Plan:
         key = shape(contact, prefs)
@@ -240,7 +242,9 @@ async def fan_out(session: AsyncSession, audience: Audience, people: list[Person
             "estate": estate,
             "recipient": {"name": person.name, "language": person.language},
         }
-        subject, body = await templates.template_for(session, audience.event_type, "inapp", person.language)
+        subject, body = await templates.template_for(
+            session, audience.event_type, "inapp", person.language, audience.estate_id
+        )
         contact = Contact(person.id, person.phone, person.email)
         _message(
             out,
@@ -266,7 +270,9 @@ async def broadcast(session: AsyncSession, audience: Audience, people: list[Pers
     shared = {**context, "estate": await estates.context(session, audience.estate_id)}
     rendered = {}
     for language in ("zh-CN", "en"):
-        subject, body = await templates.template_for(session, audience.event_type, "inapp", language)
+        subject, body = await templates.template_for(
+            session, audience.event_type, "inapp", language, audience.estate_id
+        )
         rendered[language] = (render(subject or "", shared), render(body, shared))
     prefs = await preferences.for_people(session, [p.id for p in people], audience.category, cache=False)
     out, context_json = staged(session), json.dumps(shared, ensure_ascii=False, default=str)

@@ -7,7 +7,9 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common.i18n import Text
 from propdesk.common.ids import uuid7
+from propdesk.notify.errors import WrongEstate
 from propdesk.notify.service import fanout, recipients
 
 TEXTS = ("title_zh", "body_zh", "title_en", "body_en")
@@ -23,7 +25,29 @@ async def audience_of(
     floors: list[int] = (),
     staff_roles: list[str] = (),
     all_residents: bool = False,
+    refuse_foreign: bool = True,
 ) -> list[recipients.Person]:
+    """The people a notice reaches. A request naming people, units or buildings of another estate is refused
+    (`refuse_foreign`); an estate's own event (incidents' broadcast) may name a unit notify does not know yet."""
+    foreign = (
+        []
+        if not refuse_foreign
+        else await recipients.not_of_estate(
+            session,
+            estate_id,
+            recipient_ids=list(recipient_ids),
+            unit_ids=list(unit_ids),
+            building_ids=list(building_ids),
+        )
+    )
+    if foreign:
+        raise WrongEstate(
+            Text(
+                "通知对象中有不属于该小区的人、房屋或楼栋",
+                "Some people, units or buildings named are not this estate's",
+            ),
+            ids=[str(i) for i in foreign[:20]],
+        )
     units = list(unit_ids)
     if building_ids:
         units += await recipients.units_in_scope(session, estate_id, building_ids=building_ids, floors=floors)

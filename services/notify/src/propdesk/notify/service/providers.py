@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common import projections
+from propdesk.common.auth import Principal
 from propdesk.common.db import settings_of
+from propdesk.common.errors import Forbidden
 from propdesk.common.i18n import Text
 from propdesk.notify.config import ProviderConfig
-from propdesk.notify.errors import InvalidProvider
-from propdesk.notify.models import Provider
+from propdesk.notify.errors import InvalidProvider, ProviderNameTaken
+from propdesk.notify.models import Provider, estate
 
 SEND_CONCURRENCY = 64
 
@@ -31,15 +35,22 @@ def http_client() -> aiohttp.ClientSession:
     return _clients[loop]
 
 
-async def providers_for(session: AsyncSession, channel: str) -> list[ProviderConfig]:
-    """The channel's providers in the order they are tried: those managed through the API (by priority),
-    then those in settings (unless the API manages one of the same name)."""
+async def providers_for(
+    session: AsyncSession, channel: str, estate_id: uuid.UUID | None = None
+) -> list[ProviderConfig]:
+    """The channel's providers for an estate's messages, in the order they are tried: the estate's own (by
+    priority), then the platform's managed through the API, then those in settings (unless the API manages
+    one of the same name). Another estate's providers never send this estate's messages."""
     rows = (
         (
             await session.execute(
                 select(Provider)
-                .where(Provider.channel == channel, Provider.active.is_(True))
-                .order_by(Provider.priority, Provider.name)
+                .where(
+                    Provider.channel == channel,
+                    Provider.active.is_(True),
+                    or_(Provider.estate_id.is_(None), Provider.estate_id == estate_id),
+                )
+                .order_by(Provider.estate_id.nulls_last(), Provider.priority, Provider.name)
             )
         )
         .scalars()
@@ -50,46 +61,73 @@ async def providers_for(session: AsyncSession, channel: str) -> list[ProviderCon
     return managed + [p for p in settings_of(session).providers(channel) if p.name not in names]
 
 
-async def chain_channels(session: AsyncSession) -> list[str]:
-    """The critical fallback chain's channels that have a provider."""
-    return [c for c in settings_of(session).critical_chain if await providers_for(session, c)]
+async def chain_channels(session: AsyncSession, estate_id: uuid.UUID | None = None) -> list[str]:
+    """The critical fallback chain's channels that have a provider for the estate's messages."""
+    return [c for c in settings_of(session).critical_chain if await providers_for(session, c, estate_id)]
 
 
-async def managed(session: AsyncSession) -> list[Provider]:
-    return list(
-        (await session.execute(select(Provider).order_by(Provider.channel, Provider.priority))).scalars()
-    )
+def _may_manage(principal: Principal, estate_id: uuid.UUID | None) -> None:
+    if estate_id is None:
+        if not principal.all_estates:
+            raise Forbidden(
+                Text(
+                    "平台通用的服务商仅平台管理员可管理",
+                    "Only the platform's admins manage providers for every estate",
+                )
+            )
+    else:
+        principal.require_estate(estate_id)
+
+
+async def managed(session: AsyncSession, principal: Principal) -> list[Provider]:
+    """Those the caller may manage: their estates' (and, for the platform's admins, every one)."""
+    stmt = select(Provider).order_by(Provider.channel, Provider.priority)
+    if not principal.all_estates:
+        stmt = stmt.where(Provider.estate_id.in_(list(principal.estates)))
+    return list((await session.execute(stmt)).scalars())
 
 
 async def put(
     session: AsyncSession,
     name: str,
     *,
+    estate_id: uuid.UUID | None,
     channel: str,
     url: str,
     priority: int,
     active: bool,
     secret: str | None,
-    actor: str,
+    principal: Principal,
 ) -> Provider:
-    """Add or change a provider managed through the API (a new one needs its secret)."""
+    """Add or change a provider (a new one needs its secret). Its estate is fixed when it is added."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,63}", name):
         raise InvalidProvider(Text("服务商名称无效", "Invalid provider name (a-z, 0-9, _ and -)"))
-    provider = await session.get(Provider, name)
+    _may_manage(principal, estate_id)
+    provider = await session.get(Provider, name, with_for_update=True)
     if provider is None:
         if secret is None:
             raise InvalidProvider(Text("新服务商需要签名密钥", "A new provider needs a secret"))
-        provider = Provider(name=name, secret=secret, updated_by=actor)
+        if estate_id is not None:
+            await projections.require_known_estate(session, estate, estate_id, "notify")
+        provider = Provider(name=name, estate_id=estate_id, secret=secret, updated_by=principal.sub)
         session.add(provider)
-    elif secret is not None:
-        provider.secret = secret
+    else:
+        if provider.estate_id != estate_id:  # the name is another estate's (or the platform's) provider
+            raise ProviderNameTaken(f"the name {name} is taken")
+        if secret is not None:
+            provider.secret = secret
     provider.channel, provider.url, provider.priority, provider.active = channel, url, priority, active
-    provider.updated_by = actor
+    provider.updated_by = principal.sub
     await session.flush()
     return provider
 
 
 async def named(session: AsyncSession, name: str) -> ProviderConfig | None:
     """The provider a callback names (managed or from settings), with its secret."""
-    configs = [p for c in ("sms", "push", "voice") for p in await providers_for(session, c)]
-    return next((p for p in configs if p.name == name), None)
+    row = await session.get(Provider, name)
+    if row is not None:
+        return ProviderConfig(name=row.name, url=row.url, secret=row.secret)
+    return next(
+        (p for c in ("sms", "push", "voice") for p in settings_of(session).providers(c) if p.name == name),
+        None,
+    )

@@ -205,3 +205,49 @@ async def units_in_scope(
     if floors:
         stmt = stmt.where(UnitPlace.floor.in_(floors))
     return list((await session.execute(stmt)).scalars().all())
+
+
+async def not_of_estate(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    *,
+    recipient_ids: list[uuid.UUID],
+    unit_ids: list[uuid.UUID],
+    building_ids: list[uuid.UUID],
+) -> list[uuid.UUID]:
+    """Which of these people, units or buildings are not the estate's (unknown ones included)."""
+    foreign: list[uuid.UUID] = []
+    if recipient_ids:
+        ours = set(
+            (
+                await session.execute(
+                    select(Recipient.id).where(
+                        Recipient.id == any_(recipient_ids), Recipient.estate_id == estate_id
+                    )
+                )
+            ).scalars()
+        )
+        foreign += [i for i in recipient_ids if i not in ours]
+    if unit_ids:
+        ours = set(
+            (
+                await session.execute(
+                    select(UnitPlace.unit_id).where(
+                        UnitPlace.unit_id == any_(unit_ids), UnitPlace.estate_id == estate_id
+                    )
+                )
+            ).scalars()
+        )
+        foreign += [i for i in unit_ids if i not in ours]
+    if building_ids:
+        theirs = set(
+            (
+                await session.execute(
+                    select(UnitPlace.building_id).where(
+                        UnitPlace.building_id == any_(building_ids), UnitPlace.estate_id != estate_id
+                    )
+                )
+            ).scalars()
+        )
+        foreign += [i for i in building_ids if i in theirs]
+    return foreign

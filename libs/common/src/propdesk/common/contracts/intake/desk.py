@@ -7,7 +7,7 @@ import uuid
 from typing import Literal
 
 from propdesk.common.contracts.intake.registry import Language
-from propdesk.common.events import EventPayload, Field, event
+from propdesk.common.events import EventPayload, Field, event, personal
 
 # ---------------------------------------------------------------- cases (inquiries, complaints, praise, suggestions)
 
@@ -91,8 +91,8 @@ class CaseClosed(CaseRef):
 
 class Reporter(EventPayload):
     resident_id: uuid.UUID | None = None
-    name: str
-    phone: str | None = None
+    name: str = personal()
+    phone: str | None = personal(default=None)
     language: Language = "zh-CN"
 
 
@@ -133,8 +133,8 @@ class MessageTaken(EventPayload):
     estate_id: uuid.UUID
     for_staff_id: uuid.UUID | None = None
     for_department: str | None = None
-    from_name: str
-    from_phone: str | None = None
+    from_name: str = personal()
+    from_phone: str | None = personal(default=None)
     text: str
 
 
@@ -153,7 +153,7 @@ class MessageAcknowledged(EventPayload):
 class CallbackOverdue(EventPayload):
     callback_id: uuid.UUID
     estate_id: uuid.UUID
-    phone: str
+    phone: str = personal()
     reason: str
     due_at: datetime.datetime
     assignee_id: uuid.UUID | None = None
@@ -167,7 +167,7 @@ class VisitRef(EventPayload):
     estate_id: uuid.UUID
     unit_id: uuid.UUID
     kind: Literal["pre_registered", "walk_in"]
-    visitor_name: str
+    visitor_name: str = personal()
 
 
 @event(

@@ -7,7 +7,7 @@ import datetime
 import uuid
 from typing import Literal
 
-from propdesk.common.events import EventPayload, Field, event
+from propdesk.common.events import EventPayload, Field, event, personal
 
 Service = Literal["repairs", "billing", "incidents", "notify"]
 
@@ -92,9 +92,9 @@ class PlaceRegistered(EventPayload):
 class ResidentSnapshot(EventPayload):
     resident_id: uuid.UUID
     estate_id: uuid.UUID
-    name: str
-    phone: str = Field(description="E.164, e.g. +8613812345678")
-    email: str | None = None
+    name: str = personal()
+    phone: str = personal(description="E.164, e.g. +8613812345678")
+    email: str | None = personal(default=None)
     language: Language = "zh-CN"
 
 
@@ -134,10 +134,10 @@ class OccupancyEnded(OccupancySnapshot):
 class StaffSnapshot(EventPayload):
     staff_id: uuid.UUID
     estate_id: uuid.UUID
-    name: str
+    name: str = personal()
     department: str
     roles: list[str]
-    phone: str | None = None
+    phone: str | None = personal(default=None)
     extension: str | None = None
     skills: list[str] = []
     certificates: list[str] = []

@@ -8,7 +8,7 @@ import uuid
 from typing import Literal
 
 from propdesk.common.contracts.intake.registry import OccupancyRole
-from propdesk.common.events import EventPayload, Field, event
+from propdesk.common.events import EventPayload, Field, event, personal
 
 # ---------------------------------------------------------------- move-in and move-out (入住, 退房)
 
@@ -25,7 +25,7 @@ class MoveRef(EventPayload):
     unit_id: uuid.UUID
     unit_number: str
     resident_id: uuid.UUID
-    resident_name: str
+    resident_name: str = personal()
     role: OccupancyRole
     occupancy_id: uuid.UUID
 
