@@ -13,12 +13,13 @@ export SSL_CERT_FILE := /etc/ssl/certs/ca-certificates.crt
 endif
 endif
 
-.PHONY: help bootstrap up test lint format check-docs docs unit e2e external bench-backbone bench-intake bench-notify bench-repairs bench-incidents bench-billing clean
+.PHONY: help bootstrap up test lint format check-docs docs unit e2e external fuzz bench-backbone bench-intake bench-notify bench-repairs bench-incidents bench-billing clean
 
 help:
 	@echo "make up              start embedded PostgreSQL + NATS, all five services, the demo estate"
 	@echo "make test            ruff, generated-docs check, the whole suite (real PostgreSQL and NATS)"
 	@echo "make docs            regenerate docs/asyncapi.yaml and docs/openapi/*.json from code"
+	@echo "make fuzz            schemathesis against every service, 5 minutes each (PROPDESK_FUZZ_SECONDS)"
 	@echo "make bench-backbone  outbox -> JetStream -> inbox pipeline vs raw baselines (docs/performance.md)"
 	@echo "make bench-repairs   resident reports under load with the whole stack; SLA timer precision"
 	@echo "make bench-incidents emergency broadcast to 10,000 residents; step-deadline timer precision"
@@ -43,10 +44,12 @@ format: bootstrap
 docs: bootstrap
 	$(RUN) propdesk asyncapi
 	$(RUN) propdesk openapi
+	$(RUN) propdesk nats-auth
 
 check-docs: bootstrap
 	$(RUN) propdesk asyncapi --check
 	$(RUN) propdesk openapi --check
+	$(RUN) propdesk nats-auth --check
 
 # The suite runs under xdist; every worker gets its own embedded servers (or the URLs in
 # PROPDESK_TEST_DATABASE_URL / PROPDESK_TEST_NATS_URL, or testcontainers when Docker answers).
@@ -79,3 +82,9 @@ bench-backbone: bootstrap
 
 clean:
 	rm -rf .propdesk .pytest_cache .ruff_cache
+
+# schemathesis against every service for PROPDESK_FUZZ_SECONDS each (default 5 minutes); JUnit reports in
+# .propdesk/fuzz. `make test` runs the same test with a bounded number of examples per operation.
+fuzz: bootstrap
+	PROPDESK_FUZZ_SECONDS=$${PROPDESK_FUZZ_SECONDS:-300} PROPDESK_FUZZ_REPORTS=.propdesk/fuzz \
+		$(RUN) pytest -n $(PYTEST_WORKERS) -q tests/test_fuzz.py --timeout 3600

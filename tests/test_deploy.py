@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from importlib.metadata import entry_points
@@ -95,8 +96,17 @@ def test_probe_paths_exist_in_every_app():
 @pytest.mark.parametrize("conf", ["nats-1.conf", "nats-2.conf", "nats-3.conf", "single.conf"])
 def test_nats_configs_are_valid_and_durable(conf):
     path = ROOT / "deploy/nats" / conf
-    checked = subprocess.run([nats_server_binary(), "-t", "-c", str(path)], capture_output=True, text=True)
+    from propdesk.common.broker import PLATFORM_USER, password_variable, services
+
+    passwords = {password_variable(u): f"test-{u}" for u in [*services(), PLATFORM_USER]}
+    checked = subprocess.run(
+        [nats_server_binary(), "-t", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **passwords},
+    )
     assert checked.returncode == 0, checked.stderr
+    assert "include ./auth.conf" in path.read_text()  # no deployment runs NATS without users
     text = path.read_text()
     assert re.search(r"^\s*sync_interval:\s*always\s*$", text, re.M)
     if conf != "single.conf":

@@ -18,7 +18,9 @@ log = get_logger("propdesk.bus")
 DUPLICATE_WINDOW_SECONDS = 600.0  # Nats-Msg-Id dedup window: covers a relay restart
 
 
-async def connect(url: str, *, name: str) -> NATS:
+async def connect(url: str, *, name: str, **options) -> NATS:
+    """A connection that reconnects forever; `options`: credentials, TLS, inbox (broker.connect_options)."""
+
     async def on_disconnect() -> None:
         log.warning("nats.disconnected", client=name)
 
@@ -38,6 +40,7 @@ async def connect(url: str, *, name: str) -> NATS:
         disconnected_cb=on_disconnect,
         reconnected_cb=on_reconnect,
         error_cb=on_error,
+        **options,
     )
 
 

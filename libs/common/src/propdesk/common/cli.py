@@ -144,10 +144,10 @@ def events_tail(
     """Print events live as services publish them."""
 
     async def run() -> None:
-        from propdesk.common import bus
+        from propdesk.common import broker, bus
 
         s = settings()
-        nc = await bus.connect(s.nats_url, name="propdesk-tail")
+        nc = await bus.connect(s.nats_url, name="propdesk-tail", **broker.platform_options(s))
         seen = 0
         done = asyncio.Event()
 
@@ -262,13 +262,22 @@ def openapi(
         _write_or_check(out_dir / f"{d.name}.json", dumps(openapi_of(d)) + "\n", check)
 
 
-def _write_or_check(path: Path, text: str, check: bool) -> None:
+@app.command("nats-auth")
+def nats_auth(
+    out: Path = typer.Option(Path("deploy/nats/auth.conf")),
+    check: bool = typer.Option(False, help="fail if the file is stale"),
+) -> None:
+    """Generate deploy/nats/auth.conf: a NATS user per service and what it may publish and subscribe."""
+    from propdesk.common.broker import deploy_config
+
+    _write_or_check(out, deploy_config(), check, command="nats-auth")
+
+
+def _write_or_check(path: Path, text: str, check: bool, command: str | None = None) -> None:
     if check:
         if not path.exists() or path.read_text() != text:
-            typer.secho(
-                f"{path} is stale: run `propdesk {'asyncapi' if path.suffix == '.yaml' else 'openapi'}`",
-                fg="red",
-            )
+            command = command or ("asyncapi" if path.suffix == ".yaml" else "openapi")
+            typer.secho(f"{path} is stale: run `propdesk {command}`", fg="red")
             raise typer.Exit(1)
         return
     path.parent.mkdir(parents=True, exist_ok=True)

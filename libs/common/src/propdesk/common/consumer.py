@@ -47,6 +47,10 @@ log = get_logger("propdesk.consumer")
 Handler = Callable[[AsyncSession, EventPayload, Envelope], Awaitable[None]]
 
 
+class ForeignEvent(ValueError):
+    """An event whose producer or type does not match the subject it arrived on."""
+
+
 @dataclass
 class Subscription:
     """The events of one producer that a service handles: event type -> handler."""
@@ -69,6 +73,7 @@ class ConsumerStats:
     redeliveries: int = 0
     failures: int = 0
     dead_lettered: int = 0
+    rejected: int = 0  # events whose producer does not match their subject (dead-lettered unapplied)
 
 
 class EventConsumer:
@@ -169,9 +174,9 @@ class EventConsumer:
             if msg.metadata.num_delivered > 1:
                 self.stats.redeliveries += 1
             try:
-                parsed.append((msg, Envelope.model_validate_json(msg.data)))
+                parsed.append((msg, self._authentic(msg.subject, Envelope.model_validate_json(msg.data))))
             except Exception as exc:
-                failed.append((msg, None, exc))
+                failed.append((msg, None, exc))  # dead-lettered at once: a retry cannot make it valid
         done: list[object] = []
         if parsed:
             try:
@@ -193,6 +198,25 @@ class EventConsumer:
             await msg.ack()
         for msg, envelope, exc in failed:
             await self._fail(msg, envelope, exc)
+
+    def _authentic(self, subject: str, envelope: Envelope) -> Envelope:
+        """The envelope, if it says what its subject says: the subscribed producer made it (NATS lets only
+        that producer publish there; this catches a message that got there some other way)."""
+        producer = self.subscription.producer
+        expected = f"{self.namespace}.{envelope.type}"
+        if envelope.producer != producer or envelope.type.split(".", 1)[0] != producer or subject != expected:
+            self.stats.rejected += 1
+            log.error(
+                "consumer.foreign_event",
+                consumer=self.service,
+                subject=subject,
+                producer=envelope.producer,
+                event_type=envelope.type,
+            )
+            raise ForeignEvent(
+                f"{envelope.type} from {envelope.producer} on {subject}: not {producer}'s event"
+            )
+        return envelope
 
     async def _claim(self, session: AsyncSession, items: list[tuple[str, Envelope]]) -> set[uuid.UUID]:
         """Insert the inbox rows; return the event ids not seen before (one statement for the batch)."""

