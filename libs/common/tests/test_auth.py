@@ -22,6 +22,7 @@ def claims(**extra) -> dict:
     return {
         "sub": "u1",
         "iss": "propdesk",
+        "aud": "propdesk",
         "iat": now,
         "exp": now + dt.timedelta(minutes=5),
         "roles": ["resident"],
@@ -59,6 +60,31 @@ async def test_production_verifies_asymmetric_tokens_and_refuses_hs256(kind):
         )
     with pytest.raises(Unauthorized):
         await verifier.verify(jwt.encode(claims(iss="someone-else"), key, algorithm=kind))
+    with pytest.raises(Unauthorized):  # meant for another audience
+        await verifier.verify(jwt.encode(claims(aud="another-app"), key, algorithm=kind))
+    with pytest.raises(Unauthorized):  # no audience at all
+        await verifier.verify(
+            jwt.encode({k: v for k, v in claims().items() if k != "aud"}, key, algorithm=kind)
+        )
+    with pytest.raises(Unauthorized):  # not valid yet
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=2)
+        await verifier.verify(jwt.encode(claims(nbf=later), key, algorithm=kind))
+    unsigned = jwt.encode(claims(), None, algorithm="none")
+    with pytest.raises(Unauthorized):  # alg none
+        await verifier.verify(unsigned)
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps(claims(), default=lambda d: int(d.timestamp())).encode())
+    forged_sig = hmac.new(pem(key).encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    with pytest.raises(Unauthorized):  # HS256 "signed" with the public key (algorithm confusion)
+        await verifier.verify(f"{head}.{body}.{b64(forged_sig)}")
 
 
 async def test_a_remembered_token_still_expires():

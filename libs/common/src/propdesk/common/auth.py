@@ -44,6 +44,7 @@ class Principal(BaseModel):
     estates: frozenset[uuid.UUID] = Field(default_factory=frozenset)
     units: frozenset[uuid.UUID] = Field(default_factory=frozenset)
     all_estates: bool = False  # platform admins
+    session_id: str | None = None  # identity's session (refresh-token family) the token was issued for
 
     def has(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
@@ -97,11 +98,14 @@ def issue_token(
     all_estates: bool = False,
     ttl: dt.timedelta = dt.timedelta(hours=12),
     issuer: str = "propdesk",
+    audience: str = "propdesk",
 ) -> str:
+    """A developer's HS256 token (`propdesk token`, tests): accepted only where the dev secret is."""
     now = dt.datetime.now(dt.UTC)
     claims = {
         "sub": sub,
         "iss": issuer,
+        "aud": audience,
         "iat": now,
         "exp": now + ttl,
         "roles": sorted(str(r) for r in roles),
@@ -114,6 +118,9 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+ASYMMETRIC = ["EdDSA", "RS256", "ES256"]
+
+
 class TokenVerifier:
     """Verifies bearer tokens. A token that verified is remembered until it expires: the same string carries
     the same signed claims, so later requests skip the signature check and claim parsing (a client sends one
@@ -123,7 +130,11 @@ class TokenVerifier:
 
     def __init__(self, settings: CommonSettings) -> None:
         self.settings = settings
-        self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url) if settings.jwt_jwks_url else None
+        self._jwks = (
+            jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300)
+            if settings.jwt_jwks_url
+            else None
+        )
         self._verified: dict[str, tuple[float, Principal]] = {}
 
     async def verify(self, token: str) -> Principal:
@@ -138,21 +149,33 @@ class TokenVerifier:
         self._verified[token] = (expires, principal)
         return principal
 
+    async def _key(self, token: str) -> tuple[object, list[str]]:
+        """The key and algorithms a token may be checked with. Identity's keys (JWKS or a public key) sign
+        with EdDSA (or RS256/ES256); the HS256 dev secret is accepted beside them only in dev mode, so that
+        `propdesk token` keeps working with `make up`. A token never chooses its own algorithm family."""
+        secret = self.settings.jwt_secret
+        asymmetric = self._jwks is not None or bool(self.settings.jwt_public_key)
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") == "HS256" and secret is not None and (self.settings.dev or not asymmetric):
+            return secret.get_secret_value(), ["HS256"]
+        if self._jwks is not None:
+            return (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key, ASYMMETRIC
+        if self.settings.jwt_public_key:
+            return self.settings.jwt_public_key, ASYMMETRIC
+        if secret is None:
+            raise jwt.InvalidTokenError("no key to check this token with")
+        return secret.get_secret_value(), ["HS256"]
+
     async def _verify(self, token: str) -> tuple[Principal, float]:
         try:
-            if self._jwks is not None:
-                key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
-                algorithms = ["RS256", "EdDSA", "ES256"]
-            elif self.settings.jwt_public_key:
-                key, algorithms = self.settings.jwt_public_key, ["RS256", "EdDSA", "ES256"]
-            else:
-                key, algorithms = self.settings.jwt_secret.get_secret_value(), ["HS256"]
+            key, algorithms = await self._key(token)
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=algorithms,
                 issuer=self.settings.jwt_issuer,
-                options={"require": ["sub", "exp"]},
+                audience=self.settings.jwt_audience,
+                options={"require": ["sub", "exp", "aud", "iss"]},
             )
             principal = Principal(
                 sub=claims["sub"],
@@ -161,17 +184,24 @@ class TokenVerifier:
                 estates=frozenset(uuid.UUID(e) for e in claims.get("estates", [])),
                 units=frozenset(uuid.UUID(u) for u in claims.get("units", [])),
                 all_estates=bool(claims.get("all_estates", False)),
+                session_id=claims.get("sid"),
             )
             return principal, float(claims["exp"])
         except (jwt.PyJWTError, ValueError, KeyError) as exc:
-            raise Unauthorized(Text("令牌无效或已过期", f"Invalid or expired token: {exc}")) from exc
+            raise Unauthorized(
+                Text("令牌无效或已过期", f"Invalid or expired token: {exc}"),
+                headers={"WWW-Authenticate": 'Bearer realm="propdesk", error="invalid_token"'},
+            ) from exc
 
 
 async def get_principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthorized(Text("缺少 Bearer 令牌", "Missing bearer token"))
+        raise Unauthorized(
+            Text("缺少 Bearer 令牌", "Missing bearer token"),
+            headers={"WWW-Authenticate": 'Bearer realm="propdesk"'},
+        )
     principal = await request.app.state.runtime.verifier.verify(token)
     request.state.principal = principal
     ctx = current_context()  # events recorded by this request name the caller as their actor

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from propdesk.common.ids import uuid7
 from propdesk.common.timeutil import utcnow
 
-SERVICES = ("intake", "repairs", "billing", "incidents", "notify")
+SERVICES = ("intake", "repairs", "billing", "incidents", "notify", "identity")
 
 
 class Actor(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import structlog
 
@@ -16,7 +17,8 @@ def _drop_secrets(_logger: object, _name: str, event: dict) -> dict:
     return event
 
 
-def configure_logging(*, json: bool, level: str = "INFO") -> None:
+def configure_logging(*, json: bool, level: str = "INFO", file: Path | None = None) -> None:
+    """Log lines to stderr, or appended to `file` (PROPDESK_LOG_FILE)."""
     processors: list = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
@@ -29,7 +31,9 @@ def configure_logging(*, json: bool, level: str = "INFO") -> None:
     structlog.configure(
         processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(
+            file.open("a", encoding="utf-8", buffering=1) if file is not None else sys.stderr
+        ),
         cache_logger_on_first_use=False,
     )
 

@@ -294,6 +294,8 @@ def document_problems(schema: dict[str, Any], operations: dict[tuple[str, str], 
                 continue
             responses = operation.setdefault("responses", {})
             for code in problem_responses(**facts):
+                if str(code) in responses and code != 422:
+                    continue  # the operation says what it answers with (the token endpoint: RFC 6749 errors)
                 responses[str(code)] = {
                     "description": DESCRIPTIONS[code],
                     "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},

@@ -60,6 +60,7 @@ class CommonSettings(BaseSettings):
     dev: bool = False
     log_json: bool | None = None
     log_level: str = "INFO"
+    log_file: Path | None = None  # append log lines here instead of stderr
     database_url: str | None = None
     nats_url: str = "nats://127.0.0.1:4222"
     # NATS credentials (broker.py says what each user may do): a user and password, or an nkey/JWT .creds file;
@@ -76,18 +77,22 @@ class CommonSettings(BaseSettings):
     jwt_public_key: str | None = None
     jwt_jwks_url: str | None = None
     jwt_issuer: str = "propdesk"
+    jwt_audience: str = "propdesk"  # the `aud` every access token must carry
+    # identity seals the SMS codes notify sends (and its own secrets at rest) with it: sealing.py
+    sealing_key: SecretStr | None = None
     data_dir: Path = Path(".propdesk")
     timezone: str = "Asia/Shanghai"
 
     @model_validator(mode="after")
     def _secrets_only_default_in_dev(self) -> Self:
-        if self.jwt_secret is None and not (self.jwt_public_key or self.jwt_jwks_url):
-            if not self.dev:
-                raise ValueError(
-                    "PROPDESK_JWT_SECRET (or PROPDESK_JWT_PUBLIC_KEY / PROPDESK_JWT_JWKS_URL) is required "
-                    "outside dev mode (set PROPDESK_DEV=1 for local development)"
-                )
+        if self.jwt_secret is None and self.dev:
+            # dev mode always takes `propdesk token`'s tokens, beside identity's keys when those are set
             self.jwt_secret = SecretStr(DEV_JWT_SECRET)
+        if self.jwt_secret is None and not (self.jwt_public_key or self.jwt_jwks_url):
+            raise ValueError(
+                "PROPDESK_JWT_JWKS_URL (identity's keys), PROPDESK_JWT_PUBLIC_KEY or PROPDESK_JWT_SECRET is "
+                "required outside dev mode (set PROPDESK_DEV=1 for local development)"
+            )
         if not self.dev and self.jwt_secret is not None:
             secret = self.jwt_secret.get_secret_value()
             if secret == DEV_JWT_SECRET:

@@ -192,7 +192,7 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved = settings or definition.settings()
-        configure_logging(json=resolved.json_logs, level=resolved.log_level)
+        configure_logging(json=resolved.json_logs, level=resolved.log_level, file=resolved.log_file)
         runtime = Runtime(definition, resolved)
         app.state.runtime = runtime
         await runtime.start()
@@ -241,8 +241,9 @@ def _facts(route: APIRoute, method: str) -> dict[str, bool]:
     def calls(dependant) -> set:
         return {dependant.call} | {c for d in dependant.dependencies for c in calls(d)}
 
+    extra = route.openapi_extra or {}
     authenticated = bool({get_principal, current_principal} & calls(route.dependant)) or bool(
-        (route.openapi_extra or {}).get("x-propdesk-signed")
+        extra.get("x-propdesk-signed") or extra.get("x-propdesk-credentials")
     )
     return {
         "authenticated": authenticated,

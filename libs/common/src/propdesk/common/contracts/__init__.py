@@ -5,10 +5,10 @@ with `outbox.record(...)`, regenerate `docs/asyncapi.yaml` (`propdesk asyncapi`)
 `docs/architecture.md`.
 """
 
-from propdesk.common.contracts import billing, incidents, intake, notify, repairs
+from propdesk.common.contracts import billing, identity, incidents, intake, notify, repairs
 from propdesk.common.events import CATALOG, Catalog
 
-__all__ = ["billing", "incidents", "intake", "load_catalog", "notify", "repairs"]
+__all__ = ["billing", "identity", "incidents", "intake", "load_catalog", "notify", "repairs"]
 
 
 def load_catalog() -> Catalog:

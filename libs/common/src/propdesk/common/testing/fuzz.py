@@ -7,16 +7,12 @@ schemas, every status code and content type is documented, invalid input is refu
 
 from __future__ import annotations
 
-import contextlib
 import os
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import uvicorn
+from propdesk.common.testing.helpers import served  # noqa: F401  (re-exported)
 
 CHECKS = ",".join(
     [
@@ -28,27 +24,6 @@ CHECKS = ",".join(
         "negative_data_rejection",
     ]
 )
-
-
-@contextlib.contextmanager
-def served(app, port: int) -> Iterator[str]:
-    """`app` on 127.0.0.1:`port` (uvicorn, its own thread and event loop, the app's lifespan run) until the
-    block ends."""
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
-    )
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError(f"the service on port {port} did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def run(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+import uvicorn
 
 from propdesk.common.auth import issue_token
 from propdesk.common.broker import Users, without_credentials
@@ -171,3 +173,24 @@ def signed(secret: str, body: bytes | str, *, msg_id: str | None = None, at=None
         "webhook-signature": Webhook(secret).sign(msg_id, at, text),
         "content-type": "application/json",
     }
+
+
+@contextmanager
+def served(app, port: int) -> Iterator[str]:
+    """`app` on 127.0.0.1:`port` (uvicorn, its own thread and event loop, the app's lifespan run) until the
+    block ends."""
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"the service on port {port} did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
