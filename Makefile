@@ -13,7 +13,7 @@ export SSL_CERT_FILE := /etc/ssl/certs/ca-certificates.crt
 endif
 endif
 
-.PHONY: help bootstrap up test lint format check-docs docs unit e2e external fuzz bench-backbone bench-intake bench-notify bench-repairs bench-incidents bench-billing clean
+.PHONY: help bootstrap up test lint format check-docs docs unit e2e external fuzz bench-backbone bench-intake bench-notify bench-repairs bench-incidents bench-billing bench-identity clean
 
 help:
 	@echo "make up              start embedded PostgreSQL + NATS, all five services, the demo estate"
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-repairs   resident reports under load with the whole stack; SLA timer precision"
 	@echo "make bench-incidents emergency broadcast to 10,000 residents; step-deadline timer precision"
 	@echo "make bench-billing   100,000-unit billing run, reconciliation, arrears view"
+	@echo "make bench-identity  token checks in a service, password cost, refresh grant latency at 100/s"
 
 bootstrap:
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || \
@@ -76,6 +77,9 @@ bench-repairs: bootstrap
 
 bench-intake: bootstrap
 	$(RUN) python bench/intake.py
+
+bench-identity: bootstrap
+	$(RUN) python bench/identity.py
 
 bench-backbone: bootstrap
 	$(RUN) python bench/backbone.py

@@ -20,8 +20,15 @@ SETTINGS = {f"PROPDESK_{name.upper()}" for name in ServiceSettings.model_fields}
 
 
 def test_five_services_with_distinct_ports():
-    assert [d.name for d in DEFINITIONS] == ["intake", "repairs", "billing", "incidents", "notify"]
-    assert len({d.port for d in DEFINITIONS}) == 5
+    assert [d.name for d in DEFINITIONS] == [
+        "intake",
+        "repairs",
+        "billing",
+        "incidents",
+        "notify",
+        "identity",
+    ]
+    assert len({d.port for d in DEFINITIONS}) == 6
 
 
 def _env_names(env: dict) -> set[str]:
@@ -50,7 +57,7 @@ def test_docker_compose():
         assert "/readyz" in " ".join(s["healthcheck"]["test"]) and str(d.port) in " ".join(
             s["healthcheck"]["test"]
         )
-        assert {"PROPDESK_DATABASE_URL", "PROPDESK_NATS_URL", "PROPDESK_JWT_SECRET"} <= _env_names(
+        assert {"PROPDESK_DATABASE_URL", "PROPDESK_NATS_URL", "PROPDESK_JWT_JWKS_URL"} <= _env_names(
             s["environment"]
         )
         assert all(_known(n) for n in _env_names(s["environment"])), s["environment"]

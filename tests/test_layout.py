@@ -193,6 +193,11 @@ def _routes():
                     yield d.name, route
 
 
+# RFC 6749 and RFC 7009 take application/x-www-form-urlencoded: the token route checks each field itself
+# (inputs.bad_text); the revocation route only hashes what it gets
+FORM_BODIES = {("identity", "/v1/token"), ("identity", "/v1/revoke")}
+
+
 def test_every_request_body_is_checked_for_control_characters():
     """Every JSON body a route takes is a model deriving from inputs.Input (its text is checked)."""
     from propdesk.common.inputs import Input
@@ -205,6 +210,8 @@ def test_every_request_body_is_checked_for_control_characters():
         model = route.body_field.field_info.annotation
         if isinstance(model, type) and issubclass(model, bytes | str):
             continue  # a raw body (a statement file): its parser checks it
+        if (name, route.path) in FORM_BODIES:
+            continue
         if not (isinstance(model, type) and issubclass(model, Input)):
             unchecked.append(f"{name} {route.methods} {route.path}: {model}")
     assert bodies > 50, bodies  # the walk found the routes (FastAPI's nesting changed once)

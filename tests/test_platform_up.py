@@ -22,7 +22,7 @@ import pytest
 
 from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open
 
-SERVICES = ["intake", "repairs", "billing", "incidents", "notify"]
+SERVICES = ["intake", "repairs", "billing", "incidents", "notify", "identity"]
 BIN = Path(sys.executable).parent / "propdesk"
 
 
@@ -118,6 +118,22 @@ def check_newcomer_sees_messages(env: dict, rows: dict, auth: dict, estate_id: s
     assert mails and "消防演练" in sms.read_text(), "no mail or SMS reached the local sinks"
 
 
+def check_demo_sign_in(rows: dict, seeded: dict, estate_url: str) -> None:
+    """A demo receptionist signs in with the documented password; the platform takes identity's token."""
+    import httpx
+
+    from propdesk.common.demo_accounts import DEMO_PASSWORD
+
+    login = seeded["logins"]["receptionist"]
+    r = httpx.post(
+        f"{rows['identity']['url']}/v1/token",
+        data={"grant_type": "password", "username": login, "password": DEMO_PASSWORD},
+    )
+    assert r.status_code == 200, r.text
+    bearer = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert httpx.get(f"{estate_url}/residents", params={"name": "王"}, headers=bearer).status_code == 200
+
+
 def check_operator_commands(env: dict, database_url: str, estate_id: str) -> None:
     assert json.loads(cli(env, "dlq", "list", "--json").stdout) == []
     dead = asyncio.run(plant_dead_letter(database_url, estate_id))
@@ -180,6 +196,7 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
         assert kpis["cases"]["total"] >= 18 and kpis["calls"]["total"] == 30  # the demo's month of desk work
         found = httpx.get(f"{base}/residents", params={"name": "王"}, headers=auth).json()
         assert found["items"] and all(r["name"].startswith("王") for r in found["items"])
+        check_demo_sign_in(rows, seeded, base)
         check_newcomer_sees_messages(env, rows, auth, estate["id"])
         if database_url is not None:
             check_operator_commands(env, database_url, estate["id"])

@@ -24,7 +24,7 @@ def test_asyncapi_describes_every_event_with_producer_and_consumers():
     addresses = {c["address"] for c in doc["channels"].values()}
     assert addresses == {spec.subject() for spec in load_catalog()}
     registered = doc["components"]["messages"]["intake_estate_registered_v1"]
-    assert registered["x-consumers"] == ["billing", "incidents", "notify", "repairs"]
+    assert registered["x-consumers"] == ["billing", "identity", "incidents", "notify", "repairs"]
     assert yaml.safe_load(render()) == json.loads(json.dumps(doc))
 
 

@@ -285,5 +285,14 @@ def _write_or_check(path: Path, text: str, check: bool, command: str | None = No
     typer.echo(f"wrote {path}")
 
 
+def _service_commands() -> None:
+    """Command groups services add (entry point group `propdesk.cli`: identity's `accounts`)."""
+    from importlib.metadata import entry_points
+
+    for ep in sorted(entry_points(group="propdesk.cli"), key=lambda e: e.name):
+        app.add_typer(ep.load(), name=ep.name)
+
+
 def main() -> None:
+    _service_commands()
     app()

@@ -58,6 +58,7 @@ class Staff:
     extension: str
     skills: list[str] = field(default_factory=list)
     certificates: list[str] = field(default_factory=list)
+    registry_id: str | None = None  # intake's id, once loaded
 
 
 @dataclass
@@ -269,7 +270,7 @@ async def load(
         if r.json()["skipped"]:
             warn(f"  {kind}: {r.json()['skipped']} rows skipped: {r.json()['errors'][:3]}")
     for member in estate.staff:
-        await client.post(
+        made = await client.post(
             f"/v1/estates/{estate_id}/staff",
             headers=key(f"staff-{member.id}"),
             json={
@@ -281,6 +282,8 @@ async def load(
                 "certificates": member.certificates,
             },
         )
+        if made.status_code in (200, 201):
+            member.registry_id = made.json()["id"]
     activity = await _desk_work(client, estate, estate_id, auth, key)
     return {**estate.summary(), **activity}
 

@@ -160,6 +160,10 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
             nats_url = await asyncio.to_thread(nats.start)
             stops.append(nats.stop)
         env.update({"PROPDESK_DATABASE_URL": db_url, "PROPDESK_NATS_URL": nats_url})
+        identity = next((d for d in definitions() if d.name == "identity"), None)
+        if identity is not None and "PROPDESK_JWT_JWKS_URL" not in env:
+            # the platform runs on identity's keys; the dev secret stays for `propdesk token` (dev mode only)
+            env["PROPDESK_JWT_JWKS_URL"] = service_url(identity) + "/.well-known/jwks.json"
         stops += start_provider_sinks(env, data_dir)
         os.environ.update({"PROPDESK_DATABASE_URL": db_url, "PROPDESK_NATS_URL": nats_url})
         s = settings()
@@ -223,6 +227,8 @@ def start_provider_sinks(env: dict[str, str], data_dir: Path) -> list:
 
 
 def _print_table(defs: list[ServiceDefinition], data_dir: Path) -> None:
+    from propdesk.common.demo_accounts import DEMO_PASSWORD
+
     typer.secho("\npropdesk is up", fg="green", bold=True)
     typer.echo(f"{'service':<10} {'url':<24} {'API docs':<32} title")
     for d in defs:
@@ -235,24 +241,37 @@ def _print_table(defs: list[ServiceDefinition], data_dir: Path) -> None:
     typer.echo(
         "try:  propdesk status   |   propdesk events tail   |   propdesk token --role admin --all-estates"
     )
+    marker = data_dir / "demo-seeded"
+    logins = json.loads(marker.read_text()).get("logins", {}) if marker.exists() else {}
+    if logins:
+        typer.echo(
+            "demo sign-in (password "
+            + DEMO_PASSWORD
+            + "): "
+            + ", ".join(f"{role} {login}" for role, login in sorted(logins.items()))
+            + "; residents: their phone and the SMS code in sms.log"
+        )
     typer.echo("Ctrl-C stops everything.")
 
 
 async def seed_demo() -> dict:
     """Load the demo estate through intake's public API (see `propdesk.common.demo.load`)."""
     from propdesk.common.demo import generate, load, load_rota
+    from propdesk.common.demo_accounts import load_accounts
 
     estate = generate()
-    intake = next(d for d in definitions() if d.name == "intake")
-    repairs = next(d for d in definitions() if d.name == "repairs")
+    by_name = {d.name: d for d in definitions()}
     auth = admin_headers()
     async with (
-        httpx.AsyncClient(base_url=service_url(intake), timeout=120) as client,
-        httpx.AsyncClient(base_url=service_url(repairs), timeout=30) as repairs_client,
+        httpx.AsyncClient(base_url=service_url(by_name["intake"]), timeout=120) as client,
+        httpx.AsyncClient(base_url=service_url(by_name["repairs"]), timeout=30) as repairs_client,
     ):
         summary = await load(client, auth, estate, warn=lambda text: typer.secho(text, fg="yellow"))
         listed = (await client.get("/v1/estates", headers=auth, params={"limit": 500})).json()["items"]
         estate_id = next(e["id"] for e in listed if e["code"] == estate.code)
         summary["technicians_on_rota"] = await load_rota(repairs_client, auth, estate_id)
+    if "identity" in by_name:
+        async with httpx.AsyncClient(base_url=service_url(by_name["identity"]), timeout=30) as identity:
+            summary["logins"] = await load_accounts(identity, auth, estate)
     typer.echo(f"demo estate {estate.name} ({estate.code}) loaded: {summary}")
     return {"estate": estate.code, **summary}

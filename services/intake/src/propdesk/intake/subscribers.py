@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
-from propdesk.common.contracts import billing, incidents, notify, repairs
+from propdesk.common.contracts import billing, identity, incidents, notify, repairs
 from propdesk.common.events import Envelope
 from propdesk.intake.models import Unit
 from propdesk.intake.service import estates as service
@@ -53,7 +53,7 @@ def subscriptions() -> list[Subscription]:
             producer=module.EstateProvisioned.spec.producer,
             handlers={module.EstateProvisioned.spec.type: on_estate_provisioned},
         )
-        for module in (repairs, billing, incidents, notify)
+        for module in (repairs, billing, incidents, notify, identity)
     }
     subs["repairs"].handlers[repairs.WorkOrderCreated.spec.type] = on_work_order_created
     subs["repairs"].handlers[repairs.WorkOrderCompleted.spec.type] = on_work_order_completed

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, SecretStr, field_validator
+from pydantic import BaseModel, SecretStr, field_validator, model_validator
 
+from propdesk.common.sealing import sealing_key
 from propdesk.common.settings import ServiceSettings, webhook_secret_bytes
 
 
@@ -24,6 +25,9 @@ class ProviderConfig(BaseModel):
 class NotifySettings(ServiceSettings):
     """notify's settings (`PROPDESK_NOTIFY_*`). Lists are JSON in the environment."""
 
+    sealing_key: SecretStr | None = (
+        None  # opens identity's sign-in codes as their SMS goes out (PROPDESK_SEALING_KEY)
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str | None = None
@@ -53,6 +57,11 @@ class NotifySettings(ServiceSettings):
     def _json(cls, value: object) -> object:
         """`PROPDESK_NOTIFY_SMS_PROVIDERS='[{"name": ..., "url": ..., "secret": ...}]'`, likewise push/voice."""
         return json.loads(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _sealing(self) -> NotifySettings:
+        self.sealing_key = sealing_key(self.sealing_key, dev=self.dev)
+        return self
 
     def providers(self, channel: str) -> list[ProviderConfig]:
         return {"sms": self.sms_providers, "push": self.push_providers, "voice": self.voice_providers}.get(

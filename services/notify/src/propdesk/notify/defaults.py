@@ -226,6 +226,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Invoice {{ number }} is {{ days_overdue }} days overdue; {{ outstanding_fen | yuan }} is outstanding."
         "{% if stage == 'formal_notice' %} This is a formal notice.{% endif %} Please ignore this if you have paid.",
     ),
+    "identity.sign_in_code.issued": (  # {{ code }} is unsealed only as the SMS goes out
+        "登录验证码",
+        "验证码 {{ code }}，{{ minutes }} 分钟内有效。请勿告诉他人。",
+        "Sign-in code",
+        "Your code is {{ code }}. It expires in {{ minutes }} minutes. Never share it.",
+    ),
     "notify.digest": (  # staff digests (not an event type)
         "{{ count }} 条提醒",
         "{% for item in items %}{{ loop.index }}. {{ item }}\n{% endfor %}",

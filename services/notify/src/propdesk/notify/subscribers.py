@@ -6,14 +6,23 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
+from propdesk.common.contracts import identity as identity_ev
 from propdesk.common.contracts import incidents as incidents_ev
 from propdesk.common.contracts import intake as ev
 from propdesk.common.db import settings_of
 from propdesk.common.events import Envelope
-from propdesk.notify.service import digest, estates, fanout, notices, recipients, webhooks
+from propdesk.notify.service import codes, digest, estates, fanout, notices, recipients, webhooks
 from propdesk.notify.service.routing import ROUTES
 
 intake = Subscription(producer="intake")
+identity = Subscription(producer="identity")
+
+
+@identity.on(identity_ev.SignInCodeIssued.spec.type)
+async def on_sign_in_code(
+    session: AsyncSession, event: identity_ev.SignInCodeIssued, envelope: Envelope
+) -> None:
+    await codes.send(session, event, envelope)
 
 
 @intake.on(ev.EstateRegistered.spec.type)
@@ -107,4 +116,4 @@ for sub in BY_PRODUCER.values():
 
 
 def subscriptions() -> list[Subscription]:
-    return list(BY_PRODUCER.values())
+    return [*BY_PRODUCER.values(), identity]  # identity's codes are never offered to outbound webhooks

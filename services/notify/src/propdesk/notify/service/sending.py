@@ -18,7 +18,7 @@ from propdesk.notify.config import NotifySettings
 from propdesk.notify.errors import InvalidCallback, UnknownMessageRef, UnknownProvider
 from propdesk.notify.models import Delivery, DeliveryLog, Message
 from propdesk.notify.schemas import CallbackBody
-from propdesk.notify.service import providers
+from propdesk.notify.service import codes, providers
 from propdesk.notify.service.providers import SEND_CONCURRENCY, http_client, providers_for
 from propdesk.notify.service.render import render
 from propdesk.notify.service.templates import template_for
@@ -80,8 +80,14 @@ async def send_many(session: AsyncSession, due: list) -> None:
         if key not in templates:
             templates[key] = await template_for(session, *key)
         subject, body = templates[key]
+        context = m.context
+        if m.event_type == codes.EVENT:
+            context = codes.opened(session, m.context)
+            if context is None:
+                d.state, d.reason = "failed", "expired"
+                continue
         d.state, d.attempts = "sending", d.attempts + 1
-        jobs.append((d, m.estate_id, render(subject or "", m.context), render(body, m.context)))
+        jobs.append((d, m.estate_id, render(subject or "", context), render(body, context)))
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
     wanted = {(d.channel, estate_id) for d, estate_id, _, _ in jobs if d.channel != "email"}
     by_channel = {key: await providers_for(session, *key) for key in wanted}  # the estate's own first

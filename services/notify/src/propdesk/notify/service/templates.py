@@ -77,6 +77,8 @@ def sample_context(event_type: str) -> dict:
         "body_zh": "明日 9:00-12:00 停水",
         "title_en": "Water off",
         "body_en": "Water is off tomorrow 9:00-12:00",
+        "code": "123456",
+        "minutes": 5,
     }
     spec = next((s for s in CATALOG if s.type == event_type), None)
     if spec is not None:
