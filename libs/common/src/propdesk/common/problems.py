@@ -295,7 +295,11 @@ def document_problems(schema: dict[str, Any], operations: dict[tuple[str, str], 
             responses = operation.setdefault("responses", {})
             for code in problem_responses(**facts):
                 if str(code) in responses and code != 422:
-                    continue  # the operation says what it answers with (the token endpoint: RFC 6749 errors)
+                    # the operation says what it answers with (the token endpoint: RFC 6749 errors); a body
+                    # that cannot be parsed at all is still answered by the common handler, as problem+json
+                    content = responses[str(code)].setdefault("content", {})
+                    content.setdefault(PROBLEM, {"schema": {"$ref": "#/components/schemas/Problem"}})
+                    continue
                 responses[str(code)] = {
                     "description": DESCRIPTIONS[code],
                     "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
