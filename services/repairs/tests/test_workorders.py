@@ -86,6 +86,7 @@ class TestReportAndDispatch:
             )
         ).json()
         assert [w["id"] for w in queue] == [wo["id"]]
+        assert "greenery" in queue[0]["unassignable_reason"]  # the board puts it on top, saying why
 
 
 async def test_nobody_on_shift_is_unassignable(platform_env, db):

@@ -217,6 +217,8 @@ class WorkOrder(KeyMixin, TimestampMixin, Base):
     open: Mapped[bool] = mapped_column(Boolean, default=True)
     paused_from: Mapped[str | None] = mapped_column(String(16))
     pause_reason: Mapped[str | None] = mapped_column(String(20))
+    # why automatic dispatch found nobody (the dispatcher's board shows these on top); cleared on assignment
+    unassignable_reason: Mapped[str | None] = mapped_column(String(500))
     technician_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("repairs.technician.id")
     )

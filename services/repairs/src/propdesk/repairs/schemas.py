@@ -228,6 +228,9 @@ class WorkOrderRead(Output):
     reporter_name: str
     state: str
     pause_reason: str | None
+    unassignable_reason: str | None = Field(
+        default=None, description="why automatic dispatch found nobody; cleared when someone is assigned"
+    )
     technician_id: uuid.UUID | None
     next_due_at: dt.datetime | None
     breached: bool

@@ -35,6 +35,7 @@ async def dispatch_order(
             clocks.meet(running, states.MEETS["triage"], now)
             clocks.store(wo, running)
             timeline.entry(session, wo, "triage", actor, None, before=before)
+        wo.unassignable_reason = why[:500] if why else "unassignable"
         timeline.entry(session, wo, "unassignable", actor, why)
         timeline.record(
             session, wo, ev.WorkOrderUnassignable(**await timeline.ref(session, wo, reporters), reason=why)
@@ -96,6 +97,7 @@ def _assign(
     before, previous = wo.state, wo.technician_id
     clocks.meet(running, states.MEETS["assign"], now)
     wo.state, wo.technician_id, wo.assigned_at = "assigned", tech.id, now
+    wo.unassignable_reason = None
     dispatch.count_assignment(session, wo.estate_id, tech.id, previous if before in dispatch.BUSY else None)
     clocks.store(wo, running)
     timeline.entry(
