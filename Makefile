@@ -13,7 +13,7 @@ export SSL_CERT_FILE := /etc/ssl/certs/ca-certificates.crt
 endif
 endif
 
-.PHONY: help bootstrap up test lint format check-docs docs unit e2e external fuzz bench-backbone bench-intake bench-notify bench-repairs bench-incidents bench-billing bench-identity clean
+.PHONY: help bootstrap up test lint format check-docs docs unit e2e external fuzz vendor browser screenshots bench-backbone bench-intake bench-notify bench-repairs bench-incidents bench-billing bench-identity bench-console clean
 
 help:
 	@echo "make up              start embedded PostgreSQL + NATS, all five services, the demo estate"
@@ -48,13 +48,32 @@ docs: bootstrap
 	$(RUN) propdesk nats-auth
 
 check-docs: bootstrap
+	$(RUN) python tools/vendor.py --check
 	$(RUN) propdesk asyncapi --check
 	$(RUN) propdesk openapi --check
 	$(RUN) propdesk nats-auth --check
 
 # The suite runs under xdist; every worker gets its own embedded servers (or the URLs in
 # PROPDESK_TEST_DATABASE_URL / PROPDESK_TEST_NATS_URL, or testcontainers when Docker answers).
-unit: bootstrap
+# The console's front-end libraries (htmx and its SSE extension) from the npm registry, pinned and checked.
+vendor: bootstrap
+	$(RUN) python tools/vendor.py
+
+# Browser tests drive Chromium: Debian's package (and CJK fonts for the screenshots), installed when missing
+# and we are root; otherwise Playwright's own browser.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium and fonts-noto-cjk for the browser tests ..."; \
+		(apt-get install -y -qq chromium fonts-noto-cjk >/dev/null 2>&1 || \
+		 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null)); \
+	else $(RUN) playwright install chromium; fi
+
+# Screenshots of every console page at desk and phone size, into docs/screens/ (the README shows them).
+screenshots: bootstrap browser
+	PROPDESK_SCREENSHOTS=$(CURDIR)/docs/screens $(RUN) pytest -q services/console/tests -m "not external" -p no:randomly
+
+unit: bootstrap browser
 	$(RUN) pytest -n $(PYTEST_WORKERS) -m "not external" -q
 
 # One end-to-end check in external mode: servers started separately from propdesk.

@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 PLATFORM_USER = "platform"
+# users that only listen (the console): they read streams through consumers of their own and publish nothing
+READERS = ("console",)
 
 # Every JetStream API call a service makes: stream info / create / update (its own stream and those of the
 # producers it consumes, so it can start first), consumers (create, info, fetch), acks and flow control.
@@ -52,7 +54,15 @@ def inbox_prefix(user: str) -> str:
 
 
 def permissions(service: str) -> dict[str, Any]:
-    """A service user's NATS permissions."""
+    """A service user's NATS permissions (a reader's: the JetStream API only, no events of its own)."""
+    if service in READERS:
+        return {
+            "publish": {
+                "allow": SERVICE_JS_API,
+                "deny": [*SERVICE_DENIED, "$JS.API.STREAM.CREATE.*", "$JS.API.STREAM.UPDATE.*"],
+            },
+            "subscribe": {"allow": [f"{inbox_prefix(service)}.>"]},
+        }
     return {
         "publish": {"allow": [f"*.{service}.>", *SERVICE_JS_API], "deny": SERVICE_DENIED},
         "subscribe": {"allow": [f"{inbox_prefix(service)}.>"]},
@@ -60,9 +70,10 @@ def permissions(service: str) -> dict[str, Any]:
 
 
 def services() -> list[str]:
+    """Every user but the platform's: the services, then the readers."""
     from propdesk.common.events import SERVICES
 
-    return list(SERVICES)
+    return [*SERVICES, *READERS]
 
 
 @dataclass(frozen=True)

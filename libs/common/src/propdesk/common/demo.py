@@ -179,9 +179,12 @@ def generate(seed: int = 2026) -> DemoEstate:
             residents.append(person)
     ext = 8000
     for dept, (_zh, _en, role) in DEPARTMENTS.items():
-        for _ in range({"engineering": 8, "security": 6, "customer_service": 5}.get(dept, 2)):
+        count = {"engineering": 8, "security": 6, "customer_service": 5}.get(dept, 2)
+        for n in range(count):
             ext += 1
-            member = Staff(_id(rng), _name(rng), dept, role, str(ext))
+            # the desk's last seat is the dispatcher (调度员), who runs the repairs board
+            seat = "dispatcher" if dept == "customer_service" and n == count - 1 else role
+            member = Staff(_id(rng), _name(rng), dept, seat, str(ext))
             if dept == "engineering":
                 member.skills = sorted(rng.sample(SKILLS, 3))
                 if "elevator" in member.skills:

@@ -16,7 +16,14 @@ import httpx
 import typer
 
 from propdesk.common.runtime import ServiceDefinition
-from propdesk.common.services import admin_headers, definitions, service_port, service_url, settings
+from propdesk.common.services import (
+    admin_headers,
+    definitions,
+    frontends,
+    service_port,
+    service_url,
+    settings,
+)
 
 
 class Supervisor:
@@ -30,11 +37,11 @@ class Supervisor:
         self.stopping = False
         self.tasks: list[asyncio.Task] = []
 
-    def start(self, defs: list[ServiceDefinition]) -> None:
+    def start(self, defs: list) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self.tasks = [asyncio.create_task(self._keep(d)) for d in defs]
+        self.tasks += [asyncio.create_task(self._keep(d)) for d in defs]
 
-    async def _keep(self, d: ServiceDefinition) -> None:
+    async def _keep(self, d) -> None:
         backoff = 1.0
         while not self.stopping:
             started = time.monotonic()
@@ -85,7 +92,7 @@ class Supervisor:
             task.cancel()
 
 
-async def wait_ready(defs: list[ServiceDefinition], timeout: float = 90.0) -> dict[str, bool]:
+async def wait_ready(defs: list, timeout: float = 90.0) -> dict[str, bool]:
     deadline = time.monotonic() + timeout
     ready = {d.name: False for d in defs}
     async with httpx.AsyncClient(timeout=2) as client:
@@ -183,7 +190,15 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
         if demo or not marker.exists():
             summary = await seed_demo()
             marker.write_text(json.dumps(summary, ensure_ascii=False))
-        _print_table(defs, data_dir)
+        screens = frontends()
+        supervisor.start(screens)
+        ready = await wait_ready(screens)
+        if not all(ready.values()):
+            typer.secho(
+                f"not ready: {[n for n, ok in ready.items() if not ok]} (see {data_dir / 'logs'})", fg="red"
+            )
+            return 1
+        _print_table([*defs, *screens], data_dir)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -226,14 +241,15 @@ def start_provider_sinks(env: dict[str, str], data_dir: Path) -> list:
     return stops
 
 
-def _print_table(defs: list[ServiceDefinition], data_dir: Path) -> None:
+def _print_table(defs: list, data_dir: Path) -> None:
     from propdesk.common.demo_accounts import DEMO_PASSWORD
 
     typer.secho("\npropdesk is up", fg="green", bold=True)
     typer.echo(f"{'service':<10} {'url':<24} {'API docs':<32} title")
     for d in defs:
         url = service_url(d)
-        typer.echo(f"{d.name:<10} {url:<24} {url + '/docs':<32} {d.title}")
+        docs = url + "/docs" if isinstance(d, ServiceDefinition) else "(screens: open it and sign in)"
+        typer.echo(f"{d.name:<10} {url:<24} {docs:<32} {d.title}")
     typer.echo(f"\ndata: {data_dir}   logs: {data_dir / 'logs'}")
     typer.echo(
         f"mail notify sent: {data_dir / 'mail'} (.eml files)   SMS notify sent: {data_dir / 'sms.log'}"

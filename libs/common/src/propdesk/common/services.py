@@ -16,6 +16,12 @@ def definitions() -> list[ServiceDefinition]:
     return sorted(defs, key=lambda d: d.port)
 
 
+def frontends() -> list:
+    """Processes that serve screens and own no data (the console): `propdesk.frontends` entry points, each
+    with a name, title, port and package whose `main:create_app` builds the app."""
+    return sorted((ep.load() for ep in entry_points(group="propdesk.frontends")), key=lambda d: d.port)
+
+
 def settings() -> CommonSettings:
     return CommonSettings()
 
