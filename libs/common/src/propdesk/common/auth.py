@@ -136,6 +136,11 @@ class TokenVerifier:
             else None
         )
         self._verified: dict[str, tuple[float, Principal]] = {}
+        # identity's public keys by kid, as the JWKS gave them: a token of a known key is checked without a
+        # thread hop; a key is asked for again after KEY_SECONDS (a key taken out of the JWKS stops working)
+        self._keys: dict[str, tuple[float, object]] = {}
+
+    KEY_SECONDS = 300
 
     async def verify(self, token: str) -> Principal:
         hit = self._verified.get(token)
@@ -159,7 +164,14 @@ class TokenVerifier:
         if header.get("alg") == "HS256" and secret is not None and (self.settings.dev or not asymmetric):
             return secret.get_secret_value(), ["HS256"]
         if self._jwks is not None:
-            return (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key, ASYMMETRIC
+            kid = header.get("kid")
+            known = self._keys.get(kid) if isinstance(kid, str) else None
+            if known is not None and known[0] > time.monotonic():
+                return known[1], ASYMMETRIC
+            key = (await asyncio.to_thread(self._jwks.get_signing_key_from_jwt, token)).key
+            if isinstance(kid, str):  # only kids the JWKS really has get here (else it raised)
+                self._keys[kid] = (time.monotonic() + self.KEY_SECONDS, key)
+            return key, ASYMMETRIC
         if self.settings.jwt_public_key:
             return self.settings.jwt_public_key, ASYMMETRIC
         if secret is None:

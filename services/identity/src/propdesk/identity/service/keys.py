@@ -20,6 +20,12 @@ from propdesk.identity.models import SigningKey
 
 LOCK = 0x1D_5E_C0  # advisory lock: one process creates a key at a time
 
+# The key that signs, opened (unsealed, parsed) once per process: (kid, retires_at, key, checked_until). It is
+# looked up again after CHECK_SECONDS (another replica may have rotated) and when it retires. Only a key read
+# from a committed row is kept (one this unit of work makes is not, until a later unit reads it).
+_SIGNING: dict[str | None, tuple[str, dt.datetime, Ed25519PrivateKey, float]] = {}  # per database
+CHECK_SECONDS = 30.0
+
 
 def _new(settings, now: dt.datetime) -> SigningKey:
     private = Ed25519PrivateKey.generate()
@@ -42,8 +48,23 @@ def _new(settings, now: dt.datetime) -> SigningKey:
 
 async def signing_key(session: AsyncSession) -> tuple[str, Ed25519PrivateKey]:
     """The key that signs now (made on first use, and when the newest is due to retire)."""
+    import time
+
     settings, now = settings_of(session), utcnow()
+    kept = _SIGNING.get(settings.database_url)
+    if kept is not None and kept[1] > now and kept[3] > time.monotonic():
+        return kept[0], kept[2]
     current = await _current(session, now)
+    if current is not None and current not in session.new:
+        pem = unseal(current.private_sealed, settings.sealing_key)
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        _SIGNING[settings.database_url] = (
+            current.kid,
+            current.retires_at,
+            key,
+            time.monotonic() + CHECK_SECONDS,
+        )  # type: ignore[assignment]
+        return current.kid, key  # type: ignore[return-value]
     if current is None:
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
         current = await _current(session, now)  # another process may have made it meanwhile
@@ -81,6 +102,9 @@ async def rotate(session: AsyncSession) -> str:
     now = utcnow()
     settings = settings_of(session)
     await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK})
+    _SIGNING.pop(
+        settings.database_url, None
+    )  # this process signs with the new key once it is committed and read
     for key in (await session.execute(select(SigningKey).where(SigningKey.retires_at > now))).scalars():
         key.retires_at = now
         key.expires_at = now + dt.timedelta(minutes=settings.access_token_minutes + 5)
