@@ -86,10 +86,15 @@ async def stack(platform_env) -> AsyncIterator[Stack]:
     ports = {name: free_port() for name in ("identity", "intake", "repairs", "console")}
     jwks = {"jwt_jwks_url": f"http://127.0.0.1:{ports['identity']}/.well-known/jwks.json"}
     with contextlib.ExitStack() as servers:
+        # a wrong password makes the next attempt wait (identity): a short wait here, the rule is the same
+        extra = {"identity": {"failure_delay_seconds": 0.05}}
         urls = {
             d.name: servers.enter_context(
                 served(
-                    create_service_app(d, platform_env.settings(d, port=ports[d.name], **jwks)), ports[d.name]
+                    create_service_app(
+                        d, platform_env.settings(d, port=ports[d.name], **jwks, **extra.get(d.name, {}))
+                    ),
+                    ports[d.name],
                 )
             )
             for d in (IDENTITY, INTAKE, REPAIRS)

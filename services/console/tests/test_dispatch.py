@@ -36,7 +36,9 @@ class TestDispatchToCompletion:
         page, tech_page = await desk.new_page(), await phone.new_page()
 
         # the dispatcher signs in and lands on the board, which is live
-        await (await SignIn(page, s.console).open()).as_(s.logins["dispatcher"])
+        await SignIn(page, s.console).open()
+        await screenshot(page, tmp_path, "sign-in-desk")
+        await SignIn(page, s.console).as_(s.logins["dispatcher"])
         await expect(page).to_have_url(f"{s.console}/board")
         board = Board(page)
         await expect(page.get_by_role("heading", name="调度台")).to_be_visible()
@@ -50,6 +52,10 @@ class TestDispatchToCompletion:
         await expect(board.order(order["reference"])).to_contain_text("未派工")
         await screenshot(page, tmp_path, "board-desk")
         await accessible(page, "the board with an order")
+        await page.set_viewport_size(PHONE)  # the board works on a phone too
+        await expect(board.order(order["reference"])).to_be_visible()
+        await screenshot(page, tmp_path, "board-phone")
+        await page.set_viewport_size(DESK)
 
         # the dispatcher opens it and assigns the technician
         await board.open_order(order["reference"])
@@ -61,7 +67,9 @@ class TestDispatchToCompletion:
         await expect(page.locator(".lane", has_text="张师傅")).to_contain_text("在手 1")
 
         # the technician, on a phone, sees the job and takes it through
-        await (await SignIn(tech_page, s.console).open()).as_(s.logins["technician"])
+        await SignIn(tech_page, s.console).open()
+        await screenshot(tech_page, tmp_path, "sign-in-phone")
+        await SignIn(tech_page, s.console).as_(s.logins["technician"])
         await expect(tech_page).to_have_url(f"{s.console}/jobs")
         jobs = Jobs(tech_page)
         await expect(jobs.job(order["reference"])).to_be_visible()
@@ -86,6 +94,7 @@ class TestDispatchToCompletion:
         await drawer.get_by_label("数量").fill("2")
         await drawer.get_by_role("button", name="添加配件").click()
         await expect(drawer.locator(".parts")).to_contain_text("¥71.00")
+        await drawer.evaluate("el => el.scrollTo(0, 0)")
         await screenshot(tech_page, tmp_path, "job-on-site-phone")
         await drawer.get_by_label("工时（分钟）").fill("45")
         await drawer.get_by_label("完工说明").fill("更换角阀两个，已试水无渗漏")

@@ -91,11 +91,12 @@ class Context:
             return default
 
     def menus(self) -> list[tuple[str, str]]:
-        return [
-            (path, self.t(key))
-            for path, key, roles in MENUS
-            if self.user.has(*roles) or (not roles and self.user.has("admin"))
-        ]
+        def shown(path: str, roles: tuple[str, ...]) -> bool:
+            if path == "/jobs":  # a technician's own jobs: only for technicians (an admin has none)
+                return "technician" in self.user.roles
+            return self.user.has(*roles)  # (admin passes; the ops page lists no role but admin)
+
+        return [(path, self.t(key)) for path, key, roles in MENUS if shown(path, roles)]
 
     def render(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
         now = dt.datetime.now(dt.UTC)
