@@ -94,6 +94,9 @@ bench-incidents: bootstrap
 bench-repairs: bootstrap
 	$(RUN) python bench/repairs.py
 
+bench-console: bootstrap
+	$(RUN) python bench/console.py
+
 bench-intake: bootstrap
 	$(RUN) python bench/intake.py
 

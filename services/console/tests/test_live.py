@@ -128,3 +128,20 @@ def test_every_call_the_console_makes_is_in_the_services_openapi():
     for service, method, path in sorted(clients.OPERATIONS):
         spec = json.loads((ROOT / "docs" / "openapi" / f"{service}.json").read_text())
         assert method in spec["paths"].get(path, {}), f"{service} has no {method.upper()} {path}"
+
+
+def test_settings_come_from_the_environment_as_compose_and_k8s_set_them(monkeypatch):
+    from propdesk.console.config import ConsoleSettings
+
+    urls = {"intake": "http://intake:8101", "repairs": "http://repairs:8102"}
+    monkeypatch.setenv("PROPDESK_DEV", "1")
+    monkeypatch.setenv("PROPDESK_CONSOLE_SERVICE_URLS", json.dumps(urls))
+    monkeypatch.setenv("PROPDESK_CONSOLE_PORT", "8107")
+    monkeypatch.setenv("PROPDESK_REPAIRS_PORT", "9102")
+    s = ConsoleSettings.for_console()
+    assert (s.port, s.url("intake"), s.url("repairs")) == (8107, "http://intake:8101", "http://repairs:8102")
+    assert s.url("billing") == "http://127.0.0.1:8103" and s.cookie_secure is False
+    monkeypatch.delenv("PROPDESK_CONSOLE_SERVICE_URLS")
+    assert (
+        ConsoleSettings.for_console().url("repairs") == "http://127.0.0.1:9102"
+    )  # as `propdesk up` runs them

@@ -58,12 +58,14 @@ class ConsoleSettings(CommonSettings):
 
     @classmethod
     def for_console(cls, **overrides: object) -> Self:
+        import json
         import os
 
         prefix = "PROPDESK_CONSOLE_"
-        scoped = {
-            key[len(prefix) :].lower(): value
-            for key, value in os.environ.items()
-            if key.startswith(prefix) and key[len(prefix) :].lower() in cls.model_fields
-        }
+        scoped: dict[str, object] = {}
+        for key, value in os.environ.items():
+            name = key[len(prefix) :].lower()
+            if key.startswith(prefix) and name in cls.model_fields:
+                # a dict or list setting comes as JSON, as pydantic-settings reads PROPDESK_<FIELD>
+                scoped[name] = json.loads(value) if value.strip()[:1] in ("{", "[") else value
         return cls(**{**scoped, **overrides})

@@ -5,6 +5,7 @@ resume, cancel. Changes made anywhere reach the board live (live.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -29,11 +30,13 @@ async def board_data(ctx: Context, filters: dict[str, str]) -> dict[str, Any]:
     """Everything the board shows, from repairs and intake, with the user's token."""
     estate_id = ctx.estate["id"]
     limit = ctx.request.app.state.settings.board_limit
-    queue = await ctx.call_or_none(
-        clients.QUEUE, default=None, path={"estate_id": estate_id}, params={"limit": min(limit + 1, 500)}
+    queue, techs, buildings = await asyncio.gather(  # the three answers at once
+        ctx.call_or_none(
+            clients.QUEUE, default=None, path={"estate_id": estate_id}, params={"limit": min(limit + 1, 500)}
+        ),
+        ctx.call_or_none(clients.TECHNICIANS, default=None, path={"estate_id": estate_id}),
+        ctx.call_or_none(clients.BUILDINGS, default=[], path={"estate_id": estate_id}),
     )
-    techs = await ctx.call_or_none(clients.TECHNICIANS, default=None, path={"estate_id": estate_id})
-    buildings = await ctx.call_or_none(clients.BUILDINGS, default=[], path={"estate_id": estate_id})
     buildings = buildings.get("items", []) if isinstance(buildings, dict) else (buildings or [])
     orders = queue or []
     more = len(orders) > limit
