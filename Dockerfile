@@ -16,6 +16,7 @@ RUN if [ "$SERVICE" = "all" ]; then uv sync --frozen --no-dev; \
     else uv sync --frozen --no-dev --package "propdesk-$SERVICE"; fi
 RUN useradd --system --uid 10001 propdesk
 USER propdesk
-# Each service listens on its own port (intake 8101, repairs 8102, billing 8103, incidents 8104, notify 8105),
-# migrates its own schema (under an advisory lock, so replicas take turns), then serves.
-CMD ["sh", "-c", "propdesk migrate --service \"$PROPDESK_SERVICE\" && exec uvicorn --factory \"propdesk.$PROPDESK_SERVICE.main:create_app\" --host 0.0.0.0 --port \"$PORT\" --proxy-headers --no-access-log"]
+# Each service listens on its own port (intake 8101, repairs 8102, billing 8103, incidents 8104, notify 8105,
+# identity 8106; the console 8107), migrates its own schema (under an advisory lock, so replicas take turns; the
+# console owns no data and has none), then serves.
+CMD ["sh", "-c", "{ [ \"$PROPDESK_SERVICE\" = console ] || propdesk migrate --service \"$PROPDESK_SERVICE\"; } && exec uvicorn --factory \"propdesk.$PROPDESK_SERVICE.main:create_app\" --host 0.0.0.0 --port \"$PORT\" --proxy-headers --no-access-log"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -16,6 +17,7 @@ from propdesk.common.settings import ServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFINITIONS = sorted((ep.load() for ep in entry_points(group="propdesk.services")), key=lambda d: d.port)
+FRONTENDS = sorted((ep.load() for ep in entry_points(group="propdesk.frontends")), key=lambda d: d.port)
 SETTINGS = {f"PROPDESK_{name.upper()}" for name in ServiceSettings.model_fields}
 
 
@@ -37,6 +39,10 @@ def _env_names(env: dict) -> set[str]:
 
 def _known(name: str) -> bool:
     """A common setting (PROPDESK_X), or a service's own or scoped one (PROPDESK_<SERVICE>_X)."""
+    from propdesk.console.config import ConsoleSettings
+
+    if name.startswith("PROPDESK_CONSOLE_"):
+        return name[len("PROPDESK_CONSOLE_") :].lower() in ConsoleSettings.model_fields
     for d in DEFINITIONS:
         prefix = f"PROPDESK_{d.name.upper()}_"
         if name.startswith(prefix):
@@ -49,7 +55,7 @@ def test_docker_compose():
     svc = compose["services"]
     assert {"postgres", "nats"} <= set(svc)
     assert "/etc/nats/single.conf" in svc["nats"]["command"]
-    for d in DEFINITIONS:
+    for d in [*DEFINITIONS, *FRONTENDS]:
         s = svc[d.name]
         assert s["build"]["args"]["SERVICE"] == d.name
         assert s["ports"] == [f"{d.port}:{d.port}"]
@@ -62,6 +68,8 @@ def test_docker_compose():
         )
         assert all(_known(n) for n in _env_names(s["environment"])), s["environment"]
         assert s["depends_on"]["postgres"]["condition"] == "service_healthy"
+    urls = json.loads(svc["console"]["environment"]["PROPDESK_CONSOLE_SERVICE_URLS"])
+    assert urls == {d.name: f"http://{d.name}:{d.port}" for d in DEFINITIONS}  # the console reaches every service
 
 
 def test_dockerfile_builds_any_service():
@@ -76,7 +84,7 @@ def test_kubernetes_base():
     docs = [doc for res in kustomization["resources"] for doc in yaml.safe_load_all((base / res).read_text())]
     config = next(d for d in docs if d["kind"] == "ConfigMap")
     assert all(_known(k) for k in config["data"]) and config["data"]["PROPDESK_STREAM_REPLICAS"] == "3"
-    for d in DEFINITIONS:
+    for d in [*DEFINITIONS, *FRONTENDS]:
         dep = next(x for x in docs if x["kind"] == "Deployment" and x["metadata"]["name"] == d.name)
         svc = next(x for x in docs if x["kind"] == "Service" and x["metadata"]["name"] == d.name)
         [container] = dep["spec"]["template"]["spec"]["containers"]

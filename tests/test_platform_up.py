@@ -8,6 +8,7 @@ machine's own PostgreSQL (5432) and NATS (4222) when they answer, else a second 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -54,7 +55,7 @@ def platform_env(tmp_path: Path, **extra: str) -> dict:
             "PROPDESK_DEV_SMS_PORT": str(free_port()),
         }
     )
-    for name in SERVICES:
+    for name in [*SERVICES, "console"]:
         env[f"PROPDESK_{name.upper()}_PORT"] = str(free_port())
     return env
 
@@ -134,6 +135,28 @@ def check_demo_sign_in(rows: dict, seeded: dict, estate_url: str) -> None:
     assert httpx.get(f"{estate_url}/residents", params={"name": "王"}, headers=bearer).status_code == 200
 
 
+def check_console(env: dict, seeded: dict) -> None:
+    """The console runs beside the services: the demo dispatcher signs in there and gets the board."""
+    import httpx
+
+    from propdesk.common.demo_accounts import DEMO_PASSWORD
+
+    url = f"http://127.0.0.1:{env['PROPDESK_CONSOLE_PORT']}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                break
+        time.sleep(0.3)
+    with httpx.Client(base_url=url, headers={"Accept-Language": "zh-CN"}) as browser:
+        r = browser.post(
+            "/sign-in", data={"login": seeded["logins"]["dispatcher"], "password": DEMO_PASSWORD, "next": "/board"}
+        )
+        assert r.status_code == 303 and r.headers["location"] == "/board", r.text[:500]
+        board = browser.get("/board")
+        assert board.status_code == 200 and "调度台" in board.text and "阳明山庄" in board.text
+
+
 def check_operator_commands(env: dict, database_url: str, estate_id: str) -> None:
     assert json.loads(cli(env, "dlq", "list", "--json").stdout) == []
     dead = asyncio.run(plant_dead_letter(database_url, estate_id))
@@ -197,6 +220,7 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
         found = httpx.get(f"{base}/residents", params={"name": "王"}, headers=auth).json()
         assert found["items"] and all(r["name"].startswith("王") for r in found["items"])
         check_demo_sign_in(rows, seeded, base)
+        check_console(env, seeded)
         check_newcomer_sees_messages(env, rows, auth, estate["id"])
         if database_url is not None:
             check_operator_commands(env, database_url, estate["id"])
@@ -210,6 +234,7 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
     output = (tmp_path / "up.log").read_text()
     assert code == 0, output
     assert "propdesk is up" in output and "stopped." in output
+    assert f"console    http://127.0.0.1:{env['PROPDESK_CONSOLE_PORT']}" in output  # the console's URL printed
     assert (
         "mail caught → resident" in output and "消防演练" in output
     )  # a newcomer sees the mails on the console
