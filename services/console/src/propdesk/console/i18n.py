@@ -76,6 +76,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "close": ("关闭", "Close"),
     "save": ("保存", "Save"),
     "done": ("已完成", "Done"),
+    "saved": ("已保存", "Saved"),
     "timeline": ("处理记录", "Timeline"),
     "reporters": ("报修人", "Reported by"),
     "location": ("位置", "Location"),
