@@ -69,7 +69,8 @@ def test_docker_compose():
         assert all(_known(n) for n in _env_names(s["environment"])), s["environment"]
         assert s["depends_on"]["postgres"]["condition"] == "service_healthy"
     urls = json.loads(svc["console"]["environment"]["PROPDESK_CONSOLE_SERVICE_URLS"])
-    assert urls == {d.name: f"http://{d.name}:{d.port}" for d in DEFINITIONS}  # the console reaches every service
+    # the console reaches every service
+    assert urls == {d.name: f"http://{d.name}:{d.port}" for d in DEFINITIONS}
 
 
 def test_dockerfile_builds_any_service():

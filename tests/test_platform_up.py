@@ -150,7 +150,8 @@ def check_console(env: dict, seeded: dict) -> None:
         time.sleep(0.3)
     with httpx.Client(base_url=url, headers={"Accept-Language": "zh-CN"}) as browser:
         r = browser.post(
-            "/sign-in", data={"login": seeded["logins"]["dispatcher"], "password": DEMO_PASSWORD, "next": "/board"}
+            "/sign-in",
+            data={"login": seeded["logins"]["dispatcher"], "password": DEMO_PASSWORD, "next": "/board"},
         )
         assert r.status_code == 303 and r.headers["location"] == "/board", r.text[:500]
         board = browser.get("/board")
@@ -234,7 +235,8 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
     output = (tmp_path / "up.log").read_text()
     assert code == 0, output
     assert "propdesk is up" in output and "stopped." in output
-    assert f"console    http://127.0.0.1:{env['PROPDESK_CONSOLE_PORT']}" in output  # the console's URL printed
+    console_url = f"console    http://127.0.0.1:{env['PROPDESK_CONSOLE_PORT']}"
+    assert console_url in output  # the console's URL printed with the others
     assert (
         "mail caught → resident" in output and "消防演练" in output
     )  # a newcomer sees the mails on the console
