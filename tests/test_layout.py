@@ -13,7 +13,18 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [ROOT / "libs/common/src/propdesk/common", *sorted((ROOT / "services").glob("*/src/propdesk/*"))]
-SERVICES = sorted(p for p in (ROOT / "services").glob("*/src/propdesk/*") if (p / "main.py").exists())
+SERVICES = sorted(
+    p
+    for p in (ROOT / "services").glob("*/src/propdesk/*")
+    if (p / "main.py").exists() and "ServiceDefinition(" in (p / "main.py").read_text()
+)
+# processes that own no data and serve screens (the console) have a shape of their own
+FRONTENDS = sorted(
+    p
+    for p in (ROOT / "services").glob("*/src/propdesk/*")
+    if (p / "main.py").exists() and "FrontendDefinition(" in (p / "main.py").read_text()
+)
+FRONTEND_LAYOUT = ("config", "clients", "session", "web", "pages", "templates", "static")
 # every service has these (a module, or a package of the same name when it grew past one file)
 LAYOUT = (
     "main",
@@ -55,6 +66,17 @@ def test_every_service_has_the_same_shape(service: Path):
         if not (service / f"{name}.py").exists() and not (service / name / "__init__.py").exists()
     ]
     assert not missing, f"{service.name} lacks {missing}"
+
+
+@pytest.mark.parametrize("frontend", FRONTENDS, ids=lambda p: p.name)
+def test_every_frontend_has_its_shape_and_no_database(frontend: Path):
+    missing = [
+        n for n in FRONTEND_LAYOUT if not (frontend / f"{n}.py").exists() and not (frontend / n).is_dir()
+    ]
+    assert not missing, f"{frontend.name} lacks {missing}"
+    for path in frontend.rglob("*.py"):  # it calls the services' APIs; it never opens a database
+        text = path.read_text()
+        assert "sqlalchemy" not in text and "asyncpg" not in text, path
 
 
 def test_no_module_is_over_the_limit():

@@ -62,11 +62,13 @@ async def site(platform_env, db):
             )
         ).json()
 
-        async def known():
+        async def known():  # the units, and the owner as the unit's payer (bank matching uses the name)
             rows = await db("SELECT count(*) FROM billing.unit")
-            return rows[0][0] == len(units)
+            payers = await db("SELECT count(*) FROM billing.payer")
+            named = await db("SELECT count(*) FROM billing.resident")
+            return rows[0][0] == len(units) and payers[0][0] >= 1 and named[0][0] >= 1
 
-        await wait_until(known, message="billing to know the units")
+        await wait_until(known, message="billing to know the units and the owner")
         me = token("resident", estates=[eid], units=[uuid.UUID(units[0]["id"])], sub=owner["id"])
         yield {
             "intake": intake,
