@@ -5,7 +5,6 @@ without the dispatcher role gets no board. Every page passes axe-core and is pho
 
 from __future__ import annotations
 
-from playwright.async_api import TimeoutError as PlaywrightTimeout
 from playwright.async_api import expect
 
 from .conftest import DESK, PHONE
@@ -168,23 +167,21 @@ class TestShortcuts:
         await expect(board.order(second["reference"])).to_be_visible()
         await page.locator("body").press("j")  # the first order in the queue takes the focus
         await page.keyboard.press("Enter")
-        await expect(page.locator("#drawer h2")).to_be_visible()
+        await expect(page.locator("#drawer [data-assign-select]")).to_be_visible()
+        await expect(page.locator("#drawer.htmx-settling, #drawer.htmx-swapping")).to_have_count(0)
         await page.keyboard.press("a")  # A: to the technician picker
         await expect(page.locator("#drawer [data-assign-select]")).to_be_focused()
         await page.keyboard.press("Escape")
         await expect(page.locator("#drawer")).to_be_empty()
         # drag an order onto a technician: the drawer opens with that technician picked
-        # (a live refresh can replace the board under the mouse on a busy machine: then the drop is tried again)
-        for attempt in range(3):
-            try:
-                await board.order(first["reference"]).drag_to(
-                    page.locator(".lane", has_text="张师傅"), timeout=10_000
-                )
-                await expect(page.locator("#drawer h2")).to_contain_text(first["reference"], timeout=5_000)
-                break
-            except (AssertionError, PlaywrightTimeout):
-                if attempt == 2:
-                    raise
+        # HTML5 drag events as the browser sends them for a drag (Playwright's mouse-driven drag_to is flaky on
+        # a loaded machine); what is tested is the page's own handling: dragstart, dragover, drop, dragend
+        row, lane = board.order(first["reference"]), page.locator(".lane", has_text="张师傅")
+        transfer = await page.evaluate_handle("() => new DataTransfer()")
+        await row.dispatch_event("dragstart", {"dataTransfer": transfer})
+        await lane.dispatch_event("dragover", {"dataTransfer": transfer})
+        await lane.dispatch_event("drop", {"dataTransfer": transfer})
+        await row.dispatch_event("dragend", {"dataTransfer": transfer})
         await expect(page.locator("#drawer h2")).to_contain_text(first["reference"])
         picked = page.locator("#drawer [data-assign-select]")
         await expect(picked).to_have_value(s.people["technician"])

@@ -90,6 +90,21 @@ class Context:
                 self.unavailable.append(exc.service)
             return default
 
+    async def problem_names(self) -> dict[tuple[str, str], str]:
+        """(category, problem code) -> its name in the user's language, from repairs' taxonomy (reference data
+        that changes only with a repairs release: kept per process for an hour)."""
+        import time
+
+        kept = getattr(self.request.app.state, "taxonomy", None)
+        if kept is None or kept[0] < time.monotonic():
+            got = await self.call_or_none(clients.TAXONOMY, default=None)
+            if not got:
+                return {}
+            kept = (time.monotonic() + 3600, got)
+            self.request.app.state.taxonomy = kept
+        i = "zh" if self.lang == "zh-CN" else "en"
+        return {(c["category"], p["code"]): p[i] for c in kept[1] for p in c.get("problems", [])}
+
     def menus(self) -> list[tuple[str, str]]:
         def shown(path: str, roles: tuple[str, ...]) -> bool:
             if path == "/jobs":  # a technician's own jobs: only for technicians (an admin has none)

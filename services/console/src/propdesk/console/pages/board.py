@@ -112,6 +112,7 @@ async def _drawer(ctx: Context, work_order_id: str, **values: Any) -> Response:
     return ctx.render(
         "drawer.html",
         o=order,
+        problem_name=(await ctx.problem_names()).get((order["category"], order["problem"]), order["problem"]),
         technicians=techs or [],
         technician_names={t["id"]: t["name"] for t in techs or []},
         next_clock=next_clock,

@@ -76,6 +76,7 @@ async def _job(ctx: Context, work_order_id: str, **values: Any) -> Response:
     return ctx.render(
         "job.html",
         o=order,
+        problem_name=(await ctx.problem_names()).get((order["category"], order["problem"]), order["problem"]),
         NEXT=NEXT,
         next_clock=next_clock,
         prices=[p for p in prices or [] if p.get("active", True)],

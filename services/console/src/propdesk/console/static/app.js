@@ -28,7 +28,14 @@
   document.addEventListener("change", (e) => { if (e.target.matches("[data-autosubmit]")) e.target.form.submit(); });
 
   // the drawer closes with its button or Esc
-  function closeDrawer() { const d = document.getElementById("drawer"); if (d) d.innerHTML = ""; }
+  // a drawer the user closed stays closed: a slow answer asked for before the close is not shown
+  let closedAt = 0;
+  function closeDrawer() { const d = document.getElementById("drawer"); if (d) d.innerHTML = ""; closedAt = Date.now(); }
+  document.addEventListener("htmx:beforeRequest", (e) => { e.detail.xhr.propdeskAskedAt = Date.now(); });
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    const asked = e.detail.xhr && e.detail.xhr.propdeskAskedAt;
+    if (e.detail.target && e.detail.target.id === "drawer" && asked && asked <= closedAt) e.detail.shouldSwap = false;
+  });
   document.addEventListener("click", (e) => { if (e.target.closest("[data-close-drawer]")) closeDrawer(); });
 
   // keyboard: J/K move through the queue, Enter opens, A assigns, / filters, Esc closes
@@ -45,7 +52,7 @@
     else if (e.key === "a" || e.key === "A") {
       const sel = document.querySelector("#drawer [data-assign-select]");
       if (sel) { sel.focus(); e.preventDefault(); }
-      else if (i >= 0) { list[i].click(); }
+      else if (i >= 0 && !document.querySelector("#drawer .drawer-inner")) { list[i].click(); }
     }
   });
 
@@ -55,7 +62,18 @@
     if (!row) return;
     e.dataTransfer.setData("text/plain", row.dataset.orderId); row.classList.add("dragging");
   });
-  document.addEventListener("dragend", (e) => { const row = e.target.closest && e.target.closest(".order"); if (row) row.classList.remove("dragging"); });
+  // a live refresh waits while an order is being dragged (it would replace the board under the mouse)
+  let dragging = false, refreshLater = false;
+  document.addEventListener("htmx:confirm", (e) => {
+    if (dragging && e.target.id === "board-body") { e.preventDefault(); refreshLater = true; }
+  });
+  document.addEventListener("dragstart", () => { dragging = true; });
+  document.addEventListener("dragend", (e) => {
+    dragging = false;
+    const row = e.target.closest && e.target.closest(".order");
+    if (row) row.classList.remove("dragging");
+    if (refreshLater && window.htmx) { refreshLater = false; htmx.trigger(document.body, "board-changed"); }
+  });
   document.addEventListener("dragover", (e) => { const lane = e.target.closest && e.target.closest(".lane"); if (lane) { e.preventDefault(); lane.classList.add("drop"); } });
   document.addEventListener("dragleave", (e) => { const lane = e.target.closest && e.target.closest(".lane"); if (lane) lane.classList.remove("drop"); });
   document.addEventListener("drop", (e) => {
