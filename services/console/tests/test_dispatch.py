@@ -165,7 +165,11 @@ class TestShortcuts:
         await (await SignIn(page, s.console).open()).as_(s.logins["dispatcher"])
         board = Board(page)
         await expect(board.order(second["reference"])).to_be_visible()
-        await page.locator("body").press("j")  # the first order in the queue takes the focus
+        await expect(page.locator("#board-body.htmx-request")).to_have_count(0)
+        await page.locator("body").press("j")
+        await expect(
+            page.locator("#board-body .order").first
+        ).to_be_focused()  # the first order in the queue takes the focus
         await page.keyboard.press("Enter")
         await expect(page.locator("#drawer [data-assign-select]")).to_be_visible()
         await expect(page.locator("#drawer.htmx-settling, #drawer.htmx-swapping")).to_have_count(0)
@@ -187,4 +191,20 @@ class TestShortcuts:
         await expect(picked).to_have_value(s.people["technician"])
         await page.locator("#drawer [data-assign-button]").click()
         await expect(board.order(first["reference"])).to_contain_text("张师傅")
+        await context.close()
+
+
+class TestLiveKeepsThePlace:
+    async def test_a_live_refresh_keeps_the_focused_order(self, estate, browser):
+        s = estate
+        first = await _report(s)
+        context = await browser.new_context(viewport=DESK, locale="zh-CN")
+        page = await context.new_page()
+        await (await SignIn(page, s.console).open()).as_(s.logins["dispatcher"])
+        board = Board(page)
+        await board.wait_live()
+        await board.order(first["reference"]).focus()
+        second = await _report(s, "电梯按钮失灵")  # a change arrives while the dispatcher is on a row
+        await expect(board.order(second["reference"])).to_be_visible()
+        await expect(board.order(first["reference"])).to_be_focused()
         await context.close()

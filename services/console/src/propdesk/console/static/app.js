@@ -38,6 +38,20 @@
   });
   document.addEventListener("click", (e) => { if (e.target.closest("[data-close-drawer]")) closeDrawer(); });
 
+  // a live refresh keeps the keyboard's place: the order that had the focus has it again after the swap
+  let focusedOrder = null;
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    if (!e.detail.target || e.detail.target.id !== "board-body") return;
+    const row = document.activeElement && document.activeElement.closest && document.activeElement.closest(".order");
+    focusedOrder = row ? row.dataset.orderId : null;
+  });
+  document.addEventListener("htmx:afterSettle", (e) => {
+    if (!e.detail.target || e.detail.target.id !== "board-body" || !focusedOrder) return;
+    const row = document.querySelector(`#board-body .order[data-order-id="${focusedOrder}"]`);
+    if (row) row.focus();
+    focusedOrder = null;
+  });
+
   // keyboard: J/K move through the queue, Enter opens, A assigns, / filters, Esc closes
   function rows() { return Array.from(document.querySelectorAll("#board-body .order")); }
   document.addEventListener("keydown", (e) => {
