@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Depends, Query
 
-from propdesk.billing.api.deps import CASHIERS, FINANCE, actor
+from propdesk.billing.api.deps import FINANCE, actor
 from propdesk.billing.service import arrears, collection
 from propdesk.common.auth import Principal
 from propdesk.common.inputs import Day
@@ -23,7 +23,7 @@ router = APIRouter(tags=["billing"])
 async def arrears_view(
     estate_id: uuid.UUID,
     session: Session,
-    principal: Principal = Depends(CASHIERS),
+    principal: Principal = Depends(FINANCE),
     as_of: Day | None = None,
     building_id: uuid.UUID | None = None,
     limit: int = Query(100, ge=1, le=100_000, description="how many units to list, largest arrears first"),

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
-from propdesk.billing.api.deps import CASHIERS, FINANCE
+from propdesk.billing.api.deps import DESK, FINANCE
 from propdesk.billing.schemas import FeeItemCreate, FeeItemRead, RunCreate
 from propdesk.billing.service import invoices
 from propdesk.common.auth import Principal
@@ -18,7 +18,7 @@ router = APIRouter(tags=["billing"])
 @router.get(
     "/v1/estates/{estate_id}/fee-items", response_model=list[FeeItemRead], summary="Fee items and their rates"
 )
-async def fee_items(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(CASHIERS)):
+async def fee_items(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(DESK)):
     principal.require_estate(estate_id)
     return [FeeItemRead.model_validate(f) for f in await invoices.fee_items(session, estate_id)]
 

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from propdesk.billing import repository
-from propdesk.billing.api.deps import ANYONE, FINANCE, actor
+from propdesk.billing.api.deps import FINANCE, READERS, actor
 from propdesk.billing.models import Invoice
 from propdesk.billing.schemas import DunningPause, InvoiceRead, VoidCreate
 from propdesk.billing.service import invoices
@@ -26,7 +26,7 @@ router = APIRouter(tags=["billing"])
 async def list_invoices(
     estate_id: uuid.UUID,
     session: Session,
-    principal: Principal = Depends(ANYONE),
+    principal: Principal = Depends(READERS),
     unit_id: uuid.UUID | None = None,
     state: str | None = None,
     period: str | None = None,
@@ -43,7 +43,7 @@ async def list_invoices(
     response_model=InvoiceRead,
     summary="An invoice with its lines and the payments allocated to it",
 )
-async def get_invoice(invoice_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)):
+async def get_invoice(invoice_id: uuid.UUID, session: Session, principal: Principal = Depends(READERS)):
     return await invoices.read(session, await repository.visible(session, Invoice, invoice_id, principal))
 
 

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from propdesk.billing import repository
-from propdesk.billing.api.deps import ANYONE, CASHIERS
+from propdesk.billing.api.deps import ANYONE, DESK
 from propdesk.billing.models import Unit
 from propdesk.billing.schemas import ReadingCreate, ReadingRead
 from propdesk.billing.service import registry
@@ -24,7 +24,7 @@ router = APIRouter(tags=["billing"])
     summary="A meter reading (for metered fees)",
 )
 async def add_reading(
-    unit_id: uuid.UUID, data: ReadingCreate, session: Session, principal: Principal = Depends(CASHIERS)
+    unit_id: uuid.UUID, data: ReadingCreate, session: Session, principal: Principal = Depends(DESK)
 ):
     await repository.managed(session, Unit, unit_id, principal)
     await registry.record_readings(session, unit_id, [data], data.read_on, "reading")

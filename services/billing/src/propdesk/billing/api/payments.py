@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends, Request
 
 from propdesk.billing import repository
-from propdesk.billing.api.deps import ANYONE, CASHIERS, FINANCE, actor
+from propdesk.billing.api.deps import FINANCE, READERS, actor
 from propdesk.billing.models import Payment, Unit
 from propdesk.billing.schemas import GatewayPayment, PaymentCreate, PaymentRead, RefundCreate, VoidCreate
 from propdesk.billing.service import gateway, ledger, payments
@@ -31,7 +31,7 @@ async def pay(
     unit_id: uuid.UUID,
     data: PaymentCreate,
     session: Session,
-    principal: Principal = Depends(CASHIERS),
+    principal: Principal = Depends(FINANCE),
 ):
     await repository.managed(session, Unit, unit_id, principal)
 
@@ -53,7 +53,7 @@ async def pay(
 @router.get(
     "/v1/units/{unit_id}/account", summary="A unit's account: what it owes, its open invoices, its payments"
 )
-async def account(unit_id: uuid.UUID, session: Session, principal: Principal = Depends(ANYONE)) -> dict:
+async def account(unit_id: uuid.UUID, session: Session, principal: Principal = Depends(READERS)) -> dict:
     return await payments.account(session, await repository.visible(session, Unit, unit_id, principal))
 
 
