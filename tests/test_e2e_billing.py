@@ -1,6 +1,6 @@
 """billing with intake (and repairs) end to end, observed on the bus:
 
-(a) a monthly run → the invoice event → a partial payment at the desk → bank statements (CSV, then MT940)
+(a) a monthly run → the invoice event → a partial payment at the desk (the cashier, a finance role) → bank statements (CSV, then MT940)
     that reconcile the rest → the aging view shows nothing owed;
 (b) a repair charge event becomes an invoice line;
 (c) a renovation deposit asked for by intake is paid at the desk, held by billing (intake may then start the
@@ -141,9 +141,9 @@ async def test_run_invoice_partial_payment_statements_reconcile_then_aging(platf
         ]
         number = issued[0]["number"]
 
-        r = await billing.post(
+        r = await billing.post(  # the estate's cashier (finance) takes it at the desk; receptionists record no money
             f"/v1/units/{s['unit']['id']}/payments",
-            headers=s["desk"],
+            headers=finance,
             json={"amount_fen": 10_000, "channel": "cash"},
         )
         assert r.status_code == 201 and r.json()["allocations"][0]["amount_fen"] == 10_000

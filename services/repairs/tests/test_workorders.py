@@ -112,6 +112,46 @@ async def test_nobody_on_shift_is_unassignable(platform_env, db):
 
 
 class TestTheTechniciansPath:
+    async def test_a_reopened_order_is_charged_only_for_the_work_added(self, site, db):
+        s = site
+        wo = await report(s)
+        plumber = s["techs"]["plumber"]["id"]
+        tech = s["tech_token"][by_id(s)[wo["technician_id"]]]
+
+        async def visit(labour: int, parts: tuple[tuple[str, str], ...] = ()) -> dict:
+            now = (await s["repairs"].get(f"/v1/work-orders/{wo['id']}", headers=s["dispatcher"])).json()
+            if now["state"] != "assigned":
+                r = await act(s, wo, s["dispatcher"], "assign", technician_id=plumber, reason="原师傅返修")
+                assert r.status_code == 200, r.text
+            for action in ("accept", "en_route", "arrive"):
+                assert (await act(s, wo, tech, action)).status_code == 200
+            for code, quantity in parts:
+                r = await s["repairs"].post(
+                    f"/v1/work-orders/{wo['id']}/parts",
+                    headers=tech,
+                    json={"code": code, "quantity": quantity},
+                )
+                assert r.status_code == 201, r.text
+            done = await act(s, wo, tech, "complete", note="处理完毕", labour_minutes=labour)
+            assert done.status_code == 200, done.text
+            return done.json()
+
+        first = await visit(45, (("TAP-01", "1"),))
+        assert first["charge_fen"] == 4500 + 6000
+        assert (await act(s, wo, s["me"], "reject", reason="还在漏")).status_code == 200
+        second = await visit(45)  # came back, found nothing to add: no new charge
+        assert second["charge_fen"] == 10500
+        assert len(await events(db, "repairs.charge.raised")) == 1
+        assert (await act(s, wo, s["me"], "reject", reason="又漏了")).status_code == 200
+        third = await visit(75, (("PIPE-PPR20", "1.5"),))  # a pipe and 30 more minutes
+        charges = await events(db, "repairs.charge.raised")
+        assert len(charges) == 2 and charges[0]["charge_id"] != charges[1]["charge_id"]
+        assert [(line["kind"], line["amount_fen"]) for line in charges[1]["lines"]] == [
+            ("part", 1800),
+            ("labour", 4000),
+        ]
+        assert charges[1]["total_fen"] == 5800 and third["charge_fen"] == 10500 + 5800
+
     async def test_accept_travel_arrive_parts_complete_charge_confirm(self, site, db):
         s = site
         wo = await report(s)

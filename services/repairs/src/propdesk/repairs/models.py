@@ -227,7 +227,8 @@ class WorkOrder(KeyMixin, TimestampMixin, Base):
     next_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     breached: Mapped[bool] = mapped_column(Boolean, default=False)
     reopen_count: Mapped[int] = mapped_column(SmallInteger, default=0)
-    labour_minutes: Mapped[int] = mapped_column(Integer, default=0)
+    labour_minutes: Mapped[int] = mapped_column(Integer, default=0)  # the order's labour so far
+    labour_charged_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     resolution: Mapped[str | None] = mapped_column(Text)
     completion_photos: Mapped[list] = mapped_column(JSONB, default=list)
     charge_fen: Mapped[int | None] = mapped_column(BigInteger)
@@ -288,6 +289,7 @@ class WorkOrderPart(KeyMixin, Base):
     unit_price_fen: Mapped[int] = mapped_column(BigInteger)
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     recorded_by: Mapped[str] = mapped_column(String(100))
+    charge_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # the charge that billed it
 
 
 # ---------------------------------------------------------------- preventive maintenance

@@ -18,10 +18,21 @@ from propdesk.repairs.errors import PriceItemNotFound
 from propdesk.repairs.models import PriceItem, WorkOrder, WorkOrderPart
 from propdesk.repairs.service import access, timeline
 
+CHARGES = uuid.UUID("6f1d0c52-3c1e-4c55-9a53-3f0d7c0e2a11")  # namespace of charge ids (uuid5)
+
 
 async def charge(session: AsyncSession, wo: WorkOrder, rate_fen_per_hour: int) -> None:
+    """Charge what this completion added: the parts not yet charged and the labour minutes beyond those
+    already charged. A reopened order completed again without new work raises nothing. The charge id is
+    derived from the order and its completion (reopen count), so billing's invoice for it is made once."""
     parts = (
-        (await session.execute(select(WorkOrderPart).where(WorkOrderPart.work_order_id == wo.id)))
+        (
+            await session.execute(
+                select(WorkOrderPart).where(
+                    WorkOrderPart.work_order_id == wo.id, WorkOrderPart.charge_id.is_(None)
+                )
+            )
+        )
         .scalars()
         .all()
     )
@@ -35,33 +46,39 @@ async def charge(session: AsyncSession, wo: WorkOrder, rate_fen_per_hour: int) -
         )
         for p in parts
     ]
-    if wo.labour_minutes:
-        hours = (Decimal(wo.labour_minutes) / 60).quantize(Decimal("0.01"))
+    minutes = (wo.labour_minutes or 0) - (wo.labour_charged_minutes or 0)
+    if minutes > 0:
+        hours = (Decimal(minutes) / 60).quantize(Decimal("0.01"))
         lines.append(
             ev.ChargeLine(
                 kind="labour",
-                description=f"人工 labour ({wo.labour_minutes} min)",
+                description=f"人工 labour ({minutes} min)",
                 quantity=str(hours),
                 unit_price_fen=rate_fen_per_hour,
-                amount_fen=multiply(Decimal(rate_fen_per_hour) / 60, wo.labour_minutes),
+                amount_fen=multiply(Decimal(rate_fen_per_hour) / 60, minutes),
             )
         )
     if not lines:
         return
-    wo.charge_fen = sum(line.amount_fen for line in lines)
-    timeline.entry(session, wo, "charged", "system", None, total_fen=wo.charge_fen)
+    charge_id = uuid.uuid5(CHARGES, f"{wo.id}:{wo.reopen_count}")
+    for p in parts:
+        p.charge_id = charge_id
+    wo.labour_charged_minutes = max(wo.labour_minutes or 0, wo.labour_charged_minutes or 0)
+    total = sum(line.amount_fen for line in lines)
+    wo.charge_fen = (wo.charge_fen or 0) + total  # everything charged for this order so far
+    timeline.entry(session, wo, "charged", "system", None, total_fen=total, charge_id=str(charge_id))
     await session.flush()
     timeline.record(
         session,
         wo,
         ev.ChargeRaised(
-            charge_id=uuid.uuid4(),
+            charge_id=charge_id,
             work_order_id=wo.id,
             estate_id=wo.estate_id,
             unit_id=wo.unit_id,
             reference=wo.reference,
             lines=lines,
-            total_fen=wo.charge_fen,
+            total_fen=total,
         ),
     )
 
