@@ -120,7 +120,7 @@ class JournalLine(Base):
 class Invoice(KeyMixin, TimestampMixin, Base):
     __tablename__ = "invoice"
     __table_args__ = (
-        UniqueConstraint("number"),
+        UniqueConstraint("estate_id", "number"),  # numbered per estate and period (numbering.py)
         Index(
             "uq_invoice_unit_period",
             "unit_id",
@@ -199,13 +199,14 @@ class FeeItem(KeyMixin, TimestampMixin, Base):
 
 class Payment(KeyMixin, TimestampMixin, Base):
     __tablename__ = "payment"
+    __table_args__ = (UniqueConstraint("estate_id", "receipt_number"),)
 
     estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     credit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
-    receipt_number: Mapped[str] = mapped_column(String(32), unique=True)
+    receipt_number: Mapped[str] = mapped_column(String(32))
     received_by: Mapped[str] = mapped_column(String(100))
     reference: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(10), default="posted", server_default="posted")
@@ -348,3 +349,16 @@ class MeterReading(KeyMixin, Base):
     reading: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     read_on: Mapped[dt.date] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(12))
+
+
+class NumberCounter(Base):
+    """The last number given per estate, kind (INV, RCP) and period (YYYYMM): taken inside the issuing
+    transaction with the row locked, so a rolled-back or idempotent issue uses no number and the sequence of
+    a period has no gap."""
+
+    __tablename__ = "number_counter"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period: Mapped[str] = mapped_column(String(6), primary_key=True)
+    last: Mapped[int] = mapped_column(BigInteger)

@@ -15,22 +15,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import Allocation, FeeItem, Invoice, InvoiceLine, Unit, estate
 from propdesk.billing.schemas import AllocationRead, InvoiceRead, LineRead
-from propdesk.billing.service import ledger
+from propdesk.billing.service import ledger, numbering
 from propdesk.common import outbox, projections
 from propdesk.common.auth import Principal, Role, unit_filter
 from propdesk.common.contracts import billing as ev
 from propdesk.common.errors import Forbidden, IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
-from propdesk.common.ids import human_ref
 from propdesk.common.pagination import PageParams, page_of, paginate
 from propdesk.common.timeutil import to_local, utcnow
 
 DUE_DAYS = 15
 
 
-async def _number(session: AsyncSession, now: dt.datetime) -> str:
-    n = (await session.execute(text("SELECT nextval('billing.invoice_number')"))).scalar_one()
-    return human_ref("INV", f"{to_local(now):%Y%m}", n)
+async def _number(session: AsyncSession, estate_id: uuid.UUID, now: dt.datetime) -> str:
+    """A one-off invoice's number: the estate's sequence of the month it is issued in."""
+    (number,) = await numbering.take(session, estate_id, "INV", f"{to_local(now):%Y%m}")
+    return number
 
 
 async def one_off(
@@ -56,7 +56,7 @@ async def one_off(
     invoice = Invoice(
         estate_id=estate_id,
         unit_id=unit_id,
-        number=await _number(session, now),
+        number=await _number(session, estate_id, now),
         period=None,
         source_kind=source_kind,
         source_id=source_id,
@@ -172,8 +172,11 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
         "last": last,
         "now": now,
         "due": first + dt.timedelta(days=DUE_DAYS - 1),
-        "month": f"{to_local(now):%Y%m}",
+        "month": period.replace("-", ""),  # the number carries the period billed: January's are INV-202701-…
     }
+    # the period's numbers: the counter stays locked until this run commits (a concurrent run of the estate
+    # waits), units billed already are skipped before numbering, so the sequence has no gap
+    params["last_number"] = await numbering.lock(session, estate_id, "INV", params["month"])
     new = (
         (
             await session.execute(
@@ -184,9 +187,11 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
             INSERT INTO billing.invoice (id, estate_id, unit_id, number, period, source_kind, state, total_fen, paid_fen,
                                          issued_at, due_on, created_at, updated_at)
             SELECT gen_random_uuid(), :estate, b.unit_id,
-                   'INV-' || :month || '-' || lpad(nextval('billing.invoice_number')::text, 6, '0'),
+                   'INV-' || :month || '-' || lpad((:last_number + row_number() OVER (ORDER BY b.unit_id))::text, 6, '0'),
                    :period, 'periodic', 'issued', b.total, 0, :now, :due, :now, :now
-            FROM billable b WHERE b.total > 0
+            FROM billable b
+            WHERE b.total > 0
+              AND NOT EXISTS (SELECT 1 FROM billing.invoice i WHERE i.unit_id = b.unit_id AND i.period = :period)
             ON CONFLICT (unit_id, period) WHERE period IS NOT NULL DO NOTHING
             RETURNING id
             """),
@@ -196,6 +201,7 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
         .scalars()
         .all()
     )
+    await numbering.advance(session, estate_id, "INV", params["month"], len(new))
     if new:
         ids = list(new)
         await session.execute(

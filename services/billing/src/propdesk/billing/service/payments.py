@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import Allocation, Invoice, JournalLine, Payment, Unit
 from propdesk.billing.schemas import AllocationRead, InvoiceRead, PaymentRead
-from propdesk.billing.service import ledger
+from propdesk.billing.service import ledger, numbering
 from propdesk.common import outbox
 from propdesk.common.contracts import billing as ev
 from propdesk.common.errors import IllegalTransition, InvalidInput, NotFound
 from propdesk.common.i18n import Text
-from propdesk.common.ids import human_ref, uuid7
+from propdesk.common.ids import uuid7
 from propdesk.common.timeutil import to_local, utcnow
 
 OPEN = ("issued", "partially_paid")
@@ -138,14 +138,9 @@ class Plan:
         if not self.payments:
             return
         now, ps = utcnow(), self.payments
-        numbers = (
-            await session.execute(
-                text("SELECT nextval('billing.receipt_number') FROM generate_series(1, :n)"), {"n": len(ps)}
-            )
-        ).scalars()
-        month = f"{to_local(now):%Y%m}"
-        for p, n in zip(ps, numbers, strict=True):
-            p.receipt_number = human_ref("RCP", month, n)
+        numbers = await numbering.take(session, self.estate_id, "RCP", f"{to_local(now):%Y%m}", len(ps))
+        for p, number in zip(ps, numbers, strict=True):
+            p.receipt_number = number
         await session.execute(
             text("""
             INSERT INTO billing.payment (id, estate_id, unit_id, channel, amount_fen, credit_fen, receipt_number,
