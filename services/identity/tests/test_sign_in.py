@@ -3,6 +3,8 @@ refresh tokens that rotate and give themselves away when reused, revocation when
 
 from __future__ import annotations
 
+import time
+
 import pyotp
 
 from .conftest import ADMIN, PASSWORD, account_of, claims, grant, resident, sms_code, staff
@@ -122,9 +124,25 @@ class TestSecondFactor:
             grant_type="password",
             username="13900001111",
             password=PASSWORD,
-            totp=pyotp.TOTP(enrolment["secret"]).now(),
+            totp=(used := pyotp.TOTP(enrolment["secret"]).now()),
         )
         assert ok.status_code == 200
+        replayed = await grant(  # the same code again, still within its 30 seconds: refused (RFC 6238 §5.2)
+            p,
+            grant_type="password",
+            username="13900001111",
+            password=PASSWORD,
+            totp=used,
+        )
+        assert replayed.status_code == 400 and replayed.json()["mfa_required"] is True
+        following = await grant(  # the authenticator's next code is good
+            p,
+            grant_type="password",
+            username="13900001111",
+            password=PASSWORD,
+            totp=pyotp.TOTP(enrolment["secret"]).at(time.time() + 30),
+        )
+        assert following.status_code == 200, following.text
         once = await grant(
             p, grant_type="password", username="13900001111", password=PASSWORD, totp=recovery[0]
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, DateTime, Integer, String, Text, func
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Text, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -73,6 +73,8 @@ class Account(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_sealed: Mapped[str | None] = mapped_column(Text)  # sealed with the sealing key
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the time step of the last TOTP code accepted: a code is good once (RFC 6238 §5.2), an older one never
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     recovery_hashes: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.db import settings_of
 from propdesk.common.sealing import seal, unseal
+from propdesk.common.timeutil import utcnow
 from propdesk.identity.errors import BadTotpCode, TotpAlreadyEnabled, TotpNotEnrolled
 from propdesk.identity.models import Account
 from propdesk.identity.schemas import RecoveryCodes, TotpEnrolment
@@ -60,12 +61,15 @@ def check(session: AsyncSession, account: Account, code: str) -> bool:
     """A current TOTP code, or an unused recovery code (spent by this check)."""
     code = code.strip()
     stored = unseal(account.totp_sealed, _key(session)) if account.totp_sealed else ""
-    if (
-        stored.startswith("active:")
-        and code.isdigit()
-        and pyotp.TOTP(stored.removeprefix("active:")).verify(code, valid_window=1)
-    ):
-        return True
+    if stored.startswith("active:") and code.isdigit():
+        otp = pyotp.TOTP(stored.removeprefix("active:"))
+        now = otp.timecode(utcnow())
+        for step in (now - 1, now, now + 1):  # a step either side, for clocks a little off
+            if hmac.compare_digest(otp.generate_otp(step), code):
+                if account.totp_last_step is not None and step <= account.totp_last_step:
+                    return False  # this code (or an older one) was used already: a replay
+                account.totp_last_step = step
+                return True
     hashed = keyed_hash(_key(session), f"recovery:{code}")
     for known in account.recovery_hashes or []:
         if hmac.compare_digest(known, hashed):
