@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import asyncpg
 import pytest
 
 from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open
+from propdesk.common.testing.helpers import wait_until_sync
 
 SERVICES = ["intake", "repairs", "billing", "incidents", "notify", "identity"]
 BIN = Path(sys.executable).parent / "propdesk"
@@ -33,15 +33,18 @@ def run_status(env: dict) -> dict:
 
 
 def wait_settled(env: dict, timeout: float = 120) -> dict:
-    """All five ready, nothing in any outbox, no consumer lag, no dead letters."""
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        last = run_status(env)
-        rows = last["services"]
-        if all(r["ready"] and r["outbox_backlog"] == 0 and r["consumer_lag"] == 0 for r in rows):
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"platform did not settle: {last}")
+    """Every service ready, nothing in any outbox, no consumer lag."""
+
+    def settled() -> dict | None:
+        status = run_status(env)
+        rows = status["services"]
+        return (
+            status
+            if all(r["ready"] and r["outbox_backlog"] == 0 and r["consumer_lag"] == 0 for r in rows)
+            else None
+        )
+
+    return wait_until_sync(settled, timeout=timeout, interval=0.5, message="the platform to settle")
 
 
 def platform_env(tmp_path: Path, **extra: str) -> dict:
@@ -109,14 +112,12 @@ def check_newcomer_sees_messages(env: dict, rows: dict, auth: dict, estate_id: s
     )
     assert sent.status_code == 201 and sent.json()["recipients"] > 0, sent.text
     data = Path(env["PROPDESK_DATA_DIR"])
-    deadline = time.monotonic() + 60
     sms = data / "sms.log"
-    while time.monotonic() < deadline and not (  # earlier notices may have written both already
-        list((data / "mail").glob("*.eml")) and sms.exists() and "消防演练" in sms.read_text()
-    ):
-        time.sleep(0.3)
-    mails = list((data / "mail").glob("*.eml"))
-    assert mails and "消防演练" in sms.read_text(), "no mail or SMS reached the local sinks"
+    wait_until_sync(  # earlier notices may have written both already
+        lambda: list((data / "mail").glob("*.eml")) and sms.exists() and "消防演练" in sms.read_text(),
+        timeout=60,
+        message="a mail and the SMS at the local sinks",
+    )
 
 
 def check_demo_sign_in(rows: dict, seeded: dict, estate_url: str) -> None:
@@ -142,12 +143,13 @@ def check_console(env: dict, seeded: dict) -> None:
     from propdesk.common.demo_accounts import DEMO_PASSWORD
 
     url = f"http://127.0.0.1:{env['PROPDESK_CONSOLE_PORT']}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def ready() -> bool:
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"{url}/readyz").status_code == 200:
-                break
-        time.sleep(0.3)
+            return httpx.get(f"{url}/readyz").status_code == 200
+        return False
+
+    wait_until_sync(ready, timeout=60, message="the console to be ready")
     with httpx.Client(base_url=url, headers={"Accept-Language": "zh-CN"}) as browser:
         r = browser.post(
             "/sign-in",
@@ -179,9 +181,7 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
     proc = subprocess.Popen([str(BIN), "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         marker = Path(env["PROPDESK_DATA_DIR"]) / "demo-seeded"
-        deadline = time.monotonic() + 180
-        while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until_sync(lambda: marker.exists() or proc.poll() is not None, timeout=180, message="the demo")
         assert marker.exists(), (tmp_path / "up.log").read_text()
         status = wait_settled(env)
         rows = {r["name"]: r for r in status["services"]}

@@ -66,7 +66,7 @@ def spawn(role: str, probe: Probe, fault: str | None = None) -> subprocess.Popen
 
 async def wait_exit(proc: subprocess.Popen, timeout: float = 30) -> int:
     return await wait_until(
-        lambda: asyncio.sleep(0, proc.poll() is not None and (proc.returncode or "0")),
+        lambda: proc.poll() is not None and (proc.returncode or "0"),
         timeout=timeout,
         message="the worker process to exit",
     )

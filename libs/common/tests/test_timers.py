@@ -215,12 +215,12 @@ async def test_wake_ups_announce_when_timers_are_due(probe):
     notifier.take_due = counted_take
     try:
         async with running(w):
-            await wait_until(lambda: asyncio.sleep(0, looks >= 1), message="the worker's first look")
+            await wait_until(lambda: looks >= 1, message="the worker's first look")
             later = utcnow() + dt.timedelta(hours=1)
             await schedule(probe, "later", seconds=3600)
             # the announcement arrives and is compared with what the worker knows (nothing yet: it waits
             # for the hour-long poll), so it only moves the deadline: no second look
-            await wait_until(lambda: asyncio.sleep(0, taken), message="the worker to take the wake-up")
+            await wait_until(lambda: taken, message="the worker to take the wake-up")
             assert abs(taken[0] - later.timestamp()) < 60  # it announced the hour-later due time
             assert looks == 1
             await schedule(probe, "soon", seconds=0.2)
@@ -253,7 +253,7 @@ async def test_a_service_wakes_its_own_workers_without_notify(probe):
             timers.schedule(s, kind="probe.fire", key="local", due_at=due, payload={})
         assert own.take_due(channel) == pytest.approx(due.timestamp())  # woken after the commit
         await schedule(probe, "sentinel", seconds=3 * 3600)  # the probe's engine: a plain connection
-        await wait_until(lambda: asyncio.sleep(0, heard), message="the sentinel's NOTIFY")
+        await wait_until(lambda: heard, message="the sentinel's NOTIFY")
         sentinel = (utcnow() + dt.timedelta(hours=3)).timestamp()
         assert len(heard) == 1 and abs(float(heard[0]) - sentinel) < 60  # and nothing before it
     finally:

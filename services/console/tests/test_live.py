@@ -13,6 +13,7 @@ import nats
 import pytest
 
 from propdesk.common.auth import Principal, Role
+from propdesk.common.testing.helpers import wait_until
 from propdesk.console import clients
 from propdesk.console.config import ConsoleSettings
 from propdesk.console.live import Hub, Topic
@@ -52,11 +53,7 @@ async def hub(platform_env):
     )
     h = Hub(settings)
     await h.start()
-    for _ in range(200):
-        if h.connected:
-            break
-        await asyncio.sleep(0.05)
-    assert h.connected
+    await wait_until(lambda: h.connected, timeout=10, message="the hub to listen")
     yield h, js, platform_env.namespace
     await h.stop()
     await nc.close()
@@ -80,10 +77,7 @@ async def test_a_browser_hears_its_estate_only_and_catches_up_after_a_reconnect(
     await stream.aclose()  # the browser goes away …
     await js.publish(f"{ns}.repairs.work_order.progressed", _envelope(mine, 3))
     await js.publish(f"{ns}.repairs.work_order.progressed", _envelope(other, 4))
-    for _ in range(100):
-        if h.last.get("repairs", 0) >= 4:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until(lambda: h.last.get("repairs", 0) >= 4, message="the hub to hear all four")
     # … and comes back with its Last-Event-ID: it is sent the one change of its estate it missed
     again = h.stream(_staff(mine), Topic(mine), last_seen)
     assert (await _next(again))["event"] == "hello"
@@ -98,10 +92,7 @@ async def test_a_browser_away_longer_than_the_buffer_is_told_to_reload(hub):
     mine = str(uuid.uuid4())
     for n in range(1, 10):  # the buffer keeps 5
         await js.publish(f"{ns}.repairs.work_order.progressed", _envelope(mine, n))
-    for _ in range(100):
-        if h.last.get("repairs", 0) >= 9:
-            break
-        await asyncio.sleep(0.05)
+    await wait_until(lambda: h.last.get("repairs", 0) >= 9, message="the hub to hear all nine")
     stream = h.stream(_staff(mine), Topic(mine), "repairs:1")
     assert (await _next(stream))["event"] == "hello"
     assert (await _next(stream))["event"] == "reload"

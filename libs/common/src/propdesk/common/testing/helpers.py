@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
 import uuid
@@ -60,20 +61,37 @@ class PlatformEnv:
 
 
 async def wait_until(
-    probe: Callable[[], Awaitable[T]],
+    probe: Callable[[], Awaitable[T] | T],
     *,
     timeout: float = 15.0,
     interval: float = 0.05,
     message: str = "condition",
 ) -> T:
-    """Poll `probe` until it returns something truthy; fail after `timeout` seconds. No fixed sleeps."""
+    """Poll `probe` (a coroutine function, or a plain one reading state other tasks change) until it returns
+    something truthy; fail after `timeout` seconds. No fixed sleeps."""
     deadline = time.monotonic() + timeout
     last: T | None = None
     while time.monotonic() < deadline:
-        last = await probe()
+        last = probe()
+        if inspect.isawaitable(last):
+            last = await last
+        if last:
+            return last  # type: ignore[return-value]
+        await asyncio.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}; last value: {last!r}")
+
+
+def wait_until_sync(
+    probe: Callable[[], T], *, timeout: float = 15.0, interval: float = 0.2, message: str = "condition"
+) -> T:
+    """`wait_until` for synchronous tests (a platform driven through subprocesses and blocking HTTP)."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = probe()
         if last:
             return last
-        await asyncio.sleep(interval)
+        time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}; last value: {last!r}")
 
 
