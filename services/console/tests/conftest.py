@@ -54,7 +54,9 @@ class Stack:
     people: dict[str, str] = field(default_factory=dict)
 
     def resident_headers(self) -> dict[str, str]:
-        return token("resident", estates=[self.estate_id], units=[self.unit_id], sub=self.resident_id)
+        return token(
+            "resident", estates=[self.estate_id], units=[self.unit_id], sub=self.resident_id, name="李娜"
+        )
 
 
 async def _person(stack: Stack, name: str, role: str, phone: str, **extra) -> str:

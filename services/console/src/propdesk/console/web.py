@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from fastapi.templating import Jinja2Templates
 from propdesk.common.auth import Principal
 from propdesk.common.errors import DomainError
 from propdesk.console import clients, i18n
-from propdesk.console.clients import Api, Unavailable
+from propdesk.console.clients import Api, Problem, Unavailable
 from propdesk.console.config import ConsoleSettings
 from propdesk.console.session import COOKIE, LANG_COOKIE, REFRESH_EARLY_SECONDS, Refresher, Session, User
 
@@ -86,9 +87,13 @@ class Context:
         try:
             return await self.call(op, **kwargs)
         except Unavailable as exc:
-            if exc.service not in self.unavailable:
-                self.unavailable.append(exc.service)
+            self.down(exc.service)
             return default
+
+    def down(self, service: str) -> None:
+        """A banner on this page: `service` did not answer."""
+        if service not in self.unavailable:
+            self.unavailable.append(service)
 
     async def problem_names(self) -> dict[tuple[str, str], str]:
         """(category, problem code) -> its name in the user's language, from repairs' taxonomy (reference data
@@ -124,11 +129,67 @@ class Context:
                 "now": now,
                 "local": lambda v, fmt="%m-%d %H:%M": i18n.local_time(v, self.tz, fmt),
                 "countdown": lambda due: i18n.countdown(due, now, self.t),
+                "next_clock": next_clock,
                 **values,
             },
             status_code=status,
         )
         return finish(self.request, response)
+
+
+def next_clock(order: dict) -> dict | None:
+    """The milestone that runs next (the soonest unmet one)."""
+    running = [c for c in order.get("clocks", []) if c.get("due_at") and not c.get("met_at")]
+    return min(running, key=lambda c: c["due_at"]) if running else None
+
+
+async def order_panel(
+    ctx: Context,
+    work_order_id: str,
+    template: str,
+    extra: Callable[[dict], Awaitable[dict[str, Any]]],
+    **values: Any,
+) -> HTMLResponse:
+    """A work order in a panel (the board's drawer, the technician's job): the order from repairs with its
+    problem named in the user's language and what `extra` adds; repairs' refusal or absence shown instead."""
+    try:
+        order = await ctx.call(clients.WORK_ORDER, path={"work_order_id": work_order_id})
+    except Problem as problem:
+        return ctx.render("drawer_missing.html", problem=problem)
+    except Unavailable as down:
+        ctx.down(down.service)
+        return ctx.render("drawer_missing.html", problem=None)
+    names = await ctx.problem_names()
+    return ctx.render(
+        template,
+        o=order,
+        problem_name=names.get((order["category"], order["problem"]), order["problem"]),
+        **await extra(order),
+        **values,
+    )
+
+
+async def submit(
+    ctx: Context,
+    op: tuple[str, str, str],
+    *,
+    path: dict[str, Any],
+    json: dict[str, Any],
+    show: Callable[..., Awaitable[Response]],
+    typed: dict[str, str],
+    saved: str,
+    prefix: str = "",
+) -> Response:
+    """Send a form's command; show the result, or the service's message with what the user typed kept
+    (`prefix` names a second form of the same panel: `part_typed`, `part_problem`)."""
+    try:
+        await ctx.call(op, path=path, json=json)
+    except Problem as problem:
+        return await show(**{f"{prefix}typed": typed, f"{prefix}problem": problem})
+    except Unavailable as down:
+        ctx.down(down.service)
+        return await show(**{f"{prefix}typed": typed})
+    return await show(saved=saved)
 
 
 def finish(request: Request, response: Response) -> Response:

@@ -102,6 +102,7 @@ def token(
     units: list[uuid.UUID] = (),
     sub: str | None = None,
     all_estates: bool = False,
+    name: str | None = None,
 ) -> dict[str, str]:
     roles = [roles] if isinstance(roles, str) else roles
     jwt = issue_token(
@@ -111,6 +112,7 @@ def token(
         estates=estates,
         units=units,
         all_estates=all_estates,
+        name=name,
     )
     return {"Authorization": f"Bearer {jwt}"}
 

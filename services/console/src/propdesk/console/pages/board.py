@@ -12,8 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from propdesk.console import clients
-from propdesk.console.clients import Problem, Unavailable
-from propdesk.console.web import Context, context
+from propdesk.console.web import Context, context, order_panel, submit
 
 router = APIRouter()
 ROLES = ("dispatcher", "manager")
@@ -75,19 +74,13 @@ async def board_data(ctx: Context, filters: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def next_clock(order: dict) -> dict | None:
-    """The milestone that runs next (the soonest unmet one)."""
-    running = [c for c in order.get("clocks", []) if c.get("due_at") and not c.get("met_at")]
-    return min(running, key=lambda c: c["due_at"]) if running else None
-
-
 @router.get("/board")
 async def board(request: Request) -> Response:
     ctx = await context(request, *ROLES)
     if ctx.estate is None:
         return ctx.render("no_estate.html")
     data = await board_data(ctx, _filters(request))
-    return ctx.render("board.html", cursor=request.app.state.hub.cursor(), next_clock=next_clock, **data)
+    return ctx.render("board.html", cursor=request.app.state.hub.cursor(), **data)
 
 
 @router.get("/board/queue")
@@ -97,27 +90,18 @@ async def board_queue(request: Request) -> Response:
     if ctx.estate is None:
         return ctx.render("no_estate.html")
     data = await board_data(ctx, _filters(request))
-    return ctx.render("board_body.html", next_clock=next_clock, **data)
+    return ctx.render("board_body.html", **data)
 
 
 async def _drawer(ctx: Context, work_order_id: str, **values: Any) -> Response:
-    try:
-        order = await ctx.call(clients.WORK_ORDER, path={"work_order_id": work_order_id})
-    except Problem as problem:
-        return ctx.render("drawer_missing.html", problem=problem)
-    except Unavailable as down:
-        ctx.unavailable.append(down.service)
-        return ctx.render("drawer_missing.html", problem=None)
-    techs = await ctx.call_or_none(clients.TECHNICIANS, default=[], path={"estate_id": order["estate_id"]})
-    return ctx.render(
-        "drawer.html",
-        o=order,
-        problem_name=(await ctx.problem_names()).get((order["category"], order["problem"]), order["problem"]),
-        technicians=techs or [],
-        technician_names={t["id"]: t["name"] for t in techs or []},
-        next_clock=next_clock,
-        **values,
-    )
+    async def technicians(order: dict) -> dict[str, Any]:
+        techs = (
+            await ctx.call_or_none(clients.TECHNICIANS, default=[], path={"estate_id": order["estate_id"]})
+            or []
+        )
+        return {"technicians": techs, "technician_names": {t["id"]: t["name"] for t in techs}}
+
+    return await order_panel(ctx, work_order_id, "drawer.html", technicians, **values)
 
 
 @router.get("/board/orders/{work_order_id}")
@@ -164,13 +148,14 @@ async def act(
         body["pause_reason"] = pause_reason or None
     if note.strip():
         body["note"] = note.strip()
-    try:
-        await ctx.call(clients.ACT, path={"work_order_id": work_order_id}, json=body)
-    except Problem as problem:
-        return await _drawer(ctx, work_order_id, typed=typed, problem=problem)
-    except Unavailable as down:
-        ctx.unavailable.append(down.service)
-        return await _drawer(ctx, work_order_id, typed=typed)
-    response = await _drawer(ctx, work_order_id, saved=action)
-    response.headers["HX-Trigger"] = "board-changed"
+    response = await submit(
+        ctx,
+        clients.ACT,
+        path={"work_order_id": work_order_id},
+        json=body,
+        show=lambda **shown: _drawer(ctx, work_order_id, **shown),
+        typed=typed,
+        saved=action,
+    )
+    response.headers["HX-Trigger"] = "board-changed"  # the board shows the change at once (live follows)
     return response

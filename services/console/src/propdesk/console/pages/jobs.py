@@ -10,9 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from propdesk.console import clients
-from propdesk.console.clients import Problem, Unavailable
-from propdesk.console.pages.board import next_clock
-from propdesk.console.web import Context, context
+from propdesk.console.web import Context, context, order_panel, submit
 
 router = APIRouter()
 ROLES = ("technician",)
@@ -50,7 +48,6 @@ async def jobs(request: Request) -> Response:
     return ctx.render(
         "jobs.html",
         cursor=request.app.state.hub.cursor(),
-        next_clock=next_clock,
         NEXT=NEXT,
         **await my_jobs(ctx),
     )
@@ -61,27 +58,17 @@ async def jobs_list(request: Request) -> Response:
     ctx = await context(request, *ROLES)
     if ctx.estate is None:
         return ctx.render("no_estate.html")
-    return ctx.render("jobs_list.html", next_clock=next_clock, NEXT=NEXT, **await my_jobs(ctx))
+    return ctx.render("jobs_list.html", NEXT=NEXT, **await my_jobs(ctx))
 
 
 async def _job(ctx: Context, work_order_id: str, **values: Any) -> Response:
-    try:
-        order = await ctx.call(clients.WORK_ORDER, path={"work_order_id": work_order_id})
-    except Problem as problem:
-        return ctx.render("drawer_missing.html", problem=problem)
-    except Unavailable as down:
-        ctx.unavailable.append(down.service)
-        return ctx.render("drawer_missing.html", problem=None)
-    prices = await ctx.call_or_none(clients.PRICE_ITEMS, default=[], path={"estate_id": order["estate_id"]})
-    return ctx.render(
-        "job.html",
-        o=order,
-        problem_name=(await ctx.problem_names()).get((order["category"], order["problem"]), order["problem"]),
-        NEXT=NEXT,
-        next_clock=next_clock,
-        prices=[p for p in prices or [] if p.get("active", True)],
-        **values,
-    )
+    async def price_list(order: dict) -> dict[str, Any]:
+        prices = await ctx.call_or_none(
+            clients.PRICE_ITEMS, default=[], path={"estate_id": order["estate_id"]}
+        )
+        return {"NEXT": NEXT, "prices": [p for p in prices or [] if p.get("active", True)]}
+
+    return await order_panel(ctx, work_order_id, "job.html", price_list, **values)
 
 
 @router.get("/jobs/{work_order_id}")
@@ -120,14 +107,15 @@ async def act(
         body["labour_minutes"] = (
             int(labour_minutes) if labour_minutes.strip().isdigit() else labour_minutes.strip()
         )
-    try:
-        await ctx.call(clients.ACT, path={"work_order_id": work_order_id}, json=body)
-    except Problem as problem:
-        return await _job(ctx, work_order_id, typed=typed, problem=problem)
-    except Unavailable as down:
-        ctx.unavailable.append(down.service)
-        return await _job(ctx, work_order_id, typed=typed)
-    return await _job(ctx, work_order_id, saved=action)
+    return await submit(
+        ctx,
+        clients.ACT,
+        path={"work_order_id": work_order_id},
+        json=body,
+        show=lambda **shown: _job(ctx, work_order_id, **shown),
+        typed=typed,
+        saved=action,
+    )
 
 
 @router.post("/jobs/{work_order_id}/parts")
@@ -139,13 +127,13 @@ async def add_part(
 ) -> Response:
     ctx = await context(request, *ROLES)
     typed = {"code": code, "quantity": quantity}
-    try:
-        await ctx.call(
-            clients.PART, path={"work_order_id": work_order_id}, json={"code": code, "quantity": quantity}
-        )
-    except Problem as problem:
-        return await _job(ctx, work_order_id, part_typed=typed, part_problem=problem)
-    except Unavailable as down:
-        ctx.unavailable.append(down.service)
-        return await _job(ctx, work_order_id, part_typed=typed)
-    return await _job(ctx, work_order_id, saved="part")
+    return await submit(
+        ctx,
+        clients.PART,
+        path={"work_order_id": work_order_id},
+        json={"code": code, "quantity": quantity},
+        show=lambda **shown: _job(ctx, work_order_id, **shown),
+        typed=typed,
+        saved="part",
+        prefix="part_",
+    )

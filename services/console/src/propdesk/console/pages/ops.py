@@ -54,6 +54,6 @@ async def replay(request: Request, service: str, dead_letter_id: str) -> Respons
     except Problem as exc:
         problem = exc
     except Unavailable:
-        ctx.unavailable.append(service)
+        ctx.down(service)
     rows = await asyncio.gather(*(_status(ctx, s) for s in BACKENDS))
     return ctx.render("ops.html", rows=rows, replayed=None if problem else dead_letter_id, problem=problem)
