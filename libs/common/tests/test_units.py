@@ -122,6 +122,14 @@ class TestSettings:
         assert (s.consumer_batch, s.port) == (9, 9102)
         assert ServiceSettings.for_service("billing").consumer_batch == 7
 
+    def test_a_service_section_list_is_json_as_in_the_common_section(self, monkeypatch):
+        from propdesk.identity.config import IdentitySettings
+
+        monkeypatch.setenv("PROPDESK_DEV", "1")
+        monkeypatch.setenv("PROPDESK_IDENTITY_OIDC_RETURN_URLS", '["http://console:8107/"]')
+        s = IdentitySettings.for_service("identity")
+        assert s.oidc_return_urls == ["http://console:8107/"]
+
 
 class TestCatalog:
     def test_every_event_is_well_formed(self):

@@ -136,3 +136,18 @@ def test_settings_come_from_the_environment_as_compose_and_k8s_set_them(monkeypa
     assert (
         ConsoleSettings.for_console().url("repairs") == "http://127.0.0.1:9102"
     )  # as `propdesk up` runs them
+
+
+def test_outside_dev_the_console_needs_its_own_keys_and_nats_credentials(monkeypatch):
+    from pydantic import ValidationError
+
+    from propdesk.console.config import ConsoleSettings
+
+    monkeypatch.delenv("PROPDESK_DEV", raising=False)
+    base = {"dev": False, "jwt_jwks_url": "http://identity:8106/.well-known/jwks.json"}
+    with pytest.raises(ValidationError, match="SEALING_KEY"):
+        ConsoleSettings(**base, nats_password="p" * 24)
+    with pytest.raises(ValidationError, match="NATS_PASSWORD"):
+        ConsoleSettings(**base, sealing_key="k" * 40)
+    s = ConsoleSettings(**base, sealing_key="k" * 40, nats_password="p" * 24)
+    assert s.cookie_secure is True  # Secure cookies outside dev

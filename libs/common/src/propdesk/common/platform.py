@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import typer
 
-from propdesk.common.runtime import ServiceDefinition
+from propdesk.common.runtime import FrontendDefinition, ServiceDefinition
 from propdesk.common.services import (
     admin_headers,
     definitions,
@@ -37,11 +37,11 @@ class Supervisor:
         self.stopping = False
         self.tasks: list[asyncio.Task] = []
 
-    def start(self, defs: list) -> None:
+    def start(self, defs: list[ServiceDefinition | FrontendDefinition]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.tasks += [asyncio.create_task(self._keep(d)) for d in defs]
 
-    async def _keep(self, d) -> None:
+    async def _keep(self, d: ServiceDefinition | FrontendDefinition) -> None:
         backoff = 1.0
         while not self.stopping:
             started = time.monotonic()
@@ -92,7 +92,9 @@ class Supervisor:
             task.cancel()
 
 
-async def wait_ready(defs: list, timeout: float = 90.0) -> dict[str, bool]:
+async def wait_ready(
+    defs: list[ServiceDefinition | FrontendDefinition], timeout: float = 90.0
+) -> dict[str, bool]:
     deadline = time.monotonic() + timeout
     ready = {d.name: False for d in defs}
     async with httpx.AsyncClient(timeout=2) as client:
@@ -241,7 +243,7 @@ def start_provider_sinks(env: dict[str, str], data_dir: Path) -> list:
     return stops
 
 
-def _print_table(defs: list, data_dir: Path) -> None:
+def _print_table(defs: list[ServiceDefinition | FrontendDefinition], data_dir: Path) -> None:
     from propdesk.common.demo_accounts import DEMO_PASSWORD
 
     typer.secho("\npropdesk is up", fg="green", bold=True)

@@ -58,6 +58,17 @@ class ServiceDefinition:
         return self.settings_cls.for_service(self.name, **{"port": self.port, **overrides})
 
 
+@dataclass(frozen=True)
+class FrontendDefinition:
+    """A process that serves screens and owns no data (no schema, no streams, no migrations): registered under
+    the `propdesk.frontends` entry point; `propdesk up` runs `<package>.main:create_app` after the services."""
+
+    name: str
+    title: str
+    port: int
+    package: str
+
+
 class Runtime:
     def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
         self.definition = definition

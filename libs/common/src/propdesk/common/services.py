@@ -7,7 +7,7 @@ import os
 from importlib.metadata import entry_points
 
 from propdesk.common.auth import issue_token
-from propdesk.common.runtime import ServiceDefinition
+from propdesk.common.runtime import FrontendDefinition, ServiceDefinition
 from propdesk.common.settings import CommonSettings
 
 
@@ -16,9 +16,8 @@ def definitions() -> list[ServiceDefinition]:
     return sorted(defs, key=lambda d: d.port)
 
 
-def frontends() -> list:
-    """Processes that serve screens and own no data (the console): `propdesk.frontends` entry points, each
-    with a name, title, port and package whose `main:create_app` builds the app."""
+def frontends() -> list[FrontendDefinition]:
+    """Processes that serve screens and own no data (the console): the `propdesk.frontends` entry points."""
     return sorted((ep.load() for ep in entry_points(group="propdesk.frontends")), key=lambda d: d.port)
 
 
@@ -26,11 +25,11 @@ def settings() -> CommonSettings:
     return CommonSettings()
 
 
-def service_port(d: ServiceDefinition) -> int:
+def service_port(d: ServiceDefinition | FrontendDefinition) -> int:
     return int(os.environ.get(f"PROPDESK_{d.name.upper()}_PORT", d.port))
 
 
-def service_url(d: ServiceDefinition) -> str:
+def service_url(d: ServiceDefinition | FrontendDefinition) -> str:
     host = os.environ.get(f"PROPDESK_{d.name.upper()}_HOST", "127.0.0.1")
     return f"http://{host}:{service_port(d)}"
 

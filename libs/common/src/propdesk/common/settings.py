@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import os
+import typing
 from pathlib import Path
 from typing import Self
 
@@ -50,6 +52,21 @@ def webhook_secret(value: SecretStr | None, *, dev: bool, env: str, label: str) 
     if not dev and value.get_secret_value() == dev_webhook_secret(label):
         raise ValueError(f"{env} is the published dev secret: set a secret of your own")
     return value
+
+
+def scoped_environment(settings_cls: type[BaseSettings], scope: str) -> dict[str, object]:
+    """`PROPDESK_<SCOPE>_<FIELD>` values for the fields of `settings_cls`; a list or dict field's value is JSON,
+    as pydantic-settings reads it from `PROPDESK_<FIELD>` (`PROPDESK_CONSOLE_SERVICE_URLS='{"intake": …}'`)."""
+    prefix = f"PROPDESK_{scope.upper()}_"
+    found: dict[str, object] = {}
+    for key, value in os.environ.items():
+        name = key[len(prefix) :].lower()
+        if not key.startswith(prefix) or name not in settings_cls.model_fields:
+            continue
+        annotation = settings_cls.model_fields[name].annotation
+        complex_ = typing.get_origin(annotation) in (list, dict) or annotation in (list, dict)
+        found[name] = json.loads(value) if complex_ else value
+    return found
 
 
 class CommonSettings(BaseSettings):
@@ -149,11 +166,4 @@ class ServiceSettings(CommonSettings):
 
     @classmethod
     def for_service(cls, name: str, **overrides: object) -> Self:
-        prefix = f"PROPDESK_{name.upper()}_"
-        fields = set(cls.model_fields)
-        scoped = {
-            key[len(prefix) :].lower(): value
-            for key, value in os.environ.items()
-            if key.startswith(prefix) and key[len(prefix) :].lower() in fields
-        }
-        return cls(service_name=name, **{**scoped, **overrides})
+        return cls(service_name=name, **{**scoped_environment(cls, name), **overrides})

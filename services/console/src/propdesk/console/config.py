@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Self
 
 from pydantic import SecretStr, model_validator
 
 from propdesk.common.sealing import sealing_key
-from propdesk.common.settings import CommonSettings
+from propdesk.common.settings import CommonSettings, scoped_environment
 
 BACKENDS = ("intake", "repairs", "billing", "incidents", "notify", "identity")
 DEFAULT_PORTS = {
@@ -41,6 +42,10 @@ class ConsoleSettings(CommonSettings):
     @model_validator(mode="after")
     def _keys(self) -> Self:
         self.session_key = sealing_key(self.session_key or self.sealing_key, dev=self.dev)
+        if not self.dev and self.nats_password is None and self.nats_credentials_file is None:
+            raise ValueError(
+                "PROPDESK_CONSOLE_NATS_PASSWORD (or _NATS_CREDENTIALS_FILE) is required outside dev mode"
+            )
         return self
 
     @property
@@ -48,8 +53,6 @@ class ConsoleSettings(CommonSettings):
         return (not self.dev) if self.secure_cookies is None else self.secure_cookies
 
     def url(self, service: str) -> str:
-        import os
-
         if service in self.service_urls:
             return self.service_urls[service].rstrip("/")
         host = os.environ.get(f"PROPDESK_{service.upper()}_HOST", "127.0.0.1")
@@ -58,14 +61,4 @@ class ConsoleSettings(CommonSettings):
 
     @classmethod
     def for_console(cls, **overrides: object) -> Self:
-        import json
-        import os
-
-        prefix = "PROPDESK_CONSOLE_"
-        scoped: dict[str, object] = {}
-        for key, value in os.environ.items():
-            name = key[len(prefix) :].lower()
-            if key.startswith(prefix) and name in cls.model_fields:
-                # a dict or list setting comes as JSON, as pydantic-settings reads PROPDESK_<FIELD>
-                scoped[name] = json.loads(value) if value.strip()[:1] in ("{", "[") else value
-        return cls(**{**scoped, **overrides})
+        return cls(**{**scoped_environment(cls, "console"), **overrides})

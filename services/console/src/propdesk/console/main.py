@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -14,6 +13,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from propdesk.common.auth import TokenVerifier
 from propdesk.common.logging import configure_logging, get_logger
+from propdesk.common.runtime import FrontendDefinition
 from propdesk.console import i18n
 from propdesk.console.clients import Api
 from propdesk.console.config import ConsoleSettings
@@ -32,16 +32,6 @@ from propdesk.console.web import (
 )
 
 log = get_logger("propdesk.console")
-
-
-@dataclass(frozen=True)
-class FrontendDefinition:
-    """A process `propdesk up` runs beside the services that owns no data (no migrations, no streams)."""
-
-    name: str
-    title: str
-    port: int
-    package: str
 
 
 FRONTEND = FrontendDefinition(

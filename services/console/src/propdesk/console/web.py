@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,8 +99,6 @@ class Context:
     async def problem_names(self) -> dict[tuple[str, str], str]:
         """(category, problem code) -> its name in the user's language, from repairs' taxonomy (reference data
         that changes only with a repairs release: kept per process for an hour)."""
-        import time
-
         kept = getattr(self.request.app.state, "taxonomy", None)
         if kept is None or kept[0] < time.monotonic():
             got = await self.call_or_none(clients.TAXONOMY, default=None)
@@ -226,8 +225,6 @@ def language(request: Request) -> str:
 
 async def signed_in(request: Request) -> User:
     """The signed-in user, their session refreshed when its access token is about to end."""
-    import time
-
     settings: ConsoleSettings = request.app.state.settings
     session = Session.open(request.cookies.get(COOKIE), settings)
     if session is None:

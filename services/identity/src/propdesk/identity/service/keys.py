@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import secrets
+import time
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -48,8 +49,6 @@ def _new(settings, now: dt.datetime) -> SigningKey:
 
 async def signing_key(session: AsyncSession) -> tuple[str, Ed25519PrivateKey]:
     """The key that signs now (made on first use, and when the newest is due to retire)."""
-    import time
-
     settings, now = settings_of(session), utcnow()
     kept = _SIGNING.get(settings.database_url)
     if kept is not None and kept[1] > now and kept[3] > time.monotonic():
