@@ -96,7 +96,6 @@ class Hub:
         self._subs: list = []
         self._task: asyncio.Task | None = None
         self.subscribed = False
-        self.delivered = 0
 
     async def start(self) -> None:
         s = self.settings
@@ -234,5 +233,4 @@ class Hub:
 
     def _event(self, listener: Listener, change: Change) -> dict:
         listener.cursor[change.stream] = change.seq
-        self.delivered += 1
         return {"event": "change", "id": format_cursor(listener.cursor), "data": change.data()}

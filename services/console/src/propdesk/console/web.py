@@ -4,7 +4,6 @@ CSRF on every form, the user's language and estate, and rendering that applies a
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -216,11 +215,8 @@ def language(request: Request) -> str:
     chosen = request.cookies.get(LANG_COOKIE)
     if chosen in i18n.LANGS:
         return chosen
-    return (
-        "zh-CN"
-        if "zh" in (request.headers.get("accept-language") or "zh")
-        else i18n.negotiate(request.headers.get("accept-language"))
-    )
+    header = (request.headers.get("accept-language") or "").lower()
+    return "zh-CN" if "zh" in header else i18n.negotiate(header)  # zh-CN first: any Chinese wins
 
 
 async def signed_in(request: Request) -> User:
@@ -282,7 +278,3 @@ def sign_in_redirect(request: Request, reason: str | None = None) -> Response:
     response = RedirectResponse(url, status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
-
-
-def new_csrf() -> str:
-    return secrets.token_urlsafe(24)
