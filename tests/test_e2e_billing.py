@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import uuid
 
@@ -97,7 +98,7 @@ async def test_a_renovation_deposit_is_held_and_released_with_a_deduction(platfo
         assert (event["refund_fen"], event["deductions_fen"]) == (170_000, 30_000)
         tb = (await billing.get(f"/v1/estates/{s['estate']['id']}/trial-balance", headers=finance)).json()
         by = {a["account"]: a["balance_fen"] for a in tb["accounts"]}
-        assert tb["balanced"] and by["2241"] == 0 and by["1002"] == 30_000 and by["6003"] == -30_000
+        assert tb["balanced"] and by["2241"] == 0 and by["101201"] == 30_000 and by["630102"] == -30_000
         (row,) = (await billing.get(f"/v1/estates/{s['estate']['id']}/deposits", headers=finance)).json()
         assert (row["state"], row["refund_fen"]) == ("released", 170_000)
         assert dt.datetime.fromisoformat(row["released_at"]) >= dt.datetime.fromisoformat(row["held_at"])
@@ -207,3 +208,63 @@ async def test_run_invoice_partial_payment_statements_reconcile_then_aging(platf
         assert (invoice["total_fen"], invoice["source_kind"]) == (5600, "repair_charge")
         tb = (await billing.get(f"/v1/estates/{eid}/trial-balance", headers=finance)).json()
         assert tb["balanced"]
+
+
+async def test_a_payment_tells_the_resident_and_its_receipt_prints_the_same_every_time(platform_env):
+    """billing.payment.received reaches the resident through notify (it had no consumer); the receipt is a
+    PDF with the amount in Chinese capital numerals, printed the same every time, for finance and the unit's
+    resident only."""
+    from pypdf import PdfReader
+
+    from propdesk.notify.main import SERVICE as NOTIFY
+
+    async with (
+        running_service(INTAKE, platform_env) as intake,
+        running_service(BILLING, platform_env) as billing,
+        running_service(NOTIFY, platform_env) as notify,
+    ):
+        s = await scenes.household(intake)  # A3-0201, owner 陈静
+        eid = s["estate"]["id"]
+        finance = token("finance", estates=[uuid.UUID(eid)], sub="fin-1", name="财务 李梅")
+
+        async def known():
+            billing_knows = await billing.get(f"/v1/units/{s['unit']['id']}/account", headers=finance)
+            notify_knows = await notify.get("/v1/me/inbox", headers=s["me"])
+            return billing_knows.status_code == 200 and notify_knows.status_code == 200
+
+        await wait_until(known, message="billing and notify to know the unit and its owner")
+        r = await billing.post(
+            f"/v1/units/{s['unit']['id']}/payments",
+            headers=finance,
+            json={"amount_fen": 1_234_567, "channel": "wechat", "reference": "4200001234"},
+        )
+        assert r.status_code == 201, r.text
+        payment = r.json()
+
+        async def told():
+            items = (await notify.get("/v1/me/inbox", headers=s["me"])).json()["items"]
+            return [m for m in items if payment["receipt_number"] in m["title"]] or None
+
+        (message,) = await wait_until(told, message="the resident to hear of the payment")
+        assert "¥12,345.67" in message["body"] or "12,345.67" in message["body"], message
+        assert "预收款" in message["body"]  # nothing was owed: all of it is credit
+
+        url = f"/v1/payments/{payment['id']}/receipt"
+        first = await billing.get(url, headers=finance)
+        assert first.status_code == 200 and first.headers["content-type"] == "application/pdf"
+        again = await billing.get(url, headers=s["me"])  # the owner prints it too
+        assert again.status_code == 200 and again.content == first.content  # a re-print is the same receipt
+        text_ = PdfReader(io.BytesIO(first.content)).pages[0].extract_text()
+        for expected in (
+            payment["receipt_number"],
+            "12,345.67",
+            "壹万贰仟叁佰肆拾伍元陆角柒分",
+            "阳明山庄",
+            "陈静",
+            "微信支付",
+        ):
+            assert expected in text_, (expected, text_)
+        other = token("resident", estates=[uuid.UUID(eid)], units=[uuid.uuid4()], sub=str(uuid.uuid4()))
+        assert (await billing.get(url, headers=other)).status_code in (403, 404)
+        desk = token("receptionist", estates=[uuid.UUID(eid)])
+        assert (await billing.get(url, headers=desk)).status_code == 403

@@ -137,7 +137,7 @@ class TestPayments:
         tb = await balanced(s)
         by = {a["account"]: a for a in tb["accounts"]}
         assert (
-            by["1002"]["balance_fen"] == 30_000
+            by["101201"]["balance_fen"] == 30_000
             and by["1001"]["balance_fen"] == 30_000
             and by["2203"]["balance_fen"] == -10_000
         )
@@ -255,7 +255,7 @@ class TestLedger:
         billed = 25_000 + 29_625 + 22_250
         now_ = await tb(this)
         assert now_["1002"] == (5000, 0, 0, 5000) and now_["2203"] == (-5000, 0, 0, -5000)
-        assert now_["1122"] == (0, billed, 0, billed) and now_["6001"] == (0, 0, billed, -billed)
+        assert now_["1122"] == (0, billed, 0, billed) and now_["600101"] == (0, 0, billed, -billed)
         everything = await tb(None)
         assert everything["1122"] == (0, billed, 0, billed) and everything["1002"] == (0, 5000, 0, 5000)
         bad = await s["billing"].get(url, headers=s["finance"], params={"period": "2026-13"})
@@ -277,49 +277,98 @@ class TestLedger:
                     st.just(0),
                     st.just(""),
                 ),
+                st.tuples(  # a day of late fees and dunning
+                    st.just("day"),
+                    st.sampled_from(["2026-11-20", "2026-12-20", "2027-01-20", "2027-02-20"]),
+                    st.just(0),
+                    st.just(""),
+                ),
+                st.tuples(st.just("refund"), st.integers(0, 3), st.integers(1, 30_000), st.just("cash")),
+                st.tuples(st.just("waive"), st.integers(0, 3), st.just(0), st.just("")),
+                st.tuples(st.just("reverse"), st.integers(0, 50), st.just(0), st.just("")),
             ),
             min_size=1,
-            max_size=8,
+            max_size=10,
         )
     )
     async def test_the_ledger_balances_whatever_happens(self, site, steps):
+        """Payments, runs with credit applied, late-fee invoices, refunds (settling overdue invoices
+        first), waivers and reversals in any order: the ledger balances, receivables are exactly the open
+        invoices, each unit's credit is never negative and never sits beside an invoice it could pay, and
+        cash is what came in less what went back."""
         s = site
-        if not (await s["billing"].get(f"/v1/estates/{s['eid']}/fee-items", headers=s["finance"])).json():
+        b = s["billing"]
+        if not (await b.get(f"/v1/estates/{s['eid']}/fee-items", headers=s["finance"])).json():
             await fee(s)
             await fee(s, code="SHOP", unit_kind="shop", rate="333.3333")
-        for kind, a, b, channel in steps:
+            url = f"/v1/estates/{s['eid']}/billing-policy"
+            policy = (await b.get(url, headers=s["finance"])).json()
+            policy.update({"late_fee_enabled": True, "grace_days": 0, "daily_rate": "0.01"})
+            assert (await b.put(url, headers=s["finance"], json=policy)).status_code == 200
+        for kind, a, n, channel in steps:
             if kind == "run":
                 await run(s, a)
-            else:
-                unit = s["units"][a]
-                r = await s["billing"].post(
-                    f"/v1/units/{unit['id']}/payments",
+            elif kind == "day":
+                r = await b.post(f"/v1/estates/{s['eid']}/billing-days/{a}/run", headers=s["finance"])
+                assert r.status_code == 200, r.text
+            elif kind == "pay":
+                r = await b.post(
+                    f"/v1/units/{s['units'][a]['id']}/payments",
                     headers=s["finance"],
-                    json={"amount_fen": b, "channel": channel},
+                    json={"amount_fen": n, "channel": channel},
                 )
                 assert r.status_code == 201, r.text
                 p = r.json()
-                assert sum(x["amount_fen"] for x in p["allocations"]) + p["credit_fen"] == b
+                assert sum(x["amount_fen"] for x in p["allocations"]) + p["credit_fen"] == n
+            elif kind == "refund":
+                r = await b.post(
+                    f"/v1/units/{s['units'][a]['id']}/refunds",
+                    headers=s["finance"],
+                    json={"amount_fen": n, "channel": channel, "reason": "退款"},
+                )
+                assert r.status_code in (200, 409), r.text
+            elif kind == "waive":
+                late = (
+                    await b.get(
+                        f"/v1/estates/{s['eid']}/invoices",
+                        headers=s["finance"],
+                        params={"unit_id": s["units"][a]["id"], "limit": 200},
+                    )
+                ).json()["items"]
+                late = [i for i in late if i["source_kind"] == "late_fee" and i["state"] != "waived"]
+                if late:
+                    r = await b.post(
+                        f"/v1/invoices/{late[0]['id']}/waive", headers=s["manager"], json={"reason": "减免"}
+                    )
+                    assert r.status_code in (200, 409), r.text
+            else:
+                paid = [p for u in s["units"] for p in (await account(s, u))["payments"]]
+                if paid:
+                    p = paid[a % len(paid)]
+                    r = await b.post(
+                        f"/v1/payments/{p['id']}/reverse", headers=s["finance"], json={"reason": "冲销"}
+                    )
+                    assert r.status_code in (200, 409), r.text
         tb = await balanced(s)
-        invoices = (
-            await s["billing"].get(
-                f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"limit": 500}
-            )
-        ).json()["items"]
         by = {x["account"]: x["balance_fen"] for x in tb["accounts"]}
-        billed = sum(i["total_fen"] for i in invoices)
-        paid_in = by.get("1001", 0) + by.get("1002", 0)
-        assert by.get("1122", 0) == billed - sum(
-            i["paid_fen"] for i in invoices
-        )  # receivable = what is unpaid
-        assert paid_in == sum(i["paid_fen"] for i in invoices) - by.get(
-            "2203", 0
-        )  # cash = allocated + credit
+        invoices = (
+            await b.get(f"/v1/estates/{s['eid']}/invoices", headers=s["finance"], params={"limit": 500})
+        ).json()["items"]
+        owed = {
+            u["id"]: sum(
+                i["total_fen"] - i["paid_fen"] - i["written_off_fen"]
+                for i in invoices
+                if i["unit_id"] == u["id"] and i["state"] in ("issued", "partially_paid")
+            )
+            for u in s["units"]
+        }
+        assert by.get("1122", 0) == sum(owed.values())  # receivables are exactly the open invoices
         for unit in s["units"]:
             acct = await account(s, unit)
-            owed = sum(i["total_fen"] - i["paid_fen"] for i in invoices if i["unit_id"] == unit["id"])
-            credit = sum(p["credit_fen"] for p in acct["payments"])
-            assert acct["balance_fen"] == owed - credit
+            assert acct["credit_fen"] >= 0
+            assert acct["balance_fen"] == owed[unit["id"]] - acct["credit_fen"]
+            assert acct["credit_fen"] == 0 or owed[unit["id"]] == 0  # credit never sits beside a debt
+        assert -by.get("2203", 0) == sum([(await account(s, u))["credit_fen"] for u in s["units"]])
 
 
 async def test_a_repair_charge_becomes_an_invoice_line(platform_env, site, db):
@@ -360,8 +409,8 @@ async def test_a_repair_charge_becomes_an_invoice_line(platform_env, site, db):
     detail = (await s["billing"].get(f"/v1/invoices/{invoice['id']}", headers=s["me"])).json()
     assert (detail["total_fen"], detail["source_kind"]) == (10_500, "repair_charge")
     assert [(x["description"], x["amount_fen"], x["revenue_account"]) for x in detail["lines"]] == [
-        ("WO-202612-000007 水龙头", 4500, "6002"),
-        ("WO-202612-000007 人工 45 min", 6000, "6002"),
+        ("WO-202612-000007 水龙头", 4500, "600104"),
+        ("WO-202612-000007 人工 45 min", 6000, "600104"),
     ]
     assert (
         len(
@@ -504,7 +553,9 @@ async def test_refunds_reports_and_exports(site):
     revenue = (
         await s["billing"].get(base + "/revenue", headers=s["finance"], params={"period": "2026-12"})
     ).json()
-    assert revenue == [{"item": "PMF", "name": "物业服务费", "period": "2026-12", "amount_fen": total}]
+    assert revenue == [
+        {"item": "PMF", "name": "物业服务费", "period": "2026-12", "account": "600101", "amount_fen": total}
+    ]
     xlsx = await s["billing"].get(base + "/collection/export", headers=s["finance"])
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["2026-11", "2026-12"]

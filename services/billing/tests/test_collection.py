@@ -53,7 +53,7 @@ async def test_late_fees_accrue_once_a_day_after_grace_and_stop_at_the_principal
     assert fees[0][0] == 5_000  # capped at half the principal, never above it
     assert await balance(s, home) == 10_000 + 5_000
     tb = (await s["billing"].get(f"/v1/estates/{s['eid']}/trial-balance", headers=s["finance"])).json()
-    assert tb["balanced"] and {a["account"]: a["balance_fen"] for a in tb["accounts"]}["6051"] == -(
+    assert tb["balanced"] and {a["account"]: a["balance_fen"] for a in tb["accounts"]}["630101"] == -(
         5_000 + 5_925 + 4_450
     )
 

@@ -26,11 +26,15 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/estates/{estate_id}/billing-policy"): FIN,
     ("PUT", "/v1/estates/{estate_id}/billing-policy"): FIN,
     ("POST", "/v1/estates/{estate_id}/billing-runs"): FIN,
+    ("POST", "/v1/estates/{estate_id}/billing-runs/preview"): FIN,
+    ("GET", "/v1/estates/{estate_id}/statement-mappings"): FIN,
+    ("PUT", "/v1/estates/{estate_id}/statement-mappings/{name}"): FIN,
     ("GET", "/v1/estates/{estate_id}/deposits"): FIN,
     ("GET", "/v1/estates/{estate_id}/fee-items"): DESK,
     ("POST", "/v1/estates/{estate_id}/fee-items"): FIN,
     ("GET", "/v1/estates/{estate_id}/invoices"): READ,
     ("GET", "/v1/estates/{estate_id}/ledger-accounts"): FIN,
+    ("PUT", "/v1/estates/{estate_id}/ledger-accounts/{code}"): FIN,
     ("POST", "/v1/estates/{estate_id}/reconciliation-days/{day}/close"): FIN,
     ("GET", "/v1/estates/{estate_id}/reconciliation-report"): FIN,
     ("GET", "/v1/estates/{estate_id}/reports/{name}"): FIN,
@@ -40,7 +44,9 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/invoices/{invoice_id}"): READ,
     ("POST", "/v1/invoices/{invoice_id}/dunning"): FIN,
     ("POST", "/v1/invoices/{invoice_id}/void"): FIN,
+    ("POST", "/v1/invoices/{invoice_id}/waive"): {"manager"},
     ("POST", "/v1/payments/{payment_id}/reverse"): FIN,
+    ("GET", "/v1/payments/{payment_id}/receipt"): FIN | {"resident"},
     ("GET", "/v1/statement-lines/{line_id}/candidates"): FIN,
     ("POST", "/v1/statement-lines/{line_id}/match"): FIN,
     ("POST", "/v1/statement-lines/{line_id}/unmatch"): FIN,
@@ -74,6 +80,7 @@ class TestWhoSeesMoney:
             "line_id": str(uuid.uuid4()),
             "day": "2026-12-01",
             "name": "collection",
+            "code": "600105",
         }
         paths = s["billing"].app.openapi()["paths"]  # every operation the service has
         routes = [

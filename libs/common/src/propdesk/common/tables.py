@@ -21,11 +21,12 @@ def _refuse(row: int, why: str) -> InvalidInput:
     return InvalidInput(Text(f"第 {row} 行：{why}", f"row {row}: {why}"))
 
 
-def read_csv(text: str, *, max_rows: int = MAX_ROWS, max_field: int = MAX_FIELD) -> list[dict[str, str]]:
-    """Rows keyed by the header row (row 1); cells stripped. Rows are numbered as a spreadsheet shows them."""
+def read_csv_rows(
+    text: str, *, max_rows: int = MAX_ROWS, max_field: int = MAX_FIELD
+) -> list[tuple[int, list[str]]]:
+    """Every non-blank row as (its number as a spreadsheet shows it, its cells stripped), header included."""
     reader = csv.reader(io.StringIO(text))
-    header: list[str] | None = None
-    records: list[dict[str, str]] = []
+    rows: list[tuple[int, list[str]]] = []
     while True:
         try:
             cells = next(reader)
@@ -39,15 +40,21 @@ def read_csv(text: str, *, max_rows: int = MAX_ROWS, max_field: int = MAX_FIELD)
                 raise _refuse(row, f"a cell is longer than {max_field} characters")
             if (why := bad_text(cell)) is not None:
                 raise _refuse(row, why)
-        if header is None:
-            header = [c.strip() for c in cells]
-            continue
         if not any(c.strip() for c in cells):
             continue
-        if len(records) >= max_rows:
+        if len(rows) > max_rows:
             raise _refuse(row, f"a file holds at most {max_rows} rows")
-        records.append({h: c.strip() for h, c in zip(header, cells, strict=False) if h})
-    return records
+        rows.append((row, [c.strip() for c in cells]))
+    return rows
+
+
+def read_csv(text: str, *, max_rows: int = MAX_ROWS, max_field: int = MAX_FIELD) -> list[dict[str, str]]:
+    """Rows keyed by the header row (row 1); cells stripped. Rows are numbered as a spreadsheet shows them."""
+    rows = read_csv_rows(text, max_rows=max_rows, max_field=max_field)
+    if not rows:
+        return []
+    header = rows[0][1]
+    return [{h: c for h, c in zip(header, cells, strict=False) if h} for _, cells in rows[1:]]
 
 
 EXCEL_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

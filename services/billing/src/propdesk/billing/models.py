@@ -36,16 +36,28 @@ estate = estate_projection(Base.metadata)  # projection of intake's estates
 
 
 class LedgerAccount(KeyMixin, TimestampMixin, Base):
-    """The estate's chart of accounts for the double-entry ledger."""
+    """The estate's chart of accounts for the double-entry ledger (defaults in `service.accounts`); purpose
+    says which account takes a kind of revenue (revenue:parking) or a channel's money (cash:wechat)."""
 
     __tablename__ = "ledger_account"
-    __table_args__ = (UniqueConstraint("estate_id", "code"),)
+    __table_args__ = (
+        UniqueConstraint("estate_id", "code"),
+        Index(
+            "uq_ledger_account_purpose",
+            "estate_id",
+            "purpose",
+            unique=True,
+            postgresql_where=text("purpose IS NOT NULL"),
+        ),
+    )
 
     estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("billing.estate.id"))
     code: Mapped[str] = mapped_column(String(16))
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    updated_by: Mapped[str | None] = mapped_column(String(100))
 
 
 # ---------------------------------------------------------------- projections of intake's registry
@@ -126,7 +138,14 @@ class Invoice(KeyMixin, TimestampMixin, Base):
             "unit_id",
             "period",
             unique=True,
-            postgresql_where=text("period IS NOT NULL"),
+            postgresql_where=text("period IS NOT NULL AND source_kind = 'periodic'"),
+        ),
+        Index(  # a unit's late fees of a month go on one open invoice (period: the month they accrued in)
+            "uq_invoice_late_fee_open",
+            "unit_id",
+            "period",
+            unique=True,
+            postgresql_where=text("source_kind = 'late_fee' AND state IN ('issued', 'partially_paid')"),
         ),
         Index(
             "uq_invoice_source",
@@ -181,10 +200,20 @@ class InvoiceLine(KeyMixin, Base):
 
 
 class FeeItem(KeyMixin, TimestampMixin, Base):
-    """A recurring fee: a rate per m² per month for a kind of unit (物业费), or a fixed monthly amount."""
+    """A recurring fee: a rate per m² per month for a kind of unit (物业费), or a fixed monthly amount; for the
+    whole estate, or for one building (where it replaces the estate-wide item of the same code)."""
 
     __tablename__ = "fee_item"
-    __table_args__ = (UniqueConstraint("estate_id", "code", "effective_from"),)
+    __table_args__ = (  # one rate per code and date, estate-wide or per building
+        Index(
+            "uq_fee_item_scope",
+            "estate_id",
+            "code",
+            "effective_from",
+            text("coalesce(building_id, '00000000-0000-0000-0000-000000000000'::uuid)"),
+            unique=True,
+        ),
+    )
 
     estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
     code: Mapped[str] = mapped_column(String(32))
@@ -192,6 +221,10 @@ class FeeItem(KeyMixin, TimestampMixin, Base):
     basis: Mapped[str] = mapped_column(String(16))  # per_m2 | fixed | metered
     meter: Mapped[str | None] = mapped_column(String(12))  # metered: water | electricity | gas
     unit_kind: Mapped[str] = mapped_column(String(16))
+    building_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # None: every building
+    category: Mapped[str] = mapped_column(
+        String(16), default="property_fee", server_default="property_fee"
+    )  # property_fee | parking | utilities: which revenue account it posts to
     rate: Mapped[Decimal] = mapped_column(Numeric(14, 4), comment="fen per m² per month, or fen per month")
     effective_from: Mapped[dt.date] = mapped_column(Date)
     effective_to: Mapped[dt.date | None] = mapped_column(Date)
@@ -213,18 +246,27 @@ class Payment(KeyMixin, TimestampMixin, Base):
 
 
 class Allocation(KeyMixin, Base):
-    """How much of a payment settled which invoice; immutable, so one payment over several invoices stays one."""
+    """How much of a payment settled which invoice; immutable, so one payment over several invoices stays one.
+    kind: payment; write_off (a shortfall within the reconciliation tolerance, with the payment); credit (the
+    unit's credit applied when the invoice was issued, no payment); waiver (a late fee waived, no payment)."""
 
     __tablename__ = "allocation"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('payment', 'write_off', 'credit', 'waiver') "
+            "AND (payment_id IS NOT NULL) = (kind IN ('payment', 'write_off'))",
+            name="kind",
+        ),
+    )
 
-    payment_id: Mapped[uuid.UUID] = mapped_column(
+    payment_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True), ForeignKey("billing.payment.id"), index=True
     )
     invoice_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("billing.invoice.id"), index=True
     )
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(10), default="payment", server_default="payment")  # | write_off
+    kind: Mapped[str] = mapped_column(String(10), default="payment", server_default="payment")
 
 
 class Deposit(KeyMixin, TimestampMixin, Base):
@@ -292,6 +334,18 @@ class StatementLine(KeyMixin, Base):
     unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     payment_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     matched_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class StatementMapping(Base):
+    """A bank export's columns, saved per estate under a name (the bank's, say) for the next import."""
+
+    __tablename__ = "statement_mapping"
+
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    columns: Mapped[dict] = mapped_column(JSONB)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class ReconciliationDay(Base):

@@ -19,6 +19,36 @@ class LedgerAccountRead(BaseModel):
     name_zh: str
     name_en: str
     kind: str
+    purpose: str | None = Field(
+        None,
+        description="revenue:<category> or cash:<channel> when this account takes it",
+        examples=["cash:wechat"],
+    )
+    updated_by: str | None = None
+
+
+Purpose = Literal[
+    "revenue:property_fee",
+    "revenue:parking",
+    "revenue:utilities",
+    "revenue:repair",
+    "revenue:fine",
+    "revenue:late_fee",
+    "cash:cash",
+    "cash:bank_transfer",
+    "cash:wechat",
+    "cash:alipay",
+    "cash:card",
+]
+
+
+class LedgerAccountSave(Input):
+    name_zh: str = Field(min_length=1, max_length=100, examples=["主营业务收入—停车服务费"])
+    name_en: str = Field(min_length=1, max_length=100, examples=["Revenue — parking"])
+    kind: Literal["asset", "liability", "revenue", "expense"]
+    purpose: Purpose | None = Field(
+        None, description="make this the account for a kind of revenue or a payment channel's money"
+    )
 
 
 Channel = Literal["cash", "bank_transfer", "card", "wechat", "alipay"]
@@ -36,6 +66,14 @@ class FeeItemCreate(Input):
         default=None, description="metered fees: which meter"
     )
     unit_kind: Literal["residential", "shop", "parking"]
+    building_id: uuid.UUID | None = Field(
+        None, description="this building only: its rate replaces the estate-wide item of the same code there"
+    )
+    category: Literal["property_fee", "parking", "utilities"] | None = Field(
+        None,
+        description="the revenue account it posts to; by default utilities for a metered fee, parking for a "
+        "parking space's, the property fee otherwise",
+    )
     rate: Decimal = Field(
         gt=0,
         max_digits=14,
@@ -51,6 +89,14 @@ class FeeItemCreate(Input):
             raise ValueError("a metered fee names its meter, and only a metered fee does")
         if self.effective_to is not None and self.effective_to < self.effective_from:
             raise ValueError("effective_to is before effective_from")
+        if self.category is None:
+            self.category = (
+                "utilities"
+                if self.basis == "metered"
+                else "parking"
+                if self.unit_kind == "parking"
+                else "property_fee"
+            )
         return self
 
 
@@ -61,12 +107,24 @@ class FeeItemRead(Output):
     basis: str
     meter: str | None = None
     unit_kind: str
+    building_id: uuid.UUID | None = None
+    category: str = "property_fee"
     rate: Decimal
     effective_from: dt.date
     effective_to: dt.date | None
 
 
 class RunCreate(Input):
+    period: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", examples=["2026-12"])
+    expected_total_fen: int | None = Field(
+        None,
+        ge=0,
+        description="the total the preview showed: the run is refused (409, nothing issued) when what it would "
+        "issue now differs, so that what finance checked is what goes out",
+    )
+
+
+class RunPreview(Input):
     period: str = Field(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$", examples=["2026-12"])
 
 
@@ -79,10 +137,14 @@ class LineRead(Output):
 
 
 class AllocationRead(Output):
-    payment_id: uuid.UUID
+    payment_id: uuid.UUID | None = Field(description="none for credit applied and for a waiver")
     invoice_id: uuid.UUID
     amount_fen: int
-    kind: str = "payment"  # | write_off: a shortfall within the reconciliation tolerance
+    kind: Literal["payment", "write_off", "credit", "waiver"] = Field(
+        "payment",
+        description="payment; write_off: a shortfall within the reconciliation tolerance; credit: the unit's "
+        "credit applied when the invoice was issued; waiver: a late fee waived by a manager",
+    )
 
 
 class InvoiceRead(Output):
@@ -179,6 +241,38 @@ class RefundCreate(Input):
     amount_fen: int = Field(gt=0, le=100_000_000_00)
     channel: Channel
     reason: str = Field(min_length=1, max_length=500)
+    overdue_override_reason: str | None = Field(
+        None,
+        min_length=1,
+        max_length=500,
+        description="the credit first settles the unit's overdue invoices; give a reason to refund without "
+        "settling them (kept in the journal)",
+    )
+
+
+class StatementColumns(Input):
+    """Which column of a bank's export holds what: a signed amount, or separate credit and debit columns."""
+
+    date: str = Field(min_length=1, max_length=60, examples=["交易日期"])
+    amount: str | None = Field(None, max_length=60, examples=["交易金额"])
+    credit: str | None = Field(None, max_length=60, examples=["贷方发生额"])
+    debit: str | None = Field(None, max_length=60, examples=["借方发生额"])
+    reference: str | None = Field(None, max_length=60, examples=["交易流水号"])
+    name: str | None = Field(None, max_length=60, examples=["对方户名"])
+    memo: str | None = Field(None, max_length=60, examples=["摘要"])
+
+    @model_validator(mode="after")
+    def _amount_or_credit(self) -> StatementColumns:
+        if (self.amount is None) == (self.credit is None):
+            raise ValueError("name either the amount column or the credit (and debit) columns")
+        return self
+
+
+class StatementMappingRead(Output):
+    name: str
+    columns: dict[str, str]
+    preset: bool = False
+    updated_by: str | None = None
 
 
 class ReadingCreate(Input):

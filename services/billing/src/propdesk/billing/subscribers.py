@@ -8,7 +8,6 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.service import deposits, estates, invoices, registry
-from propdesk.billing.service.ledger import REVENUE
 from propdesk.common.consumer import Subscription
 from propdesk.common.contracts import intake as ev
 from propdesk.common.contracts.repairs import ChargeRaised
@@ -70,7 +69,7 @@ async def on_charge(session: AsyncSession, event: ChargeRaised, envelope: Envelo
                 Decimal(line.quantity),
                 Decimal(line.unit_price_fen),
                 line.amount_fen,
-                REVENUE["repair"],
+                "repair",
             )
             for line in event.lines
         ],
@@ -94,7 +93,7 @@ async def on_fine(session: AsyncSession, event: ev.ViolationFined, envelope: Env
                 Decimal(1),
                 Decimal(event.amount_fen),
                 event.amount_fen,
-                REVENUE["fine"],
+                "fine",
             )
         ],
         memo=f"违章罚款 fine {event.reference}",

@@ -218,6 +218,16 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "Invoice {{ number }}",
         "{% if period %}{{ period }} {% endif %}invoice for {{ total_fen | yuan }}, due {{ due_on }}.",
     ),
+    "billing.payment.received": (
+        "缴费成功 {{ receipt_number }}",
+        "已收到缴费 {{ amount_fen | yuan }}"
+        "（{{ {'cash': '现金', 'bank_transfer': '银行转账', 'wechat': '微信支付', 'alipay': '支付宝', "
+        "'card': '银行卡'}.get(channel, channel) }}），收据号 {{ receipt_number }}。"
+        "{% if credit_fen %}其中 {{ credit_fen | yuan }} 存为预收款，将自动抵扣以后的账单。{% endif %}",
+        "Payment received {{ receipt_number }}",
+        "We received {{ amount_fen | yuan }} ({{ channel }}); receipt {{ receipt_number }}."
+        "{% if credit_fen %} {{ credit_fen | yuan }} is kept as credit for the next invoices.{% endif %}",
+    ),
     "billing.dunning.stage": (
         "{% if stage == 'manager' %}欠费升级{% else %}缴费提醒{% endif %} {{ number }}",
         "账单 {{ number }} 已逾期 {{ days_overdue }} 天，尚欠 {{ outstanding_fen | yuan }}。"

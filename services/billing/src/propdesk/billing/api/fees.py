@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from propdesk.billing.api.deps import DESK, FINANCE
-from propdesk.billing.schemas import FeeItemCreate, FeeItemRead, RunCreate
+from propdesk.billing.schemas import FeeItemCreate, FeeItemRead, RunCreate, RunPreview
 from propdesk.billing.service import invoices
 from propdesk.common.auth import Principal
 from propdesk.common.web import Session
@@ -44,4 +44,16 @@ async def billing_run(
     estate_id: uuid.UUID, data: RunCreate, session: Session, principal: Principal = Depends(FINANCE)
 ) -> dict:
     principal.require_estate(estate_id)
-    return await invoices.run(session, estate_id, data.period)
+    return await invoices.run(session, estate_id, data.period, expected_total_fen=data.expected_total_fen)
+
+
+@router.post(
+    "/v1/estates/{estate_id}/billing-runs/preview",
+    summary="What a run of the period would issue, without issuing anything: totals per fee item and per "
+    "building, the units it would skip and why (already billed, no fee item for their kind, nothing to bill)",
+)
+async def billing_run_preview(
+    estate_id: uuid.UUID, data: RunPreview, session: Session, principal: Principal = Depends(FINANCE)
+) -> dict:
+    principal.require_estate(estate_id)
+    return await invoices.preview(session, estate_id, data.period)

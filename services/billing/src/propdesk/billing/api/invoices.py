@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Depends
 
 from propdesk.billing import repository
-from propdesk.billing.api.deps import FINANCE, READERS, actor
+from propdesk.billing.api.deps import FINANCE, MANAGER, READERS, actor
 from propdesk.billing.models import Invoice
 from propdesk.billing.schemas import DunningPause, InvoiceRead, VoidCreate
 from propdesk.billing.service import invoices
@@ -70,3 +70,17 @@ async def pause_dunning(
 ):
     invoice = await repository.managed(session, Invoice, invoice_id, principal, lock=True)
     return await invoices.read(session, await invoices.pause_dunning(session, invoice, data.paused))
+
+
+@router.post(
+    "/v1/invoices/{invoice_id}/waive",
+    response_model=InvoiceRead,
+    summary="Waive what is left of a late-fee invoice (a manager, with a reason): a waiver allocation and a "
+    "journal entry taking the late-fee revenue back",
+)
+async def waive_late_fee(
+    invoice_id: uuid.UUID, data: VoidCreate, session: Session, principal: Principal = Depends(MANAGER)
+):
+    invoice = await repository.managed(session, Invoice, invoice_id, principal, lock=True)
+    waived = await invoices.waive(session, invoice, reason=data.reason, actor=actor(principal))
+    return await invoices.read(session, waived)

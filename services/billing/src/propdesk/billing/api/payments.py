@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from propdesk.billing import repository
-from propdesk.billing.api.deps import FINANCE, READERS, actor
+from propdesk.billing.api.deps import FINANCE, PAYERS, READERS, actor
 from propdesk.billing.models import Payment, Unit
 from propdesk.billing.schemas import GatewayPayment, PaymentCreate, PaymentRead, RefundCreate, VoidCreate
-from propdesk.billing.service import gateway, ledger, payments
+from propdesk.billing.service import gateway, ledger, payments, receipts
 from propdesk.common import signatures
 from propdesk.common.auth import Principal
 from propdesk.common.db import settings_of
@@ -59,14 +59,20 @@ async def account(unit_id: uuid.UUID, session: Session, principal: Principal = D
 
 @router.post(
     "/v1/units/{unit_id}/refunds",
-    summary="Refund a unit's credit (what it paid in excess); more than the credit is refused",
+    summary="Refund a unit's credit (what it paid in excess): the credit first settles the unit's overdue "
+    "invoices unless `overdue_override_reason` says why not; more than the credit left is refused (409)",
 )
 async def refund(
     unit_id: uuid.UUID, data: RefundCreate, session: Session, principal: Principal = Depends(FINANCE)
 ) -> dict:
     unit = await repository.managed(session, Unit, unit_id, principal, lock=True)
     entry = await payments.refund(
-        session, unit, amount_fen=data.amount_fen, channel=data.channel, reason=data.reason
+        session,
+        unit,
+        amount_fen=data.amount_fen,
+        channel=data.channel,
+        reason=data.reason,
+        overdue_override_reason=data.overdue_override_reason,
     )
     return {
         "unit_id": str(unit_id),
@@ -108,3 +114,21 @@ async def reverse_payment(
     payment = await repository.managed(session, Payment, payment_id, principal, lock=True)
     await payments.reverse(session, payment, reason=data.reason, actor=actor(principal))
     return PaymentRead.model_validate(payment)
+
+
+@router.get(
+    "/v1/payments/{payment_id}/receipt",
+    response_class=Response,
+    summary="The payment's receipt (收据) as PDF: estate, payer, unit, what it settled, channel, the amount in "
+    "Chinese capital numerals, the receipt number. A re-print is the same receipt; a reversed one says so",
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+async def receipt(
+    payment_id: uuid.UUID, session: Session, principal: Principal = Depends(PAYERS)
+) -> Response:
+    payment = await repository.visible(session, Payment, payment_id, principal)
+    return Response(
+        await receipts.pdf(session, payment),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{payment.receipt_number}.pdf"'},
+    )

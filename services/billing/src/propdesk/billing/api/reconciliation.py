@@ -3,10 +3,15 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Body, Depends, Query
+from fastapi import APIRouter, Body, Depends, Path, Query
 
 from propdesk.billing.api.deps import FINANCE, actor
-from propdesk.billing.schemas import ManualMatch, StatementLineRead
+from propdesk.billing.schemas import (
+    ManualMatch,
+    StatementColumns,
+    StatementLineRead,
+    StatementMappingRead,
+)
 from propdesk.billing.service import reconciliation, statements
 from propdesk.common.auth import Principal
 from propdesk.common.inputs import Day
@@ -20,26 +25,65 @@ router = APIRouter(tags=["bank reconciliation"])
 @router.post(
     "/v1/estates/{estate_id}/bank-statements",
     max_body_size=STATEMENT_MAX_BYTES,
-    summary="Import a bank statement (CSV with a column mapping, MT940, CAMT.053); its credits are matched "
-    "automatically, the rest wait for finance. A line already imported (same bank reference) is skipped",
+    summary="Import a bank or wallet statement: a bank's CSV or XLSX export (UTF-8 or GB18030; a signed amount "
+    "or debit/credit columns; the columns from `mapping`, or recognised by their usual Chinese names), WeChat "
+    "Pay's or Alipay's merchant bill, MT940, CAMT.053. Its credits are matched automatically, the rest wait for "
+    "finance; a line already imported (same reference) is skipped. A refusal names the row and the column",
     openapi_extra={
-        "requestBody": {"content": {"text/plain": {"schema": {"type": "string"}}}, "required": True}
+        "requestBody": {
+            "content": {
+                "text/plain": {"schema": {"type": "string"}},
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            },
+            "required": True,
+        }
     },
 )
 async def import_statement(
     estate_id: uuid.UUID,
     session: Session,
     principal: Principal = Depends(FINANCE),
-    format: Literal["csv", "mt940", "camt053"] = Query(...),
+    format: Literal["csv", "xlsx", "wechat", "alipay", "mt940", "camt053"] = Query(...),
     mapping: str | None = Query(
         None,
-        description='CSV only: JSON of column names, e.g. {"date": "交易日期", "amount": "金额", "reference": "流水号", "name": "对方户名", "memo": "摘要"}',
+        max_length=2000,
+        description="CSV and XLSX: the columns as JSON (e.g. "
+        '{"date": "交易日期", "credit": "贷方发生额", "debit": "借方发生额", "reference": "流水号", "name": "对方户名", '
+        '"memo": "摘要"}), a preset (icbc, ccb, abc, boc, cmb) or a mapping saved for the estate; none or '
+        "`auto` recognises the usual column names",
     ),
     body: bytes = Body(..., media_type="text/plain"),
 ) -> dict:
     principal.require_estate(estate_id)
-    parsed = statements.read_file(format, body, mapping)
+    saved = await reconciliation.saved_mapping(session, estate_id, mapping) if mapping else None
+    parsed = statements.read_file(format, body, statements.mapping_of(mapping, saved))
     return await reconciliation.import_statement(session, estate_id, format, parsed, actor(principal))
+
+
+@router.get(
+    "/v1/estates/{estate_id}/statement-mappings",
+    response_model=list[StatementMappingRead],
+    summary="The column mappings an import can name: the estate's saved ones and the presets",
+)
+async def statement_mappings(estate_id: uuid.UUID, session: Session, principal: Principal = Depends(FINANCE)):
+    principal.require_estate(estate_id)
+    return await reconciliation.mappings(session, estate_id)
+
+
+@router.put(
+    "/v1/estates/{estate_id}/statement-mappings/{name}",
+    response_model=StatementMappingRead,
+    summary="Save the columns of a bank's export under a name, for the next imports",
+)
+async def save_statement_mapping(
+    estate_id: uuid.UUID,
+    data: StatementColumns,
+    session: Session,
+    name: str = Path(pattern=r"^[A-Za-z0-9_\-]{1,40}$", examples=["icbc-basic"]),
+    principal: Principal = Depends(FINANCE),
+):
+    principal.require_estate(estate_id)
+    return await reconciliation.save_mapping(session, estate_id, name, data, actor(principal))
 
 
 @router.get(

@@ -13,7 +13,9 @@ from propdesk.common.auth import Principal
 from propdesk.common.web import Session
 
 router = APIRouter(tags=["billing"])
-ReportName = Literal["collection", "revenue", "arrears", "trial-balance", "reconciliation"]
+ReportName = Literal[
+    "collection", "revenue", "revenue-by-account", "arrears", "trial-balance", "reconciliation"
+]
 
 
 @router.get(
@@ -33,7 +35,9 @@ async def trial_balance(
 
 @router.get(
     "/v1/estates/{estate_id}/reports/{name}",
-    summary="Finance reports as JSON: collection (收缴率 per month), revenue (by fee item), arrears, trial-balance, reconciliation (per day)",
+    summary="Finance reports as JSON: collection (收缴率 per month), revenue (billed, by fee item and account), "
+    "revenue-by-account (recognised in the ledger, per revenue account of the chart), arrears, trial-balance, "
+    "reconciliation (per day)",
 )
 async def report(
     estate_id: uuid.UUID,

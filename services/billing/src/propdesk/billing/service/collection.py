@@ -12,14 +12,15 @@ from decimal import Decimal
 from typing import Literal
 
 from pydantic import Field
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.billing.models import BillingPolicy
-from propdesk.billing.service import ledger
+from propdesk.billing.models import BillingPolicy, Invoice, InvoiceLine
+from propdesk.billing.service import accounts, credit, invoices, ledger, numbering
 from propdesk.common import outbox, timers
 from propdesk.common.contracts import billing as ev
+from propdesk.common.ids import uuid7
 from propdesk.common.inputs import Input
 from propdesk.common.timeutil import to_local, utcnow, zone
 
@@ -74,9 +75,10 @@ ACCRUE = text("""
                  floor(i.total_fen * CAST(:cap AS numeric))::bigint - coalesce((SELECT sum(f.amount_fen) FROM billing.late_fee f WHERE f.invoice_id = i.id), 0))
     FROM billing.invoice i
     WHERE i.estate_id = :estate AND i.state IN ('issued', 'partially_paid') AND i.dunning_paused IS NULL
+      AND i.source_kind <> 'late_fee'  -- no late fee on a late fee
       AND i.due_on + CAST(:grace AS integer) < CAST(:day AS date)
     ON CONFLICT (invoice_id, day) DO NOTHING
-    RETURNING unit_id, amount_fen
+    RETURNING invoice_id, unit_id, amount_fen
 """)
 
 DUN = text("""
@@ -85,6 +87,7 @@ DUN = text("""
     FROM billing.invoice i
     JOIN unnest(CAST(:stages AS text[]), CAST(:days AS int[])) AS s(stage, days) ON CAST(:day AS date) - i.due_on >= s.days
     WHERE i.estate_id = :estate AND i.state IN ('issued', 'partially_paid') AND i.dunning_paused IS NULL
+      AND i.source_kind <> 'late_fee'  -- the principal's notice says what is owed
     ON CONFLICT (invoice_id, stage) DO NOTHING
     RETURNING invoice_id, stage
 """)
@@ -94,39 +97,22 @@ async def run_day(session: AsyncSession, estate_id: uuid.UUID, day: dt.date) -> 
     policy = await policy_of(session, estate_id)
     accrued = 0
     if policy.late_fee_enabled:
-        rows = [
-            r
-            for r in (
-                await session.execute(
-                    ACCRUE,
-                    {
-                        "estate": estate_id,
-                        "day": day,
-                        "rate": policy.daily_rate,
-                        "cap": policy.cap_ratio,
-                        "grace": policy.grace_days,
-                    },
-                )
-            ).all()
-        ]
+        rows = (
+            await session.execute(
+                ACCRUE,
+                {
+                    "estate": estate_id,
+                    "day": day,
+                    "rate": policy.daily_rate,
+                    "cap": policy.cap_ratio,
+                    "grace": policy.grace_days,
+                },
+            )
+        ).all()
         await session.execute(
             text("DELETE FROM billing.late_fee WHERE day = :day AND amount_fen <= 0"), {"day": day}
         )  # capped out
-        per_unit: dict[uuid.UUID, int] = {}
-        for unit_id, amount in rows:
-            if amount > 0:
-                per_unit[unit_id] = per_unit.get(unit_id, 0) + amount
-        accrued = sum(per_unit.values())
-        if accrued:
-            await ledger.post(
-                session,
-                estate_id,
-                memo=f"滞纳金 late fees {day}",
-                source_kind="late_fee",
-                source_id=None,
-                lines=[ledger.Line(ledger.RECEIVABLE, debit_fen=a, unit_id=u) for u, a in per_unit.items()]
-                + [ledger.Line(ledger.REVENUE["late_fee"], credit_fen=accrued)],
-            )
+        accrued = await bill_late_fees(session, estate_id, day, [r for r in rows if r.amount_fen > 0])
     stages = sorted(policy.dunning, key=lambda s: s.days)
     sent = (
         await session.execute(
@@ -171,6 +157,107 @@ async def run_day(session: AsyncSession, estate_id: uuid.UUID, day: dt.date) -> 
             estate_id=estate_id,
         )
     return {"day": day.isoformat(), "late_fees_fen": accrued, "dunning_notices": len(sent)}
+
+
+LATE_FEE_INVOICES = text("""
+    SELECT id, unit_id, number FROM billing.invoice
+    WHERE estate_id = :estate AND source_kind = 'late_fee' AND period = :month AND unit_id = ANY(:units)
+      AND state IN ('issued', 'partially_paid')
+    FOR UPDATE
+""")
+
+
+async def bill_late_fees(session: AsyncSession, estate_id: uuid.UUID, day: dt.date, rows) -> int:
+    """The day's late fees as lines of each unit's open late-fee invoice of the month (made when the unit has
+    none, numbered in the month's sequence, due at once), one journal entry per invoice (receivable against
+    late-fee revenue); the unit's credit, if any, then settles it. Returns the fen accrued."""
+    if not rows:
+        return 0
+    month = f"{day:%Y-%m}"
+    units = sorted({r.unit_id for r in rows})
+    found = {
+        r.unit_id: r
+        for r in (
+            await session.execute(LATE_FEE_INVOICES, {"estate": estate_id, "month": month, "units": units})
+        ).all()
+    }
+    missing = [u for u in units if u not in found]
+    if missing:
+        numbers = await numbering.take(session, estate_id, "INV", month.replace("-", ""), len(missing))
+        now = utcnow()
+        new = [
+            Invoice(
+                id=uuid7(),
+                estate_id=estate_id,
+                unit_id=unit_id,
+                number=number,
+                period=month,
+                source_kind="late_fee",
+                source_id=None,
+                state="issued",
+                total_fen=0,
+                paid_fen=0,
+                issued_at=now,
+                due_on=day,
+            )
+            for unit_id, number in zip(missing, numbers, strict=True)
+        ]
+        session.add_all(new)
+        await session.flush()
+        for invoice in new:
+            found[invoice.unit_id] = invoice
+    principal = {
+        r.id: r.number
+        for r in (
+            await session.execute(
+                select(Invoice.id, Invoice.number).where(Invoice.id.in_([r.invoice_id for r in rows]))
+            )
+        ).all()
+    }
+    account = (await accounts.chart(session, estate_id)).revenue("late_fee")
+    per_invoice: dict[uuid.UUID, int] = {}
+    lines = []
+    for r in rows:
+        target = found[r.unit_id].id
+        per_invoice[target] = per_invoice.get(target, 0) + r.amount_fen
+        lines.append(
+            InvoiceLine(
+                invoice_id=target,
+                description=f"滞纳金 late fee {principal[r.invoice_id]} {day.isoformat()}",
+                quantity=Decimal(1),
+                unit_price=Decimal(r.amount_fen),
+                amount_fen=r.amount_fen,
+                revenue_account=account,
+            )
+        )
+    session.add_all(lines)
+    await session.flush()
+    await session.execute(
+        text("""
+        UPDATE billing.invoice i SET total_fen = i.total_fen + x.a,
+               state = CASE WHEN i.paid_fen + i.written_off_fen > 0 THEN 'partially_paid' ELSE 'issued' END,
+               updated_at = :now
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:amounts AS bigint[])) AS x(id, a) WHERE i.id = x.id
+        """),
+        {"ids": list(per_invoice), "amounts": list(per_invoice.values()), "now": utcnow()},
+    )
+    batch = ledger.Batch()
+    by_id = {i.id: i for i in found.values()}
+    for invoice_id, amount in per_invoice.items():
+        invoice = by_id[invoice_id]
+        batch.add(
+            f"{invoice.number} 滞纳金 late fees {day}",
+            "invoice",
+            invoice_id,
+            [(ledger.RECEIVABLE, amount, 0, invoice.unit_id), (account, 0, amount, invoice.unit_id)],
+        )
+    await batch.post(session, estate_id)
+    if missing:
+        for invoice in new:
+            await session.refresh(invoice)
+        outbox.record_many(session, [(invoices.issued_event(i), i.id) for i in new], estate_id=estate_id)
+    await credit.apply(session, estate_id, units)
+    return sum(per_invoice.values())
 
 
 async def arm(session: AsyncSession, estate_id: uuid.UUID, tz: str) -> None:

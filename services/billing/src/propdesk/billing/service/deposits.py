@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import Deposit
-from propdesk.billing.service import ledger
+from propdesk.billing.service import accounts, ledger
 from propdesk.common import outbox
 from propdesk.common.contracts import billing as ev
 from propdesk.common.errors import IllegalTransition
@@ -51,7 +51,9 @@ async def pay(session: AsyncSession, deposit: Deposit, *, channel: str) -> Depos
         source_kind="deposit",
         source_id=deposit.id,
         lines=[
-            ledger.Line(ledger.CASH_ACCOUNT[channel], debit_fen=deposit.amount_fen),
+            ledger.Line(
+                (await accounts.chart(session, deposit.estate_id)).cash(channel), debit_fen=deposit.amount_fen
+            ),
             ledger.Line(ledger.DEPOSITS, credit_fen=deposit.amount_fen, unit_id=deposit.unit_id),
         ],
     )
@@ -91,6 +93,7 @@ async def release(
         await session.flush()
         return deposit
     deposit.state, deposit.refund_fen = "released", deposit.amount_fen - deducted
+    chart = await accounts.chart(session, deposit.estate_id)
     await ledger.post(
         session,
         deposit.estate_id,
@@ -99,8 +102,10 @@ async def release(
         source_id=deposit.id,
         lines=[
             ledger.Line(ledger.DEPOSITS, debit_fen=deposit.amount_fen, unit_id=deposit.unit_id),
-            ledger.Line(ledger.CASH_ACCOUNT[deposit.channel or "cash"], credit_fen=deposit.refund_fen),
-            ledger.Line(ledger.REVENUE["fine"], credit_fen=deducted, unit_id=deposit.unit_id),
+            ledger.Line(
+                await ledger.cash_account_of(session, "deposit", deposit.id), credit_fen=deposit.refund_fen
+            ),
+            ledger.Line(chart.revenue("fine"), credit_fen=deducted, unit_id=deposit.unit_id),
         ],
     )
     await session.flush()

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import Allocation, FeeItem, Invoice, InvoiceLine, Unit, estate
 from propdesk.billing.schemas import AllocationRead, InvoiceRead, LineRead
-from propdesk.billing.service import ledger, numbering
+from propdesk.billing.service import accounts, credit, ledger, numbering
 from propdesk.common import outbox, projections
 from propdesk.common.auth import Principal, Role, unit_filter
 from propdesk.common.contracts import billing as ev
@@ -44,7 +44,8 @@ async def one_off(
     memo: str,
 ) -> Invoice | None:
     """An invoice for a charge that arrived as an event; None when that source was invoiced already.
-    lines: (description, quantity, unit price in fen, amount in fen, revenue account)."""
+    lines: (description, quantity, unit price in fen, amount in fen, revenue category: repair, fine, …),
+    each posted to the estate's account for its category."""
     exists = await session.execute(
         select(Invoice.id).where(Invoice.source_kind == source_kind, Invoice.source_id == source_id)
     )
@@ -53,6 +54,8 @@ async def one_off(
     if await session.get(Unit, unit_id) is None:
         raise LookupError(f"unit {unit_id} is not known to billing yet")
     now = utcnow()
+    chart = await accounts.chart(session, estate_id)
+    lines = [(d, q, p, a, chart.revenue(category)) for d, q, p, a, category in lines]
     invoice = Invoice(
         estate_id=estate_id,
         unit_id=unit_id,
@@ -95,6 +98,7 @@ async def one_off(
     )
     await session.flush()
     outbox.record(session, issued_event(invoice), aggregate_id=invoice.id, estate_id=estate_id)
+    await credit.apply(session, estate_id, [unit_id])
     return invoice
 
 
@@ -119,25 +123,43 @@ def _month(period: str) -> tuple[dt.date, dt.date]:
     return first, first.replace(day=calendar.monthrange(year, month)[1])
 
 
-# The period's lines for every unit, one definition for the invoices and their lines. Area and fixed fees are
-# prorated for a unit handed over during the month (its move-in: days from the handover over days in the month;
-# a unit handed over later is not billed yet; one never handed over through the desk is billed in full);
-# metered fees bill the consumption from the last reading before the period (or the first in it, an opening
-# reading) to the last one in it.
+# The period's lines for every unit, one definition for the invoices, their lines and the preview. A unit pays
+# the fee items of its kind, its building's where one of the same code is set for it. Area and fixed fees are
+# prorated by the days the unit was occupied in the month: from each move-in to the next move-in or move-out
+# (the move-out day not billed), over the days of the month; a unit handed over later is not billed yet, one
+# that never went through the desk is billed in full. Metered fees bill the consumption from the last reading
+# before the period (or the first in it, an opening reading) to the last one in it.
 LINES = """
     WITH fees AS (
       SELECT f.* FROM billing.fee_item f
       WHERE f.estate_id = :estate AND f.effective_from <= :last AND (f.effective_to IS NULL OR f.effective_to >= :first)
     ), units AS (
-      SELECT u.*, (SELECT max(r.read_on) FROM billing.meter_reading r WHERE r.unit_id = u.id AND r.source = 'move_in') AS start_on
-      FROM billing.unit u WHERE u.estate_id = :estate
+      SELECT u.* FROM billing.unit u WHERE u.estate_id = :estate
+    ), pairs AS (  -- the fee items each unit pays: of its kind, its building's where one replaces the estate's
+      SELECT u.id AS unit_id, f.id AS fee_id
+      FROM units u JOIN fees f ON f.unit_kind = u.kind AND (f.building_id IS NULL OR f.building_id = u.building_id)
+      WHERE f.building_id IS NOT NULL
+         OR NOT EXISTS (SELECT 1 FROM fees g WHERE g.code = f.code AND g.unit_kind = u.kind AND g.building_id = u.building_id)
+    ), moves AS (
+      SELECT DISTINCT r.unit_id, r.read_on, r.source
+      FROM billing.meter_reading r JOIN units u ON u.id = r.unit_id WHERE r.source IN ('move_in', 'move_out')
+    ), ordered AS (
+      SELECT unit_id, read_on, source, lead(read_on) OVER w AS next_on, lag(source) OVER w AS prev_source
+      FROM moves WINDOW w AS (PARTITION BY unit_id ORDER BY read_on, source)
+    ), spans AS (  -- occupied from a move-in to the next move-in or move-out (a move-out day is not billed)
+      SELECT unit_id, read_on AS s, next_on AS e FROM ordered WHERE source = 'move_in'
+      UNION ALL
+      SELECT unit_id, NULL, read_on FROM ordered WHERE source = 'move_out' AND prev_source IS NULL
+    ), span_days AS (
+      SELECT unit_id,
+             sum(greatest(0, least(coalesce(e, CAST(:last AS date) + 1), CAST(:last AS date) + 1)
+                           - greatest(coalesce(s, CAST(:first AS date)), CAST(:first AS date)))) AS days
+      FROM spans GROUP BY unit_id
     ), factor AS (
       SELECT u.id AS unit_id,
-             CASE WHEN u.start_on IS NULL OR u.start_on <= CAST(:first AS date) THEN 1::numeric
-                  WHEN u.start_on > CAST(:last AS date) THEN 0::numeric
-                  ELSE round((CAST(:last AS date) - u.start_on + 1)::numeric / (CAST(:last AS date) - CAST(:first AS date) + 1), 6)
-             END AS f
-      FROM units u
+             CASE WHEN d.unit_id IS NULL THEN 1::numeric
+                  ELSE round(d.days::numeric / (CAST(:last AS date) - CAST(:first AS date) + 1), 6) END AS f
+      FROM units u LEFT JOIN span_days d ON d.unit_id = u.id
     ), readings AS (
       SELECT u.id AS unit_id, f.id AS fee_id,
              (SELECT r.reading FROM billing.meter_reading r WHERE r.unit_id = u.id AND r.meter = f.meter AND r.read_on <= CAST(:last AS date)
@@ -147,24 +169,76 @@ LINES = """
                 AND r.read_on < CAST(:first AS date) ORDER BY r.read_on DESC LIMIT 1),
                (SELECT r.reading FROM billing.meter_reading r WHERE r.unit_id = u.id AND r.meter = f.meter
                 AND r.read_on >= CAST(:first AS date) ORDER BY r.read_on LIMIT 1)) AS used
-      FROM units u JOIN fees f ON f.unit_kind = u.kind AND f.basis = 'metered'
+      FROM units u JOIN pairs p ON p.unit_id = u.id JOIN fees f ON f.id = p.fee_id AND f.basis = 'metered'
     )
-    SELECT u.id AS unit_id, f.id AS fee_item_id,
+    SELECT u.id AS unit_id, f.id AS fee_item_id, f.category,
            f.name || ' ' || :period || CASE WHEN x.f < 1 AND f.basis <> 'metered' THEN ' (' || round(x.f * 100, 1) || '%)' ELSE '' END AS description,
            CASE f.basis WHEN 'per_m2' THEN u.area_m2 * x.f WHEN 'fixed' THEN x.f ELSE coalesce(m.used, 0) END AS quantity,
            f.rate AS unit_price,
            round(f.rate * CASE f.basis WHEN 'per_m2' THEN u.area_m2 * x.f WHEN 'fixed' THEN x.f ELSE coalesce(m.used, 0) END)::bigint AS amount
-    FROM units u JOIN fees f ON f.unit_kind = u.kind JOIN factor x ON x.unit_id = u.id
+    FROM units u JOIN pairs p ON p.unit_id = u.id JOIN fees f ON f.id = p.fee_id JOIN factor x ON x.unit_id = u.id
     LEFT JOIN readings m ON m.unit_id = u.id AND m.fee_id = f.id
 """
 
 
-async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
-    """Bill every unit of the estate for the period's fee items in force: invoices, their lines and journal
-    entries are each one INSERT … SELECT. Units billed for the period already are left alone."""
-    await projections.require_known_estate(session, estate, estate_id, "billing")
+def _params(estate_id: uuid.UUID, period: str) -> dict:
     first, last = _month(period)
+    return {
+        "estate": estate_id,
+        "period": period,
+        "first": first,
+        "last": last,
+    }
+
+
+PREVIEW = text(f"""
+    WITH lines AS ({LINES}),
+    totals AS (SELECT unit_id, sum(amount) AS total FROM lines GROUP BY unit_id),
+    billed AS (SELECT DISTINCT unit_id FROM billing.invoice
+               WHERE estate_id = :estate AND period = :period AND source_kind = 'periodic'),
+    status AS (
+      SELECT u.id, u.number, u.building_id, u.kind, t.total,
+             CASE WHEN b.unit_id IS NOT NULL THEN 'already_billed'
+                  WHEN t.unit_id IS NULL THEN 'no_fee_item'
+                  WHEN t.total <= 0 THEN 'nothing_to_bill' END AS skipped
+      FROM billing.unit u LEFT JOIN totals t ON t.unit_id = u.id LEFT JOIN billed b ON b.unit_id = u.id
+      WHERE u.estate_id = :estate
+    )
+    SELECT json_build_object(
+      'fee_items', (SELECT coalesce(json_agg(x ORDER BY x.code), '[]') FROM (
+          SELECT f.code, f.name, f.category, count(DISTINCT l.unit_id) AS units, sum(l.amount)::bigint AS total_fen
+          FROM lines l JOIN billing.fee_item f ON f.id = l.fee_item_id JOIN status s ON s.id = l.unit_id
+          WHERE s.skipped IS NULL AND l.amount > 0 GROUP BY f.code, f.name, f.category) x),
+      'buildings', (SELECT coalesce(json_agg(x ORDER BY x.building_id), '[]') FROM (
+          SELECT building_id, count(*) AS units, sum(total)::bigint AS total_fen
+          FROM status WHERE skipped IS NULL GROUP BY building_id) x),
+      'skipped', (SELECT coalesce(json_object_agg(skipped, n), '{{}}') FROM (
+          SELECT skipped, count(*) AS n FROM status WHERE skipped IS NOT NULL GROUP BY skipped) x),
+      'skipped_units', (SELECT coalesce(json_agg(x), '[]') FROM (
+          SELECT id AS unit_id, number, kind, skipped AS reason FROM status WHERE skipped IS NOT NULL
+          ORDER BY number LIMIT 200) x),
+      'invoices', (SELECT count(*) FROM status WHERE skipped IS NULL),
+      'total_fen', (SELECT coalesce(sum(total), 0)::bigint FROM status WHERE skipped IS NULL)
+    )
+""")
+
+
+async def preview(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
+    """What `run` would issue now, computed by the same query and written nowhere (a draft to check first)."""
+    await projections.require_known_estate(session, estate, estate_id, "billing")
+    result = (await session.execute(PREVIEW, _params(estate_id, period))).scalar_one()
+    return {"period": period, **result}
+
+
+async def run(
+    session: AsyncSession, estate_id: uuid.UUID, period: str, *, expected_total_fen: int | None = None
+) -> dict:
+    """Bill every unit of the estate for the period's fee items in force: invoices, their lines and journal
+    entries are each one INSERT … SELECT. Units billed for the period already are left alone. With
+    `expected_total_fen` (what a preview showed), a run that would issue anything else issues nothing (409)."""
+    await projections.require_known_estate(session, estate, estate_id, "billing")
     now = utcnow()
+    first, last = _month(period)
     params = {
         "estate": estate_id,
         "period": period,
@@ -177,10 +251,10 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
     # the period's numbers: the counter stays locked until this run commits (a concurrent run of the estate
     # waits), units billed already are skipped before numbering, so the sequence has no gap
     params["last_number"] = await numbering.lock(session, estate_id, "INV", params["month"])
+    chart = await accounts.chart(session, estate_id)
     new = (
-        (
-            await session.execute(
-                text(f"""
+        await session.execute(
+            text(f"""
             WITH lines AS ({LINES}), billable AS (
               SELECT unit_id, sum(amount) AS total FROM lines GROUP BY unit_id
             )
@@ -191,16 +265,27 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
                    :period, 'periodic', 'issued', b.total, 0, :now, :due, :now, :now
             FROM billable b
             WHERE b.total > 0
-              AND NOT EXISTS (SELECT 1 FROM billing.invoice i WHERE i.unit_id = b.unit_id AND i.period = :period)
-            ON CONFLICT (unit_id, period) WHERE period IS NOT NULL DO NOTHING
-            RETURNING id
+              AND NOT EXISTS (SELECT 1 FROM billing.invoice i WHERE i.unit_id = b.unit_id AND i.period = :period AND i.source_kind = 'periodic')
+            ON CONFLICT (unit_id, period) WHERE period IS NOT NULL AND source_kind = 'periodic' DO NOTHING
+            RETURNING id, total_fen
             """),
-                params,
-            )
+            params,
         )
-        .scalars()
-        .all()
-    )
+    ).all()
+    issuing = sum(total for _, total in new)
+    if expected_total_fen is not None and issuing != expected_total_fen:
+        raise IllegalTransition(
+            Text(
+                f"预览之后数据已变化：本次将开具 {issuing} 分，预览为 {expected_total_fen} 分，请重新预览",
+                f"things changed since the preview: the run would issue {issuing} fen, the preview showed "
+                f"{expected_total_fen} fen; preview again",
+            ),
+            state="previewed",
+            action="run",
+            total_fen=issuing,
+            expected_total_fen=expected_total_fen,
+        )
+    new = [invoice_id for invoice_id, _ in new]
     await numbering.advance(session, estate_id, "INV", params["month"], len(new))
     if new:
         ids = list(new)
@@ -208,13 +293,16 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
             text(f"""
             WITH lines AS ({LINES})
             INSERT INTO billing.invoice_line (id, invoice_id, description, quantity, unit_price, amount_fen, revenue_account, fee_item_id)
-            SELECT gen_random_uuid(), i.id, l.description, round(l.quantity, 2), l.unit_price, l.amount, '6001', l.fee_item_id
-            FROM lines l JOIN billing.invoice i ON i.unit_id = l.unit_id AND i.period = :period
+            SELECT gen_random_uuid(), i.id, l.description, round(l.quantity, 2), l.unit_price, l.amount,
+                   CASE l.category WHEN 'parking' THEN :acct_parking WHEN 'utilities' THEN :acct_utilities
+                                   ELSE :acct_property_fee END,
+                   l.fee_item_id
+            FROM lines l JOIN billing.invoice i ON i.unit_id = l.unit_id AND i.period = :period AND i.source_kind = 'periodic'
             WHERE i.id = ANY(:ids) AND l.amount > 0
             """),
-            {**params, "ids": ids},
+            {**params, "ids": ids, **{f"acct_{c}": chart.revenue(c) for c in accounts.CATEGORIES}},
         )
-        # one balanced journal entry per invoice: receivable against property-fee revenue
+        # one balanced journal entry per invoice: receivable against the revenue of each of its lines' accounts
         await session.execute(
             text("""
             WITH e AS (
@@ -224,9 +312,12 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
               RETURNING id, source_id
             )
             INSERT INTO billing.journal_line (id, entry_id, estate_id, account, unit_id, debit_fen, credit_fen)
-            SELECT gen_random_uuid(), e.id, i.estate_id, x.account, i.unit_id, x.debit, x.credit
+            SELECT gen_random_uuid(), e.id, i.estate_id, '1122', i.unit_id, i.total_fen, 0
             FROM e JOIN billing.invoice i ON i.id = e.source_id
-            CROSS JOIN LATERAL (VALUES ('1122', i.total_fen, 0::bigint), ('6001', 0::bigint, i.total_fen)) AS x(account, debit, credit)
+            UNION ALL
+            SELECT gen_random_uuid(), e.id, i.estate_id, l.revenue_account, i.unit_id, 0, sum(l.amount_fen)
+            FROM e JOIN billing.invoice i ON i.id = e.source_id JOIN billing.invoice_line l ON l.invoice_id = i.id
+            GROUP BY e.id, i.estate_id, i.unit_id, l.revenue_account
             """),
             {**params, "ids": ids},
         )
@@ -234,7 +325,10 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
             (
                 await session.execute(
                     select(Invoice).where(
-                        Invoice.estate_id == estate_id, Invoice.period == period, Invoice.issued_at == now
+                        Invoice.estate_id == estate_id,
+                        Invoice.period == period,
+                        Invoice.source_kind == "periodic",
+                        Invoice.issued_at == now,
                     )
                 )
             )
@@ -242,10 +336,11 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
             .all()
         )
         outbox.record_many(session, [(issued_event(i), i.id) for i in invoices], estate_id=estate_id)
+        await credit.apply(session, estate_id)  # units paid in advance: their credit settles what was billed
     total = (
         await session.execute(
             text(
-                "SELECT count(*), coalesce(sum(total_fen), 0) FROM billing.invoice WHERE estate_id = :estate AND period = :period"
+                "SELECT count(*), coalesce(sum(total_fen), 0) FROM billing.invoice WHERE estate_id = :estate AND period = :period AND source_kind = 'periodic'"
             ),
             params,
         )
@@ -255,6 +350,15 @@ async def run(session: AsyncSession, estate_id: uuid.UUID, period: str) -> dict:
 
 async def add_fee_item(session: AsyncSession, estate_id: uuid.UUID, data) -> FeeItem:
     await projections.require_known_estate(session, estate, estate_id, "billing")
+    if data.building_id is not None:
+        known = await session.execute(
+            select(Unit.id).where(Unit.estate_id == estate_id, Unit.building_id == data.building_id).limit(1)
+        )
+        if known.first() is None:
+            raise InvalidInput(
+                Text("该小区没有这栋楼（或楼内尚无房屋）", "No such building with units in this estate"),
+                building_id=str(data.building_id),
+            )
     stmt = (
         pg_insert(FeeItem)
         .values(id=uuid.uuid4(), estate_id=estate_id, **data.model_dump())
@@ -298,6 +402,44 @@ async def void(session: AsyncSession, invoice: Invoice, *, reason: str, actor: s
         ],
     )
     invoice.state = "void"
+    await session.flush()
+    return invoice
+
+
+async def waive(session: AsyncSession, invoice: Invoice, *, reason: str, actor: str) -> Invoice:
+    """Waive the rest of a late-fee invoice: a `waiver` allocation, the late-fee revenue taken back."""
+    if invoice.source_kind != "late_fee":
+        raise IllegalTransition(
+            Text("只有滞纳金账单可以减免", "Only a late-fee invoice can be waived"),
+            state=invoice.state,
+            action="waive",
+        )
+    owing = invoice.total_fen - invoice.paid_fen - invoice.written_off_fen
+    if invoice.state not in ("issued", "partially_paid") or owing <= 0:
+        raise IllegalTransition(
+            Text("该滞纳金账单已结清", "Nothing is left to waive on this invoice"),
+            state=invoice.state,
+            action="waive",
+        )
+    session.add(Allocation(payment_id=None, invoice_id=invoice.id, amount_fen=owing, kind="waiver"))
+    account = (
+        await session.execute(
+            select(InvoiceLine.revenue_account).where(InvoiceLine.invoice_id == invoice.id).limit(1)
+        )
+    ).scalar_one()
+    await ledger.post(
+        session,
+        invoice.estate_id,
+        memo=f"减免滞纳金 late fee waived {invoice.number} by {actor}: {reason}",
+        source_kind="late_fee_waiver",
+        source_id=invoice.id,
+        lines=[
+            ledger.Line(account, debit_fen=owing, unit_id=invoice.unit_id),
+            ledger.Line(ledger.RECEIVABLE, credit_fen=owing, unit_id=invoice.unit_id),
+        ],
+    )
+    invoice.written_off_fen += owing
+    invoice.state = "waived" if invoice.paid_fen == 0 else "paid"
     await session.flush()
     return invoice
 

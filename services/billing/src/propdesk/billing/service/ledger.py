@@ -17,9 +17,8 @@ from propdesk.common.ids import uuid7
 from propdesk.common.projections import EstateNotKnown
 from propdesk.common.timeutil import utcnow, zone
 
+# fixed accounts; revenue and cash accounts are the estate's own (`service.accounts`)
 RECEIVABLE, CREDIT, DEPOSITS, WRITE_OFF = "1122", "2203", "2241", "6602"
-CASH_ACCOUNT = {"cash": "1001", "bank_transfer": "1002", "card": "1002", "wechat": "1002", "alipay": "1002"}
-REVENUE = {"property_fee": "6001", "repair": "6002", "fine": "6003", "late_fee": "6051"}
 
 
 @dataclass(frozen=True)
@@ -137,6 +136,22 @@ class Batch:
             """),
             {"estate": estate_id, **self.lines},
         )
+
+
+async def cash_account_of(session: AsyncSession, source_kind: str, source_id: uuid.UUID) -> str:
+    """The account an earlier entry took money into (a payment's, a deposit's): what undoing it pays out of,
+    whatever the chart says today."""
+    return (
+        await session.execute(
+            text("""
+            SELECT l.account FROM billing.journal_line l JOIN billing.journal_entry e ON e.id = l.entry_id
+            WHERE e.source_kind = :kind AND e.source_id = :source AND l.debit_fen > 0
+              AND l.account NOT IN ('1122', '2203', '2241', '6602')
+            ORDER BY e.posted_at LIMIT 1
+            """),
+            {"kind": source_kind, "source": source_id},
+        )
+    ).scalar_one()
 
 
 def month_bounds(period: str, tz: str) -> tuple[dt.datetime, dt.datetime]:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import Unit
 from propdesk.billing.service import payments
+from propdesk.billing.service.book import OpenBook
 
 INVOICE_RE = re.compile(r"INV-\d{6}-\d{6}")
 
@@ -52,7 +53,7 @@ class Book:
     by_squeezed: dict[str, uuid.UUID]
     invoices: dict[str, tuple[uuid.UUID, uuid.UUID]]
     payers: dict[str, list[uuid.UUID]]
-    open: payments.OpenBook
+    open: OpenBook
     owing: dict[uuid.UUID, int] = field(default_factory=dict)
     by_owing: dict[int, set[uuid.UUID]] = field(default_factory=dict)
     near_names: dict[str, set[str]] = field(default_factory=dict)
@@ -86,7 +87,7 @@ class Book:
             {"e": estate_id},
         ):
             payers.setdefault(name, []).append(unit_id)
-        open_ = await payments.OpenBook.load(session, estate_id, lock=lock)
+        open_ = await OpenBook.load(session, estate_id, lock=lock)
         return cls(
             number_of=dict(units),
             by_number={number: unit_id for unit_id, number in units},

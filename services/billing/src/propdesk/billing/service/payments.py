@@ -7,62 +7,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.billing.models import Allocation, Invoice, JournalLine, Payment, Unit
+from propdesk.billing.models import Allocation, Invoice, Payment, Unit
 from propdesk.billing.schemas import AllocationRead, InvoiceRead, PaymentRead
-from propdesk.billing.service import ledger, numbering
+from propdesk.billing.service import accounts, credit, ledger, numbering
+from propdesk.billing.service.book import OPEN, OpenBook
 from propdesk.common import outbox
 from propdesk.common.contracts import billing as ev
 from propdesk.common.errors import IllegalTransition, InvalidInput, NotFound
 from propdesk.common.i18n import Text
 from propdesk.common.ids import uuid7
 from propdesk.common.timeutil import to_local, utcnow
-
-OPEN = ("issued", "partially_paid")
-
-
-@dataclass
-class OpenInvoice:
-    id: uuid.UUID
-    number: str
-    owing: int  # total - paid - written off
-
-
-class OpenBook:
-    """The open invoices of some units, oldest first, locked for this transaction: what payments are
-    allocated against, in memory, so that one payment or a hundred thousand cost the same few statements."""
-
-    def __init__(self, rows) -> None:
-        self.by_unit: dict[uuid.UUID, list[OpenInvoice]] = {}
-        for invoice_id, unit_id, number, owing in rows:
-            self.by_unit.setdefault(unit_id, []).append(OpenInvoice(invoice_id, number, int(owing)))
-
-    @classmethod
-    async def load(
-        cls,
-        session: AsyncSession,
-        estate_id: uuid.UUID,
-        unit_ids: list[uuid.UUID] | None = None,
-        *,
-        lock: bool = True,
-    ) -> OpenBook:
-        stmt = select(
-            Invoice.id,
-            Invoice.unit_id,
-            Invoice.number,
-            Invoice.total_fen - Invoice.paid_fen - Invoice.written_off_fen,
-        ).where(Invoice.estate_id == estate_id, Invoice.state.in_(OPEN))
-        if unit_ids is not None:
-            stmt = stmt.where(Invoice.unit_id.in_(unit_ids))
-        stmt = stmt.order_by(Invoice.issued_at, Invoice.number)
-        if lock:
-            stmt = stmt.with_for_update()
-        return cls((await session.execute(stmt)).all())
-
-    def owing(self, unit_id: uuid.UUID) -> int:
-        return sum(i.owing for i in self.by_unit.get(unit_id, ()))
 
 
 @dataclass
@@ -196,7 +153,8 @@ class Plan:
                     "wo": [v[1] for v in paid.values()],
                 },
             )
-        batch, cash = ledger.Batch(), ledger.CASH_ACCOUNT[self.channel]
+        batch = ledger.Batch()
+        cash = (await accounts.chart(session, self.estate_id)).cash(self.channel)
         for p in ps:  # each entry balances by construction; the database checks it again
             written_off = p.written_off_fen
             batch.add(
@@ -327,6 +285,18 @@ async def reverse(session: AsyncSession, payment: Payment, *, reason: str, actor
             invoice.paid_fen -= amount
         invoice.state = "issued" if invoice.paid_fen + invoice.written_off_fen == 0 else "partially_paid"
         session.add(Allocation(payment_id=payment.id, invoice_id=invoice_id, amount_fen=-amount, kind=kind))
+    if payment.credit_fen:  # its credit may have paid invoices since: take that back first
+        have = (await credit.balances(session, payment.estate_id, [payment.unit_id])).get(payment.unit_id, 0)
+        short = payment.credit_fen - have
+        if short > 0 and await credit.unwind(session, payment.estate_id, payment.unit_id, short) < short:
+            raise IllegalTransition(
+                Text(
+                    "该收款形成的余额已退款，不能冲销",
+                    "The credit this payment left was refunded; the payment cannot be reversed",
+                ),
+                state=payment.state,
+                action="reverse",
+            )
     allocated = sum(v for (_, k), v in by_invoice.items() if v > 0 and k == "payment")
     written_off = sum(v for (_, k), v in by_invoice.items() if v > 0 and k == "write_off")
     await ledger.post(
@@ -338,45 +308,59 @@ async def reverse(session: AsyncSession, payment: Payment, *, reason: str, actor
         lines=[
             ledger.Line(ledger.RECEIVABLE, debit_fen=allocated + written_off, unit_id=payment.unit_id),
             ledger.Line(ledger.CREDIT, debit_fen=payment.credit_fen, unit_id=payment.unit_id),
-            ledger.Line(ledger.CASH_ACCOUNT[payment.channel], credit_fen=payment.amount_fen),
+            ledger.Line(
+                await ledger.cash_account_of(session, "payment", payment.id), credit_fen=payment.amount_fen
+            ),
             ledger.Line(ledger.WRITE_OFF, credit_fen=written_off),
         ],
     )
     payment.state = "reversed"
     await session.flush()
+    await credit.apply(session, payment.estate_id, [payment.unit_id])  # reopened invoices, credit left
     return payment
 
 
 async def refund(
-    session: AsyncSession, unit: Unit, *, amount_fen: int, channel: str, reason: str
+    session: AsyncSession,
+    unit: Unit,
+    *,
+    amount_fen: int,
+    channel: str,
+    reason: str,
+    overdue_override_reason: str | None = None,
 ) -> uuid.UUID:
-    """Pay back part or all of a unit's credit; never more than it has."""
-    credit = -(
-        await session.execute(
-            select(func.coalesce(func.sum(JournalLine.debit_fen - JournalLine.credit_fen), 0)).where(
-                JournalLine.unit_id == unit.id, JournalLine.account == ledger.CREDIT
-            )
-        )
-    ).scalar_one()
-    if amount_fen > credit:
+    """Pay back part or all of a unit's credit, never more than it has. The credit first settles the unit's
+    overdue invoices (in this same transaction) unless finance keeps them open with a reason."""
+    offset: dict = {}
+    if overdue_override_reason is None:
+        offset = await credit.apply(session, unit.estate_id, [unit.id], due_before=to_local(utcnow()).date())
+    available = (await credit.balances(session, unit.estate_id, [unit.id])).get(unit.id, 0)
+    if amount_fen > available:
+        settled = sum(offset.values())
         raise IllegalTransition(
             Text(
-                f"退款 {amount_fen} 分超过余额 {credit} 分",
-                f"the refund ({amount_fen} fen) exceeds the credit ({credit} fen)",
+                f"退款 {amount_fen} 分超过可退余额 {available} 分"
+                + (f"（余额先冲抵逾期账单 {settled} 分）" if settled else ""),
+                f"the refund ({amount_fen} fen) exceeds the credit that can be refunded ({available} fen)"
+                + (f"; {settled} fen of the credit first settles overdue invoices" if settled else ""),
             ),
             state="credit",
             action="refund",
-            credit_fen=int(credit),
+            credit_fen=available,
+            overdue_settled_fen=settled,
         )
+    memo = f"退款 refund {unit.number}: {reason}"
+    if overdue_override_reason is not None:
+        memo += f" (逾期账单保留 overdue kept open: {overdue_override_reason})"
     return await ledger.post(
         session,
         unit.estate_id,
-        memo=f"退款 refund {unit.number}: {reason}",
+        memo=memo,
         source_kind="refund",
         source_id=unit.id,
         lines=[
             ledger.Line(ledger.CREDIT, debit_fen=amount_fen, unit_id=unit.id),
-            ledger.Line(ledger.CASH_ACCOUNT[channel], credit_fen=amount_fen),
+            ledger.Line((await accounts.chart(session, unit.estate_id)).cash(channel), credit_fen=amount_fen),
         ],
     )
 
@@ -388,7 +372,7 @@ def read(payment: Payment, allocations) -> PaymentRead:
 
 
 async def account(session: AsyncSession, unit: Unit) -> dict:
-    """What the unit owes, its open invoices, its payments."""
+    """What the unit owes (net of its credit), its credit, its open invoices, its payments."""
     open_invoices = (
         await session.execute(
             select(Invoice)
@@ -403,6 +387,7 @@ async def account(session: AsyncSession, unit: Unit) -> dict:
         "unit_id": str(unit.id),
         "number": unit.number,
         "balance_fen": await ledger.unit_balance(session, unit.id),
+        "credit_fen": (await credit.balances(session, unit.estate_id, [unit.id])).get(unit.id, 0),
         "open_invoices": [InvoiceRead.model_validate(i).model_dump(mode="json") for i in open_invoices],
         "payments": [PaymentRead.model_validate(p).model_dump(mode="json") for p in paid],
     }

@@ -12,6 +12,7 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.errors import LineNotFound
@@ -20,9 +21,12 @@ from propdesk.billing.models import (
     ReconciliationDay,
     Statement,
     StatementLine,
+    StatementMapping,
     Unit,
+    estate,
 )
-from propdesk.billing.service import collection, matching, payments
+from propdesk.billing.service import collection, matching, payments, statements
+from propdesk.common import projections
 from propdesk.common.errors import IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.logging import get_logger
@@ -77,7 +81,7 @@ async def import_statement(
     tolerance = (await collection.policy_of(session, estate_id)).reconciliation_tolerance_fen
     book = await matching.Book.load(session, estate_id)
     clock.lap("load")
-    plan = payments.Plan(estate_id, "bank_transfer", actor)
+    plan = payments.Plan(estate_id, statements.CHANNEL.get(fmt, "bank_transfer"), actor)
     outcomes = [matching.auto_match(book, plan, line, tolerance) for line in new]
     clock.lap("match")
     await plan.write(session)
@@ -350,3 +354,35 @@ async def candidates_of(session: AsyncSession, line: StatementLine) -> list[dict
         {**c, "unit_id": str(c["unit_id"]), "invoice_ids": [str(i) for i in c["invoice_ids"]]}
         for c in matching.candidates(book, line)
     ]
+
+
+async def saved_mapping(session: AsyncSession, estate_id: uuid.UUID, name: str) -> dict | None:
+    row = await session.get(StatementMapping, (estate_id, name))
+    return row.columns if row else None
+
+
+async def mappings(session: AsyncSession, estate_id: uuid.UUID) -> list[dict]:
+    await projections.require_known_estate(session, estate, estate_id, "billing")
+    saved = (
+        await session.execute(
+            select(StatementMapping)
+            .where(StatementMapping.estate_id == estate_id)
+            .order_by(StatementMapping.name)
+        )
+    ).scalars()
+    return [{"name": m.name, "columns": m.columns, "updated_by": m.updated_by} for m in saved] + [
+        {"name": name, "columns": columns, "preset": True} for name, columns in statements.PRESETS.items()
+    ]
+
+
+async def save_mapping(session: AsyncSession, estate_id: uuid.UUID, name: str, data, actor: str) -> dict:
+    await projections.require_known_estate(session, estate, estate_id, "billing")
+    if name in statements.PRESETS:
+        raise InvalidInput(
+            Text(f"{name} 是预设名，请换一个名字", f"{name} is a preset's name: choose another")
+        )
+    columns = data.model_dump(exclude_none=True)
+    values = {"columns": columns, "updated_by": actor, "updated_at": utcnow()}
+    stmt = pg_insert(StatementMapping).values(estate_id=estate_id, name=name, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["estate_id", "name"], set_=values))
+    return {"name": name, "columns": columns, "updated_by": actor}

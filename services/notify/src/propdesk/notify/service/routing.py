@@ -161,6 +161,12 @@ async def invoice_issued(session, e, env) -> Route:
     return await r.residents_of_units(session, [e.unit_id]), "billing", False
 
 
+async def payment_received(session, e, env) -> Route:
+    """The unit's residents hear that the money arrived and the receipt's number (the payer alone once billing
+    names payers, issue 19)."""
+    return await r.residents_of_units(session, [e.unit_id]), "billing", False
+
+
 async def dunning_stage(session, e, env) -> Route:
     if e.stage == "manager":
         return await r.staff_with(session, e.estate_id, roles=["manager", "finance"]), "billing", False
@@ -170,6 +176,7 @@ async def dunning_stage(session, e, env) -> Route:
 ROUTES: dict[str, Router] = {
     "billing.dunning.stage": dunning_stage,
     "billing.invoice.issued": invoice_issued,
+    "billing.payment.received": payment_received,
     "incidents.help.requested": help_requested,
     "incidents.incident.triggered": incident_triggered,
     "incidents.step.escalated": step_escalated,
