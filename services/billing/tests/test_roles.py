@@ -54,6 +54,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/v1/units/{unit_id}/meter-readings"): set(Role) - {Role.admin},  # a reading is not money
     ("POST", "/v1/units/{unit_id}/meter-readings"): DESK,
     ("POST", "/v1/units/{unit_id}/payments"): FIN,
+    ("PUT", "/v1/units/{unit_id}/payer"): FIN,
     ("POST", "/v1/units/{unit_id}/refunds"): FIN,
 }
 NOT_BY_ROLE = {"/healthz", "/readyz", "/metrics", "/v1/webhooks/payments"}  # signed, or open

@@ -243,6 +243,7 @@ class Payment(KeyMixin, TimestampMixin, Base):
     received_by: Mapped[str] = mapped_column(String(100))
     reference: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(10), default="posted", server_default="posted")
+    payer_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # who paid: the unit's payer then
 
 
 class Allocation(KeyMixin, Base):
@@ -287,6 +288,17 @@ class Deposit(KeyMixin, TimestampMixin, Base):
     deductions: Mapped[list] = mapped_column(JSONB, default=list)
     refund_fen: Mapped[int | None] = mapped_column(BigInteger)
     released_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class UnitPayer(Base):
+    """The resident finance named as the unit's payer (a tenant who pays, say); without one, the owner pays."""
+
+    __tablename__ = "unit_payer"
+
+    unit_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    resident_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    named_by: Mapped[str] = mapped_column(String(100))
+    named_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Resident(Base):

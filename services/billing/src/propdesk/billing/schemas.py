@@ -275,6 +275,12 @@ class StatementMappingRead(Output):
     updated_by: str | None = None
 
 
+class PayerSet(Input):
+    resident_id: uuid.UUID | None = Field(
+        description="a current owner or tenant of the unit; null: the owner pays again"
+    )
+
+
 class ReadingCreate(Input):
     meter: Literal["water", "electricity", "gas"]
     reading: Decimal = Field(ge=0, max_digits=14, decimal_places=2)

@@ -9,8 +9,15 @@ from fastapi import APIRouter, Depends, Request, Response
 from propdesk.billing import repository
 from propdesk.billing.api.deps import FINANCE, PAYERS, READERS, actor
 from propdesk.billing.models import Payment, Unit
-from propdesk.billing.schemas import GatewayPayment, PaymentCreate, PaymentRead, RefundCreate, VoidCreate
-from propdesk.billing.service import gateway, ledger, payments, receipts
+from propdesk.billing.schemas import (
+    GatewayPayment,
+    PayerSet,
+    PaymentCreate,
+    PaymentRead,
+    RefundCreate,
+    VoidCreate,
+)
+from propdesk.billing.service import gateway, ledger, payers, payments, receipts
 from propdesk.common import signatures
 from propdesk.common.auth import Principal
 from propdesk.common.db import settings_of
@@ -132,3 +139,18 @@ async def receipt(
         media_type="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{payment.receipt_number}.pdf"'},
     )
+
+
+@router.put(
+    "/v1/units/{unit_id}/payer",
+    summary="Name who pays for the unit (a current owner or tenant): invoices, dunning notices and receipts go "
+    "to them alone; null: the owner pays again",
+)
+async def set_payer(
+    unit_id: uuid.UUID, data: PayerSet, session: Session, principal: Principal = Depends(FINANCE)
+) -> dict:
+    unit = await repository.managed(session, Unit, unit_id, principal, lock=True)
+    return {
+        "unit_id": str(unit_id),
+        "payer": await payers.name(session, unit, data.resident_id, actor(principal)),
+    }

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import BillingPolicy, Invoice, InvoiceLine
-from propdesk.billing.service import accounts, credit, invoices, ledger, numbering
+from propdesk.billing.service import accounts, credit, invoices, ledger, numbering, payers
 from propdesk.common import outbox, timers
 from propdesk.common.contracts import billing as ev
 from propdesk.common.ids import uuid7
@@ -137,11 +137,13 @@ async def run_day(session: AsyncSession, estate_id: uuid.UUID, day: dt.date) -> 
                 )
             ).all()
         }
+        paying = await payers.of_units(session, list({r.unit_id for r in info.values()}))
         outbox.record_many(
             session,
             [
                 (
                     ev.DunningStage(
+                        payer_id=paying.get(info[invoice_id].unit_id),
                         invoice_id=invoice_id,
                         estate_id=estate_id,
                         unit_id=info[invoice_id].unit_id,
@@ -255,7 +257,12 @@ async def bill_late_fees(session: AsyncSession, estate_id: uuid.UUID, day: dt.da
     if missing:
         for invoice in new:
             await session.refresh(invoice)
-        outbox.record_many(session, [(invoices.issued_event(i), i.id) for i in new], estate_id=estate_id)
+        paying = await payers.of_units(session, [i.unit_id for i in new])
+        outbox.record_many(
+            session,
+            [(invoices.issued_event(i, paying.get(i.unit_id)), i.id) for i in new],
+            estate_id=estate_id,
+        )
     await credit.apply(session, estate_id, units)
     return sum(per_invoice.values())
 

@@ -11,6 +11,7 @@ import uuid
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from propdesk.billing.models import Allocation, Invoice
 from propdesk.billing.service import ledger
@@ -45,6 +46,13 @@ async def apply(
     credits = await balances(session, estate_id, unit_ids)
     if not credits:
         return {}
+    # the units' rows are the lock on their credit: two transactions applying or refunding the same credit
+    # take turns (in id order, so they cannot deadlock), and the balance is read again under the lock
+    await session.execute(
+        text("SELECT id FROM billing.unit WHERE id = ANY(:units) ORDER BY id FOR UPDATE"),
+        {"units": list(credits)},
+    )
+    credits = await balances(session, estate_id, list(credits))
     book = await OpenBook.load(session, estate_id, list(credits), due_before=due_before)
     rows: list[tuple[uuid.UUID, uuid.UUID, int]] = []  # (invoice, unit, amount)
     for unit_id, credit in credits.items():
@@ -90,10 +98,15 @@ async def apply(
     applied: dict[uuid.UUID, int] = {}
     for _, unit_id, amount in rows:
         applied[unit_id] = applied.get(unit_id, 0) + amount
-    touched = set(params["ids"])
-    for obj in list(session.identity_map.values()):  # invoices the ORM holds changed underneath it
-        if isinstance(obj, Invoice) and obj.id in touched:
-            await session.refresh(obj)
+    by_invoice: dict[uuid.UUID, int] = {}
+    for invoice_id, _, amount in rows:
+        by_invoice[invoice_id] = by_invoice.get(invoice_id, 0) + amount
+    for obj in list(session.identity_map.values()):  # invoices the ORM holds: what the UPDATE above made them
+        if isinstance(obj, Invoice) and obj.id in by_invoice:
+            paid = obj.paid_fen + by_invoice[obj.id]
+            set_committed_value(obj, "paid_fen", paid)
+            done = paid + obj.written_off_fen == obj.total_fen
+            set_committed_value(obj, "state", "paid" if done else "partially_paid")
     return applied
 
 

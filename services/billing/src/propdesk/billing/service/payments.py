@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import Allocation, Invoice, Payment, Unit
 from propdesk.billing.schemas import AllocationRead, InvoiceRead, PaymentRead
-from propdesk.billing.service import accounts, credit, ledger, numbering
+from propdesk.billing.service import accounts, credit, ledger, numbering, payers
 from propdesk.billing.service.book import OPEN, OpenBook
 from propdesk.common import outbox
 from propdesk.common.contracts import billing as ev
@@ -95,17 +95,19 @@ class Plan:
         if not self.payments:
             return
         now, ps = utcnow(), self.payments
+        paying = await payers.of_units(session, list({p.unit_id for p in ps}))
         numbers = await numbering.take(session, self.estate_id, "RCP", f"{to_local(now):%Y%m}", len(ps))
         for p, number in zip(ps, numbers, strict=True):
             p.receipt_number = number
         await session.execute(
             text("""
             INSERT INTO billing.payment (id, estate_id, unit_id, channel, amount_fen, credit_fen, receipt_number,
-                                         received_by, reference, state, created_at, updated_at)
-            SELECT id, :estate, unit_id, :channel, amount, credit, receipt, :actor, reference, 'posted', :now, :now
+                                         received_by, reference, state, payer_id, created_at, updated_at)
+            SELECT id, :estate, unit_id, :channel, amount, credit, receipt, :actor, reference, 'posted', payer, :now, :now
             FROM unnest(CAST(:ids AS uuid[]), CAST(:units AS uuid[]), CAST(:amounts AS bigint[]),
-                        CAST(:credits AS bigint[]), CAST(:receipts AS text[]), CAST(:references AS text[]))
-                 AS x(id, unit_id, amount, credit, receipt, reference)
+                        CAST(:credits AS bigint[]), CAST(:receipts AS text[]), CAST(:references AS text[]),
+                        CAST(:payers AS uuid[]))
+                 AS x(id, unit_id, amount, credit, receipt, reference, payer)
             """),
             {
                 "estate": self.estate_id,
@@ -118,6 +120,7 @@ class Plan:
                 "credits": [p.credit_fen for p in ps],
                 "receipts": [p.receipt_number for p in ps],
                 "references": [p.reference for p in ps],
+                "payers": [paying.get(p.unit_id) for p in ps],
             },
         )
         rows = [(p.id, i, a, "payment") for p in ps for i, a in p.allocations] + [
@@ -178,6 +181,7 @@ class Plan:
             [
                 (
                     ev.PaymentReceived(
+                        payer_id=paying.get(p.unit_id),
                         payment_id=p.id,
                         estate_id=self.estate_id,
                         unit_id=p.unit_id,
@@ -261,6 +265,8 @@ async def reverse(session: AsyncSession, payment: Payment, *, reason: str, actor
         raise IllegalTransition(
             Text("该收款已冲销", "This payment was reversed already"), state=payment.state, action="reverse"
         )
+    # the unit first, then its invoices: the order credit.apply takes them in
+    await session.execute(select(Unit.id).where(Unit.id == payment.unit_id).with_for_update())
     allocations = (
         (await session.execute(select(Allocation).where(Allocation.payment_id == payment.id))).scalars().all()
     )
@@ -388,6 +394,7 @@ async def account(session: AsyncSession, unit: Unit) -> dict:
         "number": unit.number,
         "balance_fen": await ledger.unit_balance(session, unit.id),
         "credit_fen": (await credit.balances(session, unit.estate_id, [unit.id])).get(unit.id, 0),
+        "payer": await payers.describe(session, unit.id),
         "open_invoices": [InvoiceRead.model_validate(i).model_dump(mode="json") for i in open_invoices],
         "payments": [PaymentRead.model_validate(p).model_dump(mode="json") for p in paid],
     }

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import io
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.billing.models import Allocation, Invoice, Payment, Unit, estate
+from propdesk.billing.models import Allocation, Invoice, Payment, Resident, Unit, estate
 from propdesk.common.timeutil import to_local
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
@@ -82,17 +82,7 @@ async def data(session: AsyncSession, payment: Payment) -> dict:
             select(estate.c.name, estate.c.timezone).where(estate.c.id == payment.estate_id)
         )
     ).one()
-    payer = (
-        await session.execute(
-            text("""
-            SELECT r.name FROM billing.payer p JOIN billing.resident r ON r.id = p.resident_id
-            WHERE p.unit_id = :unit AND p.started_on <= CAST(:day AS date)
-              AND (p.ended_on IS NULL OR p.ended_on >= CAST(:day AS date))
-            ORDER BY (p.role = 'owner') DESC, p.started_on LIMIT 1
-            """),
-            {"unit": payment.unit_id, "day": to_local(payment.created_at, place.timezone).date()},
-        )
-    ).scalar_one_or_none()
+    payer = await session.get(Resident, payment.payer_id) if payment.payer_id else None  # who paid, then
     lines = (
         await session.execute(
             select(
@@ -107,7 +97,7 @@ async def data(session: AsyncSession, payment: Payment) -> dict:
         "estate": place.name,
         "number": payment.receipt_number,
         "paid_at": to_local(payment.created_at, place.timezone),
-        "payer": payer or "—",
+        "payer": payer.name if payer else "—",
         "unit": unit.number if unit else "—",
         "channel": CHANNELS.get(payment.channel, payment.channel),
         "reference": payment.reference,
