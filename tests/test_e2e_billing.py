@@ -268,3 +268,89 @@ async def test_a_payment_tells_the_resident_and_its_receipt_prints_the_same_ever
         assert (await billing.get(url, headers=other)).status_code in (403, 404)
         desk = token("receptionist", estates=[uuid.UUID(eid)])
         assert (await billing.get(url, headers=desk)).status_code == 403
+
+
+async def test_arrears_notices_go_to_the_payer_only(platform_env):
+    """Issue 19, item 5: the owner pays by default; the tenant living there is not dunned for the owner's
+    fees. Once finance names the tenant as payer, the notices go to the tenant and no longer to the owner."""
+    from propdesk.notify.main import SERVICE as NOTIFY
+
+    async with (
+        running_service(INTAKE, platform_env) as intake,
+        running_service(BILLING, platform_env) as billing,
+        running_service(NOTIFY, platform_env) as notify,
+    ):
+        s = await scenes.household(intake)  # A3-0201, owner 陈静
+        eid = s["estate"]["id"]
+        finance = token("finance", estates=[uuid.UUID(eid)], sub="fin-1")
+        tenant = (
+            await intake.post(
+                f"/v1/estates/{eid}/residents",
+                headers=s["manager"],
+                json={
+                    "name": "租户 刘洋",
+                    "phone": "13511112222",
+                    "occupancy": {"unit_id": s["unit"]["id"], "role": "tenant"},
+                },
+            )
+        ).json()
+        tenant_token = token(
+            "resident", estates=[uuid.UUID(eid)], units=[uuid.UUID(s["unit"]["id"])], sub=tenant["id"]
+        )
+
+        async def known():
+            acct = await billing.get(f"/v1/units/{s['unit']['id']}/account", headers=finance)
+            return (
+                acct.status_code == 200
+                and acct.json()["payer"] is not None
+                and (await notify.get("/v1/me/inbox", headers=tenant_token)).status_code == 200
+                and (await notify.get("/v1/me/inbox", headers=s["me"])).status_code == 200
+            )
+
+        await wait_until(known, message="billing and notify to know the owner and the tenant")
+        acct = (await billing.get(f"/v1/units/{s['unit']['id']}/account", headers=finance)).json()
+        assert acct["payer"]["name"] == "陈静" and acct["payer"]["named"] is False
+        r = await billing.post(
+            f"/v1/estates/{eid}/fee-items",
+            headers=finance,
+            json={
+                "code": "PMF",
+                "name": "物业服务费",
+                "basis": "per_m2",
+                "unit_kind": "residential",
+                "rate": "280",
+                "effective_from": "2026-01-01",
+            },
+        )
+        assert r.status_code == 201
+        await billing.post(f"/v1/estates/{eid}/billing-runs", headers=finance, json={"period": "2026-11"})
+        day = await billing.post(f"/v1/estates/{eid}/billing-days/2026-11-23/run", headers=finance)
+        assert day.json()["dunning_notices"] == 1  # friendly, 8 days past due
+
+        async def reminders(headers) -> list[dict]:
+            items = (await notify.get("/v1/me/inbox", headers=headers)).json()["items"]
+            return [m for m in items if "缴费提醒" in m["title"]]
+
+        async def owner_reminded():
+            return await reminders(s["me"]) or None
+
+        await wait_until(owner_reminded, message="the owner to be reminded")
+        assert await reminders(tenant_token) == []  # the tenant is not dunned for the owner's fees
+
+        bad = await billing.put(
+            f"/v1/units/{s['unit']['id']}/payer", headers=finance, json={"resident_id": str(uuid.uuid4())}
+        )
+        assert bad.status_code == 422  # not someone who lives there
+        named = await billing.put(
+            f"/v1/units/{s['unit']['id']}/payer", headers=finance, json={"resident_id": tenant["id"]}
+        )
+        assert named.status_code == 200 and named.json()["payer"]["named"] is True
+        await billing.post(
+            f"/v1/estates/{eid}/billing-days/2026-12-16/run", headers=finance
+        )  # second, 31 days
+
+        async def tenant_reminded():
+            return await reminders(tenant_token) or None
+
+        await wait_until(tenant_reminded, message="the named payer to be reminded")
+        assert len(await reminders(s["me"])) == 1  # the owner heard only the first

@@ -161,3 +161,76 @@ async def test_entrapment_to_escalation_to_broadcast_to_tally_to_report(platform
                 assert local(step["done_at"]) in report
         for entry in final["timeline"]:
             assert local(entry["at"]) in report, entry["kind"]
+
+
+async def test_an_entrapment_phoned_in_to_the_desk_opens_a_work_order_and_an_incident(platform_env):
+    """Issue 19, item 1: the receptionist's classification (elevator, entrapment) travels with the desk's
+    repair request, so the phone call opens the work order *and* the emergency incident with its 30-minute
+    rescue deadline, exactly as a resident's report from the app does."""
+    async with (
+        running_service(INTAKE, platform_env) as intake,
+        running_service(REPAIRS, platform_env) as repairs,
+        running_service(INCIDENTS, platform_env) as incidents,
+    ):
+        s = await scenes.household(intake, building="C1", unit_number="C1-0801", floor=8)
+        eid = s["estate"]["id"]
+        lift = (
+            await intake.post(
+                f"/v1/estates/{eid}/places",
+                headers=s["manager"],
+                json={
+                    "building_id": s["building"]["id"],
+                    "kind": "elevator",
+                    "code": "C1-L2",
+                    "name": "2号电梯",
+                },
+            )
+        ).json()
+        await scenes.repair_crew(intake, repairs, s)
+        bad = await intake.post(
+            f"/v1/estates/{eid}/repair-requests",
+            headers=s["desk"],
+            json={
+                "place_id": lift["id"],
+                "category": "plumbing",
+                "problem": "entrapment",
+                "description": "x",
+            },
+        )
+        assert bad.status_code == 422  # an entrapment is not a plumbing problem
+        r = await intake.post(
+            f"/v1/estates/{eid}/repair-requests",
+            headers=s["desk"],
+            json={
+                "place_id": lift["id"],
+                "category": "elevator",
+                "problem": "entrapment",
+                "description": "来电：2号电梯困在 12 楼，一人",
+                "reporter_name": "陈静",
+                "reporter_phone": "13612345678",
+            },
+        )
+        assert r.status_code == 201, r.text
+        assert (r.json()["problem"], r.json()["urgency"]) == ("entrapment", "emergency")
+        duty = token("duty_officer", estates=[uuid.UUID(eid)])
+
+        async def opened():
+            items = (await incidents.get(f"/v1/estates/{eid}/incidents", headers=duty)).json()["items"]
+            return items or None
+
+        (summary,) = await wait_until(opened, message="the incident from the desk's call")
+        incident = (await incidents.get(f"/v1/incidents/{summary['id']}", headers=duty)).json()
+        assert (incident["playbook_key"], incident["building_id"]) == (
+            "elevator_entrapment",
+            s["building"]["id"],
+        )
+        rescue = next(x for x in incident["steps"] if x["key"] == "rescuers_on_site")
+        assert dt.datetime.fromisoformat(rescue["due_at"]) - dt.datetime.fromisoformat(
+            incident["triggered_at"]
+        ) == dt.timedelta(minutes=30)
+
+        async def ordered():
+            got = (await intake.get(f"/v1/repair-requests/{r.json()['id']}", headers=s["desk"])).json()
+            return got["work_order_reference"]
+
+        assert (await wait_until(ordered, message="the work order")).startswith("WO-")

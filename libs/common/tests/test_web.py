@@ -42,6 +42,15 @@ class TestProblems:
             body = r.json()
             assert body["title"] == title and body["type"].endswith("/validation-failed")
             assert {tuple(e["loc"]) for e in body["errors"]} == {("body", "code"), ("body", "name")}
+            if lang == "zh-CN":  # what a receptionist reads: the form's field names, in Chinese
+                assert (
+                    "编码：" in body["detail"]
+                    and "姓名/名称：" in body["detail"]
+                    and "body." not in body["detail"]
+                )
+                assert {e["field"] for e in body["errors"]} == {"编码", "姓名/名称"}
+            else:
+                assert {e["field"] for e in body["errors"]} == {"code", "name"}
 
     async def test_malformed_json_and_unknown_fields_are_422(self, intake):
         r = await intake.post(

@@ -114,13 +114,132 @@ _ZH = {
 }
 
 
+# The names a receptionist sees for the fields of the forms (zh-CN); a field not listed keeps its own name.
+FIELD_ZH = {
+    "estate_id": "小区",
+    "unit_id": "房屋",
+    "unit_ids": "房屋",
+    "building_id": "楼栋",
+    "building_ids": "楼栋",
+    "place_id": "地点",
+    "resident_id": "住户",
+    "staff_id": "员工",
+    "assignee_id": "经办人",
+    "technician_id": "维修工",
+    "work_order_id": "工单",
+    "invoice_ids": "账单",
+    "payment_id": "收款",
+    "call_id": "来电",
+    "renovation_id": "装修",
+    "name": "姓名/名称",
+    "phone": "电话",
+    "email": "电子邮箱",
+    "address": "地址",
+    "language": "语言",
+    "id_number": "身份证号",
+    "password": "密码",
+    "login": "登录名",
+    "code": "编码",
+    "kind": "类型",
+    "type": "类型",
+    "category": "类别",
+    "problem": "问题",
+    "urgency": "紧急程度",
+    "priority": "优先级",
+    "severity": "严重程度",
+    "description": "描述",
+    "note": "备注",
+    "notes": "备注",
+    "reason": "原因",
+    "comment": "意见",
+    "memo": "摘要",
+    "subject": "主题",
+    "title": "标题",
+    "body": "正文",
+    "text": "内容",
+    "detail": "详情",
+    "location": "位置",
+    "floor": "楼层",
+    "floors": "楼层",
+    "area_m2": "面积（平方米）",
+    "number": "编号",
+    "reference": "参考号",
+    "amount_fen": "金额（分）",
+    "price_fen": "价格（分）",
+    "refund_fen": "退款（分）",
+    "deposit_fen": "押金（分）",
+    "rate": "费率",
+    "quantity": "数量",
+    "channel": "方式",
+    "period": "账期",
+    "basis": "计费方式",
+    "meter": "表计",
+    "reading": "读数",
+    "read_on": "抄表日期",
+    "due_on": "到期日",
+    "due_at": "期限",
+    "starts_at": "开始时间",
+    "ends_at": "结束时间",
+    "scheduled_at": "预约时间",
+    "preferred_from": "期望开始",
+    "preferred_to": "期望结束",
+    "planned_start": "计划开工",
+    "planned_end": "计划完工",
+    "effective_from": "生效日期",
+    "effective_to": "失效日期",
+    "handed_over_on": "交房日期",
+    "moved_out_on": "搬出日期",
+    "role": "角色",
+    "roles": "角色",
+    "department": "部门",
+    "skills": "技能",
+    "source": "来源",
+    "status": "状态",
+    "state": "状态",
+    "action": "操作",
+    "score": "评分",
+    "outcome": "结果",
+    "resolution": "处理结果",
+    "photos": "照片",
+    "items": "项目",
+    "checklist": "检查表",
+    "keys": "钥匙",
+    "keys_returned": "交回钥匙",
+    "meter_readings": "抄表读数",
+    "visitor_name": "访客姓名",
+    "visitor_phone": "访客电话",
+    "contractor_name": "施工单位",
+    "contractor_phone": "施工单位电话",
+    "reporter_name": "报告人",
+    "reporter_phone": "报告人电话",
+    "playbook": "应急预案",
+    "drill": "演练",
+    "key": "键",
+    "timezone": "时区",
+    "purpose": "用途",
+    "unit_kind": "房屋类型",
+    "labour_minutes": "工时（分钟）",
+}
+
+
+def _field(loc: list) -> str:
+    names = [str(x) for x in loc if isinstance(x, str) and x not in ("body", "query", "path", "header")]
+    return names[-1] if names else ".".join(map(str, loc))
+
+
 def validation_errors(exc: RequestValidationError, lang: str) -> list[dict[str, Any]]:
+    """Each error with where it is (`loc`), what is wrong (`msg`, in the caller's language) and the field's
+    name as a form shows it (`field`: 类别 rather than body.category for zh-CN)."""
     out = []
     for err in exc.errors():
         msg = err.get("msg") or ""
-        if lang == "zh-CN" and err.get("type") in _ZH:
-            msg = f"{_ZH[err['type']]}（{msg}）" if msg else _ZH[err["type"]]
-        out.append({"loc": list(err.get("loc", ())), "msg": msg, "type": err.get("type")})
+        loc = list(err.get("loc", ()))
+        field = _field(loc)
+        if lang == "zh-CN":
+            if err.get("type") in _ZH:
+                msg = f"{_ZH[err['type']]}（{msg}）" if msg else _ZH[err["type"]]
+            field = FIELD_ZH.get(field, field)
+        out.append({"loc": loc, "field": field, "msg": msg, "type": err.get("type")})
     return out
 
 
@@ -150,7 +269,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = validation_errors(exc, negotiate(request.headers.get("accept-language")))
-        summary = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        zh = negotiate(request.headers.get("accept-language")) == "zh-CN"
+        summary = ("；" if zh else "; ").join(
+            f"{e['field']}{'：' if zh else ': '}{e['msg']}" for e in errors[:5]
+        )
         return problem_response(
             request,
             status=422,
@@ -240,6 +362,7 @@ PROBLEM_SCHEMA = {
                 "type": "object",
                 "properties": {
                     "loc": {"type": "array", "items": {"type": ["string", "integer"]}},
+                    "field": {"type": "string", "description": "the field's name as a form shows it"},
                     "msg": {"type": "string"},
                     "type": {"type": ["string", "null"]},
                 },

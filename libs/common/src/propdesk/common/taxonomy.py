@@ -1,5 +1,7 @@
-"""Place × category × problem: the seeded repair taxonomy. The problem decides the skill (the category),
-whether a certificate is required, whether it is an emergency for incidents, and the default urgency."""
+"""Place × category × problem: the seeded repair taxonomy, shared by every door a repair comes through (the
+desk in intake, the resident's app and repairs itself) so that a classification chosen anywhere means the
+same. The problem decides the skill (the category), whether a certificate is required, whether it is an
+emergency for incidents, and the default urgency."""
 
 from __future__ import annotations
 

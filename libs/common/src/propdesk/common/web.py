@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from propdesk.common import faults
 from propdesk.common.admin import admin_router
 from propdesk.common.auth import Principal, get_principal
 from propdesk.common.events import Actor, EventContext, bind_context, current_context, reset_context
@@ -139,6 +140,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: commits after the endpoint returns, before the response is sent."""
     async with unit_of_work(request.app.state.runtime.sessionmaker) as session:
         yield session
+    faults.hit("http.after_commit")  # the crash tests: committed, and the client never hears
 
 
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

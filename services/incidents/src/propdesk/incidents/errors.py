@@ -14,6 +14,16 @@ class IncidentNotFound(NotFound):
     title = Text("事件不存在", "Incident not found")
 
 
+class UnitNotFound(NotFound):
+    code = "unit-not-found"
+    title = Text("房屋不存在", "Unit not found")
+
+
+class PlaceNotFound(NotFound):
+    code = "place-not-found"
+    title = Text("地点不存在", "Place not found")
+
+
 class PlaybookNotFound(NotFound):
     code = "playbook-not-found"
     title = Text("应急预案不存在", "Playbook not found")

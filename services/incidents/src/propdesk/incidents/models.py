@@ -154,6 +154,18 @@ class IncidentEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=lambda: dt.datetime.now(dt.UTC))
 
 
+class Place(Base):
+    """Projection of intake's places (common areas, equipment locations): where a report about one is."""
+
+    __tablename__ = "place"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), index=True)
+    building_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    floor: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+
+
 class Unit(Base):
     """Projection of intake's units: where a unit is (building, floor) for broadcast scope and the tally."""
 

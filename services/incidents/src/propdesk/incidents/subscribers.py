@@ -6,7 +6,13 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
-from propdesk.common.contracts.intake import EstateRegistered, UnitRegistered, UnitSnapshot, UnitUpdated
+from propdesk.common.contracts.intake import (
+    EstateRegistered,
+    PlaceRegistered,
+    UnitRegistered,
+    UnitSnapshot,
+    UnitUpdated,
+)
 from propdesk.common.contracts.repairs import EmergencyReported, OutageReported
 from propdesk.common.events import Envelope
 from propdesk.incidents.service import broadcasts, estates, triggering
@@ -26,6 +32,11 @@ async def on_unit(session: AsyncSession, event: UnitSnapshot, envelope: Envelope
     await broadcasts.on_unit(session, event)
 
 
+@intake.on(PlaceRegistered.spec.type)
+async def on_place(session: AsyncSession, event: PlaceRegistered, envelope: Envelope) -> None:
+    await broadcasts.on_place(session, event)
+
+
 @repairs.on(EmergencyReported.spec.type)
 async def on_emergency(session: AsyncSession, event: EmergencyReported, envelope: Envelope) -> None:
     who = f"{event.reporter_name} {event.reporter_phone or ''}".strip()
@@ -41,6 +52,7 @@ async def on_emergency(session: AsyncSession, event: EmergencyReported, envelope
         source="event",
         source_ref=event.reference,
         actor="repairs",
+        strict=False,  # a unit or place not projected yet: retried until it is (or dead-lettered)
     )
 
 

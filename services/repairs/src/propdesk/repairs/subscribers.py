@@ -55,7 +55,7 @@ async def on_repair_requested(session: AsyncSession, event: ev.RepairRequested, 
         unit_id=unit_id,
         place_id=event.place_id if unit_id is None else None,
         category=event.category,
-        problem="other",
+        problem=event.problem,  # the desk's classification: an entrapment or a fire reaches incidents too
         urgency=event.urgency,
         description=event.description,
         photos=event.photos,

@@ -45,6 +45,9 @@ class InvoiceIssued(EventPayload):
     period: str | None = None
     total_fen: int
     due_on: datetime.date
+    payer_id: uuid.UUID | None = Field(
+        None, description="the resident who pays for the unit (its named payer, else its owner): who is told"
+    )
 
 
 @event("billing.payment.received", summary="A payment was received and allocated (its receipt number).")
@@ -58,6 +61,9 @@ class PaymentReceived(EventPayload):
     credit_fen: int
     channel: str
     written_off_fen: int = 0  # a shortfall within the reconciliation tolerance, settled without payment
+    payer_id: uuid.UUID | None = Field(
+        None, description="the resident who pays for the unit (its named payer, else its owner): who is told"
+    )
 
 
 @event(
@@ -89,3 +95,6 @@ class DunningStage(EventPayload):
     stage: Literal["friendly", "second", "formal_notice", "manager"]
     days_overdue: int
     outstanding_fen: int
+    payer_id: uuid.UUID | None = Field(
+        None, description="the resident who pays for the unit (its named payer, else its owner): who is told"
+    )

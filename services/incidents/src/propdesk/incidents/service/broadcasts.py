@@ -20,7 +20,7 @@ from propdesk.common.errors import Forbidden, IllegalTransition, InvalidInput
 from propdesk.common.i18n import Text
 from propdesk.common.timeutil import utcnow
 from propdesk.incidents.errors import IncidentNotFound
-from propdesk.incidents.models import Broadcast, HelpTask, Incident, IncidentStep, Reply, Unit
+from propdesk.incidents.models import Broadcast, HelpTask, Incident, IncidentStep, Place, Reply, Unit
 from propdesk.incidents.service.incidents import entry, ref, snapshot, step_action
 
 
@@ -34,6 +34,20 @@ async def on_unit(session: AsyncSession, e: UnitSnapshot) -> None:
         "kind": e.kind,
     }
     stmt = pg_insert(Unit).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"})
+    )
+
+
+async def on_place(session: AsyncSession, e) -> None:
+    values = {
+        "id": e.place_id,
+        "estate_id": e.estate_id,
+        "building_id": e.building_id,
+        "floor": e.floor,
+        "name": e.name,
+    }
+    stmt = pg_insert(Place).values(**values)
     await session.execute(
         stmt.on_conflict_do_update(index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"})
     )

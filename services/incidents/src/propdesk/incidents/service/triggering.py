@@ -15,23 +15,42 @@ from propdesk.common.contracts import incidents as ev
 from propdesk.common.db import settings_of
 from propdesk.common.ids import human_ref
 from propdesk.common.timeutil import to_local, utcnow
-from propdesk.incidents.errors import PlaybookNotFound, WrongEstate
-from propdesk.incidents.models import Incident, IncidentStep, OutageReport, Unit, estate
+from propdesk.incidents.errors import PlaceNotFound, PlaybookNotFound, UnitNotFound, WrongEstate
+from propdesk.incidents.models import Incident, IncidentStep, OutageReport, Place, Unit, estate
 from propdesk.incidents.service import playbooks
 from propdesk.incidents.service.incidents import _key, entry, ref
 
 
-async def _require_of_estate(
-    session: AsyncSession, estate_id: uuid.UUID, *, building_id: uuid.UUID | None, unit_id: uuid.UUID | None
-) -> None:
-    """A unit, or a building, named by a report is one of the estate's (as intake's units say): an incident
-    cannot be aimed at another estate's residents."""
-    if unit_id is not None:
-        found = await session.get(Unit, unit_id)
-        if found is not None and found.estate_id != estate_id:
-            raise WrongEstate(f"unit {unit_id} is not a unit of this estate")
-        if found is not None and building_id is not None and found.building_id != building_id:
-            raise WrongEstate(f"unit {unit_id} is not in building {building_id}")
+async def _where(
+    session: AsyncSession,
+    estate_id: uuid.UUID,
+    *,
+    building_id: uuid.UUID | None,
+    unit_id: uuid.UUID | None,
+    place_id: uuid.UUID | None,
+    floors: list[int] | None,
+    strict: bool,
+) -> tuple[uuid.UUID | None, list[int]]:
+    """Where a report is: a unit or a place named must exist (404; an event's, not projected yet, is retried)
+    and be the estate's (an incident cannot be aimed at another estate's residents); the building and floor
+    come from the unit or the place when the report does not give them. Returns (building, floors)."""
+    floors = list(floors or [])
+    for model, record_id, missing in ((Unit, unit_id, UnitNotFound), (Place, place_id, PlaceNotFound)):
+        if record_id is None:
+            continue
+        found = await session.get(model, record_id)
+        if found is None:
+            what = "unit" if model is Unit else "place"
+            if not strict:
+                raise LookupError(f"{what} {record_id} is not known to incidents yet")
+            raise missing(f"{what} {record_id} is not known")
+        if found.estate_id != estate_id:
+            raise WrongEstate(f"{record_id} is not of this estate")
+        if building_id is not None and found.building_id is not None and found.building_id != building_id:
+            raise WrongEstate(f"{record_id} is not in building {building_id}")
+        building_id = building_id or found.building_id
+        if not floors and found.floor is not None:
+            floors = [found.floor]
     if building_id is not None:
         elsewhere = await session.scalar(
             select(Unit.estate_id)
@@ -40,6 +59,7 @@ async def _require_of_estate(
         )
         if elsewhere is not None:
             raise WrongEstate(f"building {building_id} is not a building of this estate")
+    return building_id, floors
 
 
 async def trigger(
@@ -57,16 +77,33 @@ async def trigger(
     source: str = "api",
     source_ref: str | None = None,
     actor: str,
+    strict: bool = True,
 ) -> tuple[Incident, bool]:
-    """Start the estate's playbook `key`, or link this report to the active incident it describes (same
-    playbook, same building; the whole estate for estate-wide playbooks). Returns (incident, linked)."""
+    """Start the estate's playbook `key`, or link this report to the active incident it describes: the same
+    playbook and the same building (or, without one, the same place), whatever the playbook's broadcast scope
+    (two illnesses in two buildings are two incidents). A report that says nowhere is never linked. Returns
+    (incident, linked)."""
     await projections.require_known_estate(session, estate, estate_id, "incidents")
-    await _require_of_estate(session, estate_id, building_id=building_id, unit_id=unit_id)
+    building_id, floors = await _where(
+        session,
+        estate_id,
+        building_id=building_id,
+        unit_id=unit_id,
+        place_id=place_id,
+        floors=floors,
+        strict=strict,
+    )
     found = await playbooks.effective(session, estate_id, key)
     if found is None:
         raise PlaybookNotFound(f"no playbook {key!r} for this estate")
     book, _ = found
-    if not drill:
+    if building_id is not None:
+        same_place = Incident.building_id == building_id
+    elif place_id is not None:
+        same_place = Incident.place_id == place_id
+    else:
+        same_place = None  # nowhere said: a new incident, never someone else's
+    if not drill and same_place is not None:
         active = (
             await session.execute(
                 select(Incident)
@@ -75,9 +112,7 @@ async def trigger(
                     Incident.playbook_key == key,
                     Incident.active.is_(True),
                     Incident.drill.is_(False),
-                    (Incident.building_id == building_id)
-                    if building_id is not None and book.scope != "estate"
-                    else text("true"),
+                    same_place,
                 )
                 .order_by(Incident.triggered_at)
                 .limit(1)

@@ -110,6 +110,7 @@ class RepairRequest(KeyMixin, TimestampMixin, Base):
     unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.unit.id"))
     place_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.place.id"))
     category: Mapped[str] = mapped_column(String(32))
+    problem: Mapped[str] = mapped_column(String(32), default="other", server_default="other")
     urgency: Mapped[str] = mapped_column(String(16))
     description: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))

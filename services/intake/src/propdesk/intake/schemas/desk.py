@@ -11,6 +11,7 @@ from pydantic import (
     model_validator,
 )
 
+from propdesk.common import taxonomy
 from propdesk.intake.schemas.common import IdNumber, Input, Output, Phone
 
 RepairCategory = Literal[
@@ -30,7 +31,16 @@ class RepairRequestCreate(Input):
     unit_id: uuid.UUID | None = None
     place_id: uuid.UUID | None = None
     category: RepairCategory
-    urgency: Literal["emergency", "urgent", "normal", "scheduled"] = "normal"
+    problem: str = Field(
+        "other",
+        max_length=32,
+        description="the problem within the category, from the repair taxonomy (GET /v1/repair-taxonomy in "
+        "repairs): an elevator entrapment or a fire also opens an emergency incident",
+        examples=["entrapment"],
+    )
+    urgency: Literal["emergency", "urgent", "normal", "scheduled"] | None = Field(
+        None, description="the problem's default urgency when not given"
+    )
     description: str = Field(min_length=1, max_length=5000)
     resident_id: uuid.UUID | None = None
     reporter_name: str | None = Field(default=None, max_length=100)
@@ -45,6 +55,11 @@ class RepairRequestCreate(Input):
             raise ValueError("give exactly one of unit_id (in a unit) or place_id (a common area)")
         if self.preferred_from and self.preferred_to and self.preferred_to <= self.preferred_from:
             raise ValueError("preferred_to must be after preferred_from")
+        found = taxonomy.problem(self.category, self.problem)
+        if found is None:
+            raise ValueError(f"{self.problem!r} is not a problem of the category {self.category!r}")
+        if self.urgency is None:
+            self.urgency = found.urgency
         return self
 
 
@@ -54,6 +69,7 @@ class RepairRequestRead(Output):
     unit_id: uuid.UUID | None
     place_id: uuid.UUID | None
     category: str
+    problem: str = "other"
     urgency: str
     description: str
     source: str

@@ -157,20 +157,27 @@ async def help_requested(session, e, env) -> Route:
     )
 
 
+async def payer(session, e) -> list[Person]:
+    """Money goes to the unit's payer alone (billing names them: a named tenant, else the owner); an event from
+    before billing named payers, or a unit nobody pays for yet, reaches its residents."""
+    if getattr(e, "payer_id", None):
+        return await r.by_ids(session, [e.payer_id])
+    return await r.residents_of_units(session, [e.unit_id])
+
+
 async def invoice_issued(session, e, env) -> Route:
-    return await r.residents_of_units(session, [e.unit_id]), "billing", False
+    return await payer(session, e), "billing", False
 
 
 async def payment_received(session, e, env) -> Route:
-    """The unit's residents hear that the money arrived and the receipt's number (the payer alone once billing
-    names payers, issue 19)."""
-    return await r.residents_of_units(session, [e.unit_id]), "billing", False
+    """The payer hears that the money arrived, with the receipt's number."""
+    return await payer(session, e), "billing", False
 
 
 async def dunning_stage(session, e, env) -> Route:
     if e.stage == "manager":
         return await r.staff_with(session, e.estate_id, roles=["manager", "finance"]), "billing", False
-    return await r.residents_of_units(session, [e.unit_id]), "billing", False
+    return await payer(session, e), "billing", False
 
 
 ROUTES: dict[str, Router] = {

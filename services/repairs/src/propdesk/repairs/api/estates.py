@@ -4,6 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Depends
 
+from propdesk.common import taxonomy
 from propdesk.common.auth import Principal
 from propdesk.common.web import Session
 from propdesk.repairs.api.deps import ANYONE, MANAGERS, STAFF
@@ -14,7 +15,7 @@ from propdesk.repairs.schemas import (
     SlaTargetRead,
     SlaTargetWrite,
 )
-from propdesk.repairs.service import estates, taxonomy
+from propdesk.repairs.service import estates
 
 router = APIRouter(tags=["estate settings"])
 

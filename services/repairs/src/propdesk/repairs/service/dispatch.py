@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import uow
 from propdesk.common.cache import TTLCache
+from propdesk.common.taxonomy import REQUIRED_CERTIFICATE
 from propdesk.common.timeutil import to_local
 from propdesk.repairs.models import Shift, Technician, WorkOrder
-from propdesk.repairs.service.taxonomy import REQUIRED_CERTIFICATE
 
 BUSY = ("assigned", "accepted", "en_route", "on_site", "paused")
 

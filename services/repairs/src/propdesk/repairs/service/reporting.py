@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import uow
+from propdesk.common import taxonomy, uow
 from propdesk.common.contracts import repairs as ev
 from propdesk.common.db import NumberBlock
 from propdesk.common.errors import InvalidInput
@@ -20,7 +20,7 @@ from propdesk.common.ids import human_ref, uuid7
 from propdesk.common.timeutil import to_local, utcnow
 from propdesk.repairs.errors import LocationNotFound
 from propdesk.repairs.models import Building, Place, Unit, WorkOrder, WorkOrderReporter
-from propdesk.repairs.service import assignment, clocks, estates, states, taxonomy, timeline
+from propdesk.repairs.service import assignment, clocks, estates, states, timeline
 from propdesk.repairs.service.registry import LOCATIONS
 
 NUMBERS = NumberBlock("repairs.work_order_number")

@@ -110,6 +110,10 @@ class RepairRequested(EventPayload):
         description="plumbing, electrical, doors_windows, elevator, fire_systems, hvac, "
         "public_facilities, greenery, security"
     )
+    problem: str = Field(
+        "other",
+        description="the problem within the category, from the shared repair taxonomy (entrapment, fire …)",
+    )
     urgency: Literal["emergency", "urgent", "normal", "scheduled"]
     description: str
     reporter: Reporter
