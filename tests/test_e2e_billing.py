@@ -103,6 +103,13 @@ async def test_a_renovation_deposit_is_held_and_released_with_a_deduction(platfo
         assert (row["state"], row["refund_fen"]) == ("released", 170_000)
         assert dt.datetime.fromisoformat(row["released_at"]) >= dt.datetime.fromisoformat(row["held_at"])
 
+        async def recorded():  # intake hears the refund happened: the renovation's record says so
+            r = (await intake.get(f"/v1/renovations/{ren['id']}", headers=s["manager"])).json()
+            return r if r["deposit_state"] == "released" else None
+
+        renovation = await wait_until(recorded, message="intake to record the deposit released")
+        assert renovation["refund_fen"] == 170_000
+
 
 async def test_run_invoice_partial_payment_statements_reconcile_then_aging(platform_env):
     async with (

@@ -147,6 +147,13 @@ async def test_entrapment_to_escalation_to_broadcast_to_tally_to_report(platform
             url + "/steps/rescuers_on_site", headers=duty, json={"action": "complete", "note": "维保到场"}
         )
         await incidents.post(url + "/actions", headers=duty, json={"action": "resolve"})
+
+        async def all_clear():  # the residents who were warned hear that it is over (issue 19, item 2)
+            items = (await notify.get("/v1/me/inbox", headers=s["me"])).json()["items"]
+            return [m for m in items if m["title"].startswith("【解除】")] or None
+
+        (cleared,) = await wait_until(all_clear, message="the all-clear to reach the resident")
+        assert "恢复正常" in cleared["body"] and incident["reference"] in cleared["body"]
         final = (await incidents.get(url, headers=duty)).json()
         pdf = await incidents.get(url + "/report.pdf", headers=duty)
         # table cells wrap inside the PDF: compare without whitespace

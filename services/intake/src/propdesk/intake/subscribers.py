@@ -47,6 +47,15 @@ async def on_deposit_held(session: AsyncSession, event: billing.DepositHeld, env
         await renovations.deposit_held(session, event.source_id, event.amount_fen, event.deposit_id)
 
 
+async def on_deposit_released(
+    session: AsyncSession, event: billing.DepositReleased, envelope: Envelope
+) -> None:
+    if event.purpose == "renovation":
+        await renovations.deposit_released(
+            session, event.source_id, event.refund_fen, event.deductions_fen, event.deposit_id
+        )
+
+
 def subscriptions() -> list[Subscription]:
     subs = {
         module.EstateProvisioned.spec.producer: Subscription(
@@ -58,4 +67,5 @@ def subscriptions() -> list[Subscription]:
     subs["repairs"].handlers[repairs.WorkOrderCreated.spec.type] = on_work_order_created
     subs["repairs"].handlers[repairs.WorkOrderCompleted.spec.type] = on_work_order_completed
     subs["billing"].handlers[billing.DepositHeld.spec.type] = on_deposit_held
+    subs["billing"].handlers[billing.DepositReleased.spec.type] = on_deposit_released
     return list(subs.values())

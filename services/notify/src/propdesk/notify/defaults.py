@@ -228,6 +228,15 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "We received {{ amount_fen | yuan }} ({{ channel }}); receipt {{ receipt_number }}."
         "{% if credit_fen %} {{ credit_fen | yuan }} is kept as credit for the next invoices.{% endif %}",
     ),
+    "billing.deposit.released": (
+        "押金已退还",
+        "您的{% if purpose == 'renovation' %}装修{% endif %}押金 {{ amount_fen | yuan }} 已办理退还："
+        "退还 {{ refund_fen | yuan }}{% if deductions_fen %}，扣除 {{ deductions_fen | yuan }}（明细见装修记录）{% endif %}。",
+        "Deposit returned",
+        "Your {% if purpose == 'renovation' %}renovation {% endif %}deposit of {{ amount_fen | yuan }} was settled: "
+        "{{ refund_fen | yuan }} returned{% if deductions_fen %}, {{ deductions_fen | yuan }} deducted (see the "
+        "renovation record){% endif %}.",
+    ),
     "billing.dunning.stage": (
         "{% if stage == 'manager' %}欠费升级{% else %}缴费提醒{% endif %} {{ number }}",
         "账单 {{ number }} 已逾期 {{ days_overdue }} 天，尚欠 {{ outstanding_fen | yuan }}。"

@@ -72,7 +72,7 @@ async def on_broadcast_requested(session: AsyncSession, event, envelope: Envelop
         session,
         event.estate_id,
         texts=event.model_dump(mode="json", include={*notices.TEXTS, "reference"}),
-        category="emergency" if event.purpose == "incident" else "outage",
+        category={"incident": "emergency", "incident_all_clear": "emergency"}.get(event.purpose, "outage"),
         critical=event.critical,
         source_event_id=envelope.id,
         unit_ids=list(event.unit_ids),

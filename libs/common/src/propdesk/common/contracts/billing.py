@@ -79,6 +79,7 @@ class DepositReleased(EventPayload):
     amount_fen: int
     deductions_fen: int
     refund_fen: int
+    payer_id: uuid.UUID | None = Field(None, description="the unit's payer: who is told of the refund")
 
 
 @event(

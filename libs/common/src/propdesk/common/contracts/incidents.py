@@ -92,7 +92,14 @@ class BroadcastRequested(EventPayload):
     incident_id: uuid.UUID | None = None
     outage_id: uuid.UUID | None = None
     reference: str
-    purpose: Literal["incident", "outage_notice", "outage_reminder", "outage_all_clear", "outage_cancelled"]
+    purpose: Literal[
+        "incident",
+        "incident_all_clear",
+        "outage_notice",
+        "outage_reminder",
+        "outage_all_clear",
+        "outage_cancelled",
+    ]
     all_residents: bool = False
     building_ids: list[uuid.UUID] = []
     floors: list[int] = []

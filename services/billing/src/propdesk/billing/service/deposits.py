@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.billing.models import Deposit
-from propdesk.billing.service import accounts, ledger
+from propdesk.billing.service import accounts, ledger, payers
 from propdesk.common import outbox
 from propdesk.common.contracts import billing as ev
 from propdesk.common.errors import IllegalTransition
@@ -120,6 +120,7 @@ async def release(
             amount_fen=deposit.amount_fen,
             deductions_fen=deducted,
             refund_fen=deposit.refund_fen,
+            payer_id=await payers.of_unit(session, deposit.unit_id),
         ),
         aggregate_id=deposit.id,
         estate_id=deposit.estate_id,

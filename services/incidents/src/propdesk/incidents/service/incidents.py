@@ -113,6 +113,10 @@ async def act(
         incident.active = False
     entry(session, incident, action, actor, note, state=target)
     await session.flush()
+    if target == "resolved":  # the residents who were warned hear it is over
+        from propdesk.incidents.service import broadcasts  # broadcasts builds on this module
+
+        await broadcasts.all_clear(session, incident, actor)
     outbox.record(
         session,
         ev.IncidentStateChanged(**ref(incident), state=target, by=actor, at=now),

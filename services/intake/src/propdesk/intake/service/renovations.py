@@ -205,6 +205,33 @@ async def deposit_held(
     await session.flush()
 
 
+async def deposit_released(
+    session: AsyncSession,
+    renovation_id: uuid.UUID,
+    refund_fen: int,
+    deductions_fen: int,
+    deposit_id: uuid.UUID,
+) -> None:
+    """billing reports the deposit paid back, less the deductions (consumer of `billing.deposit.released`):
+    the renovation's record shows what the resident got back, and when."""
+    r = await session.get(Renovation, renovation_id, with_for_update=True)
+    if r is None or r.deposit_state == "released":
+        return
+    r.deposit_state, r.refund_fen = "released", refund_fen
+    log(
+        session,
+        "renovation",
+        r.id,
+        "deposit_released",
+        "billing",
+        None,
+        refund_fen=refund_fen,
+        deductions_fen=deductions_fen,
+        deposit_id=deposit_id,
+    )
+    await session.flush()
+
+
 async def accept(
     session: AsyncSession, r: Renovation, data: RenovationAcceptance, *, principal: Principal
 ) -> Renovation:

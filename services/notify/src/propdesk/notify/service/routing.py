@@ -174,6 +174,11 @@ async def payment_received(session, e, env) -> Route:
     return await payer(session, e), "billing", False
 
 
+async def deposit_released(session, e, env) -> Route:
+    """The payer hears the deposit was paid back, and what was kept."""
+    return await payer(session, e), "billing", False
+
+
 async def dunning_stage(session, e, env) -> Route:
     if e.stage == "manager":
         return await r.staff_with(session, e.estate_id, roles=["manager", "finance"]), "billing", False
@@ -184,6 +189,7 @@ ROUTES: dict[str, Router] = {
     "billing.dunning.stage": dunning_stage,
     "billing.invoice.issued": invoice_issued,
     "billing.payment.received": payment_received,
+    "billing.deposit.released": deposit_released,
     "incidents.help.requested": help_requested,
     "incidents.incident.triggered": incident_triggered,
     "incidents.step.escalated": step_escalated,
