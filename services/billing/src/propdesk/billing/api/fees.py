@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from propdesk.billing.api.deps import DESK, FINANCE
 from propdesk.billing.schemas import FeeItemCreate, FeeItemRead, RunCreate, RunPreview
-from propdesk.billing.service import invoices
+from propdesk.billing.service import invoices, runs
 from propdesk.common.auth import Principal
 from propdesk.common.web import Session
 
@@ -44,7 +44,7 @@ async def billing_run(
     estate_id: uuid.UUID, data: RunCreate, session: Session, principal: Principal = Depends(FINANCE)
 ) -> dict:
     principal.require_estate(estate_id)
-    return await invoices.run(session, estate_id, data.period, expected_total_fen=data.expected_total_fen)
+    return await runs.run(session, estate_id, data.period, expected_total_fen=data.expected_total_fen)
 
 
 @router.post(
@@ -56,4 +56,4 @@ async def billing_run_preview(
     estate_id: uuid.UUID, data: RunPreview, session: Session, principal: Principal = Depends(FINANCE)
 ) -> dict:
     principal.require_estate(estate_id)
-    return await invoices.preview(session, estate_id, data.period)
+    return await runs.preview(session, estate_id, data.period)

@@ -53,59 +53,6 @@ async def on_place(session: AsyncSession, e) -> None:
     )
 
 
-async def all_clear(session: AsyncSession, incident: Incident, actor: str) -> Broadcast | None:
-    """The emergency is over: everyone who got its broadcasts hears so (the same scope as the last one, not
-    as a critical message); nothing when no resident was told (a drill told staff only)."""
-    last = (
-        await session.execute(
-            select(Broadcast)
-            .where(Broadcast.incident_id == incident.id, Broadcast.staff_only.is_(False))
-            .order_by(Broadcast.sent_at.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if last is None:
-        return None
-    texts = {
-        "title_zh": f"【解除】{incident.title}",
-        "body_zh": f"{incident.title}（{incident.reference}）已处理完毕，现已恢复正常。感谢您的配合。",
-        "title_en": f"[All clear] {snapshot(incident).name.en}",
-        "body_en": f"{snapshot(incident).name.en} ({incident.reference}) is over; things are back to normal. "
-        "Thank you for your patience.",
-    }
-    broadcast = Broadcast(
-        estate_id=incident.estate_id,
-        incident_id=incident.id,
-        purpose="incident_all_clear",
-        scope=last.scope,
-        ask_reply=False,
-        staff_only=False,
-        sent_at=utcnow(),
-        sent_by=actor,
-        **texts,
-    )
-    session.add(broadcast)
-    await session.flush()
-    outbox.record(
-        session,
-        ev.BroadcastRequested(
-            broadcast_id=broadcast.id,
-            estate_id=incident.estate_id,
-            incident_id=incident.id,
-            reference=incident.reference,
-            purpose="incident_all_clear",
-            critical=False,
-            ask_reply=False,
-            **texts,
-            **last.scope,
-        ),
-        aggregate_id=incident.id,
-        estate_id=incident.estate_id,
-    )
-    entry(session, incident, "broadcast", actor, texts["title_zh"], key="all_clear", scope=last.scope)
-    return broadcast
-
-
 def scope_of(incident: Incident) -> dict:
     """Who an incident's broadcasts reach, from its playbook's scope rule and where it happened."""
     rule = snapshot(incident).scope

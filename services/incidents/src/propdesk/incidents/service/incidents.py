@@ -21,6 +21,7 @@ from propdesk.common.pagination import PageParams, page_of, paginate
 from propdesk.common.timeutil import utcnow
 from propdesk.incidents.errors import IncidentNotFound
 from propdesk.incidents.models import (
+    Broadcast,
     Incident,
     IncidentEntry,
     IncidentParty,
@@ -114,9 +115,7 @@ async def act(
     entry(session, incident, action, actor, note, state=target)
     await session.flush()
     if target == "resolved":  # the residents who were warned hear it is over
-        from propdesk.incidents.service import broadcasts  # broadcasts builds on this module
-
-        await broadcasts.all_clear(session, incident, actor)
+        await all_clear(session, incident, actor)
     outbox.record(
         session,
         ev.IncidentStateChanged(**ref(incident), state=target, by=actor, at=now),
@@ -124,6 +123,59 @@ async def act(
         estate_id=incident.estate_id,
     )
     return incident
+
+
+async def all_clear(session: AsyncSession, incident: Incident, actor: str) -> Broadcast | None:
+    """The emergency is over: everyone who got its broadcasts hears so (the same scope as the last one, not
+    as a critical message); nothing when no resident was told (a drill told staff only)."""
+    last = (
+        await session.execute(
+            select(Broadcast)
+            .where(Broadcast.incident_id == incident.id, Broadcast.staff_only.is_(False))
+            .order_by(Broadcast.sent_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if last is None:
+        return None
+    texts = {
+        "title_zh": f"【解除】{incident.title}",
+        "body_zh": f"{incident.title}（{incident.reference}）已处理完毕，现已恢复正常。感谢您的配合。",
+        "title_en": f"[All clear] {snapshot(incident).name.en}",
+        "body_en": f"{snapshot(incident).name.en} ({incident.reference}) is over; things are back to normal. "
+        "Thank you for your patience.",
+    }
+    broadcast = Broadcast(
+        estate_id=incident.estate_id,
+        incident_id=incident.id,
+        purpose="incident_all_clear",
+        scope=last.scope,
+        ask_reply=False,
+        staff_only=False,
+        sent_at=utcnow(),
+        sent_by=actor,
+        **texts,
+    )
+    session.add(broadcast)
+    await session.flush()
+    outbox.record(
+        session,
+        ev.BroadcastRequested(
+            broadcast_id=broadcast.id,
+            estate_id=incident.estate_id,
+            incident_id=incident.id,
+            reference=incident.reference,
+            purpose="incident_all_clear",
+            critical=False,
+            ask_reply=False,
+            **texts,
+            **last.scope,
+        ),
+        aggregate_id=incident.id,
+        estate_id=incident.estate_id,
+    )
+    entry(session, incident, "broadcast", actor, texts["title_zh"], key="all_clear", scope=last.scope)
+    return broadcast
 
 
 async def step_action(
