@@ -74,7 +74,7 @@ screenshots: bootstrap browser
 	PROPDESK_SCREENSHOTS=$(CURDIR)/docs/screens $(RUN) pytest -q services/console/tests -m "not external" -p no:randomly
 
 unit: bootstrap browser
-	$(RUN) pytest -n $(PYTEST_WORKERS) -m "not external" -q
+	$(RUN) pytest -n $(PYTEST_WORKERS) -m "not external" -q --durations=15
 
 # One end-to-end check in external mode: servers started separately from propdesk.
 external: bootstrap
