@@ -255,6 +255,11 @@ async def test_a_payment_tells_the_resident_and_its_receipt_prints_the_same_ever
         (message,) = await wait_until(told, message="the resident to hear of the payment")
         assert "¥12,345.67" in message["body"] or "12,345.67" in message["body"], message
         assert "预收款" in message["body"]  # nothing was owed: all of it is credit
+        assert message["source"] == {  # what it is about, for an app to open (issue 19, item 9)
+            "kind": "payment",
+            "id": payment["id"],
+            "reference": payment["receipt_number"],
+        }
 
         url = f"/v1/payments/{payment['id']}/receipt"
         first = await billing.get(url, headers=finance)

@@ -135,7 +135,13 @@ async def test_entrapment_to_escalation_to_broadcast_to_tally_to_report(platform
             items = (await notify.get("/v1/me/inbox", headers=s["me"])).json()["items"]
             return [m for m in items if "电梯" in m["title"]] or None
 
-        await wait_until(resident_told, message="the building's residents to be told")
+        heard = await wait_until(resident_told, message="the building's residents to be told")
+        # the message says which incident it is about, and the resident finds it among theirs (issue 19, item 9)
+        told = next(m for m in heard if (m["source"] or {}).get("kind") == "incident")
+        assert told["source"]["id"] == incident["id"] and told["source"]["reference"] == incident["reference"]
+        mine = (await incidents.get("/v1/me/incidents", headers=s["me"])).json()
+        assert [(m["id"], m["ask_reply"]) for m in mine] == [(incident["id"], True)]
+        assert (await incidents.get("/v1/me/incidents", headers=duty)).status_code == 403
         r = await incidents.post(
             url + "/replies", headers=s["me"], json={"unit_id": s["unit"]["id"], "status": "safe"}
         )
@@ -154,6 +160,11 @@ async def test_entrapment_to_escalation_to_broadcast_to_tally_to_report(platform
 
         (cleared,) = await wait_until(all_clear, message="the all-clear to reach the resident")
         assert "恢复正常" in cleared["body"] and incident["reference"] in cleared["body"]
+        assert cleared["source"] == {
+            "kind": "incident",
+            "id": incident["id"],
+            "reference": incident["reference"],
+        }
         final = (await incidents.get(url, headers=duty)).json()
         pdf = await incidents.get(url + "/report.pdf", headers=duty)
         # table cells wrap inside the PDF: compare without whitespace

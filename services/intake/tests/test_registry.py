@@ -169,6 +169,10 @@ class TestResidents:
         assert await names(name="张") == ["张伟", "张敏"]
         assert await names(phone="+86 138 0000 0002") == ["张敏"]
         assert await names(phone="1234") == ["李强"]  # last digits, as callers give them
+        caller = (
+            await intake.get(f"/v1/estates/{estate['id']}/residents", params={"phone": "1234"}, headers=desk)
+        ).json()["items"][0]  # found by phone: where they live shows at once (issue 19, item 10)
+        assert [(o["unit_number"], o["role"]) for o in caller["occupancies"]] == [("A1-0101", "tenant")]
         assert await names(unit="A1-0101") == ["李强"]
         url = f"/v1/estates/{estate['id']}/residents/search-by-id-number"
         found = await intake.post(url, json={"id_number": ID_NUMBER}, headers=desk)

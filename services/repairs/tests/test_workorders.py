@@ -115,13 +115,15 @@ class TestTheTechniciansPath:
     async def test_a_reopened_order_is_charged_only_for_the_work_added(self, site, db):
         s = site
         wo = await report(s)
-        plumber = s["techs"]["plumber"]["id"]
-        tech = s["tech_token"][by_id(s)[wo["technician_id"]]]
+        first_tech = wo["technician_id"]
+        tech = s["tech_token"][by_id(s)[first_tech]]
 
         async def visit(labour: int, parts: tuple[tuple[str, str], ...] = ()) -> dict:
             now = (await s["repairs"].get(f"/v1/work-orders/{wo['id']}", headers=s["dispatcher"])).json()
-            if now["state"] != "assigned":
-                r = await act(s, wo, s["dispatcher"], "assign", technician_id=plumber, reason="原师傅返修")
+            if (
+                now["technician_id"] != first_tech
+            ):  # dispatch tried someone else; the dispatcher sends them back
+                r = await act(s, wo, s["dispatcher"], "assign", technician_id=first_tech, reason="原师傅返修")
                 assert r.status_code == 200, r.text
             for action in ("accept", "en_route", "arrive"):
                 assert (await act(s, wo, tech, action)).status_code == 200
@@ -264,6 +266,8 @@ class TestTheTechniciansPath:
         await act(s, wo, tech, "complete", note="已修")
         r = await act(s, wo, s["me"], "reject", note="还在滴水")
         assert r.json()["reopen_count"] == 1 and r.json()["state"] == "assigned"  # reopened, then dispatched
+        # to the other qualified plumber: the one whose work came back is tried last (issue 19, item 10)
+        assert r.json()["technician_id"] not in (wo["technician_id"], None)
         assert (
             clock(r.json(), "complete")["state"] == "running"
             and clock(r.json(), "acknowledge")["state"] == "met"

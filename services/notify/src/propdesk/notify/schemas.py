@@ -24,6 +24,38 @@ class QuietHoursRead(BaseModel):
 Channel = Literal["inapp", "sms", "email", "push", "voice"]
 
 
+# What a message is about, from its event's own fields: the first of these ids it carries, with the reference a
+# person reads (WO-…, CASE-…, INV-…, RCP-…, INC-…), so that an app can open the record it concerns.
+SOURCES = (
+    ("incident_id", "incident", ("reference",)),
+    ("outage_id", "outage", ("reference",)),
+    ("work_order_id", "work_order", ("reference", "work_order_reference")),
+    ("case_id", "case", ("reference",)),
+    ("payment_id", "payment", ("receipt_number",)),
+    ("invoice_id", "invoice", ("number",)),
+    ("deposit_id", "deposit", ("reference",)),
+    ("renovation_id", "renovation", ("reference",)),
+    ("violation_id", "violation", ("reference",)),
+    ("follow_up_id", "follow_up", ("reference",)),
+    ("message_id", "message", ("reference",)),
+)
+
+
+class Source(BaseModel):
+    kind: str = Field(examples=["work_order"])
+    id: str
+    reference: str | None = Field(None, examples=["WO-202612-000042"])
+
+
+def source_of(context: dict | None) -> Source | None:
+    context = context or {}
+    for key, kind, references in SOURCES:
+        if context.get(key):
+            reference = next((context[r] for r in references if context.get(r)), None)
+            return Source(kind=kind, id=str(context[key]), reference=reference)
+    return None
+
+
 class InboxItem(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -36,6 +68,15 @@ class InboxItem(BaseModel):
     body: str
     created_at: dt.datetime
     read_at: dt.datetime | None
+    source: Source | None = Field(None, description="the record the message is about, when it is about one")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source(cls, data):
+        if not isinstance(data, dict) and hasattr(data, "context"):  # a Message row
+            fields = {name: getattr(data, name) for name in cls.model_fields if name != "source"}
+            return {**fields, "source": source_of(data.context)}
+        return data
 
 
 class DeliveryRead(BaseModel):

@@ -71,7 +71,9 @@ async def on_broadcast_requested(session: AsyncSession, event, envelope: Envelop
     await notices.send(
         session,
         event.estate_id,
-        texts=event.model_dump(mode="json", include={*notices.TEXTS, "reference"}),
+        texts=event.model_dump(
+            mode="json", include={*notices.TEXTS, "reference", "incident_id", "outage_id"}
+        ),
         category={"incident": "emergency", "incident_all_clear": "emergency"}.get(event.purpose, "outage"),
         critical=event.critical,
         source_event_id=envelope.id,

@@ -223,6 +223,8 @@ class WorkOrder(KeyMixin, TimestampMixin, Base):
         UUID(as_uuid=True), ForeignKey("repairs.technician.id")
     )
     declined_by: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(UUID(as_uuid=True)), default=list)
+    # who did the work before it was reopened: automatic dispatch tries another qualified technician first
+    last_technician_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     clocks: Mapped[dict] = mapped_column(JSONB, default=dict)
     next_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     breached: Mapped[bool] = mapped_column(Boolean, default=False)

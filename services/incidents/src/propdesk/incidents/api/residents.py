@@ -26,6 +26,15 @@ router = APIRouter(tags=["broadcasts and replies"])
 RESIDENT = require_roles(Role.resident)
 
 
+@router.get(
+    "/v1/me/incidents",
+    summary="A resident's active incidents: those whose broadcast reached one of their units (to find the one a "
+    "message is about and answer safe / need help)",
+)
+async def my_incidents(session: Session, principal: Principal = Depends(RESIDENT)) -> list[dict]:
+    return await broadcasts.concerning(session, principal)
+
+
 @router.post(
     "/v1/incidents/{incident_id}/broadcasts",
     status_code=201,

@@ -21,7 +21,7 @@ from propdesk.common.i18n import Text
 from propdesk.common.timeutil import utcnow
 from propdesk.incidents.errors import IncidentNotFound
 from propdesk.incidents.models import Broadcast, HelpTask, Incident, IncidentStep, Place, Reply, Unit
-from propdesk.incidents.service.incidents import entry, ref, snapshot, step_action
+from propdesk.incidents.service.incidents import entry, record_broadcast, ref, snapshot, step_action
 
 
 async def on_unit(session: AsyncSession, e: UnitSnapshot) -> None:
@@ -51,6 +51,64 @@ async def on_place(session: AsyncSession, e) -> None:
     await session.execute(
         stmt.on_conflict_do_update(index_elements=["id"], set_={k: v for k, v in values.items() if k != "id"})
     )
+
+
+def _covers(scope: dict, unit: Unit) -> bool:
+    if scope.get("all_residents"):
+        return True
+    if str(unit.id) in scope.get("unit_ids", []):
+        return True
+    if str(unit.building_id) in scope.get("building_ids", []):
+        return not scope.get("floors") or unit.floor in scope["floors"]
+    return False
+
+
+async def concerning(session: AsyncSession, principal: Principal) -> list[dict]:
+    """The active incidents a resident was told about: a broadcast to residents (not a drill) whose scope
+    covers one of their units; newest first, with whether they are asked to answer and what they answered."""
+    units = list((await session.execute(select(Unit).where(Unit.id.in_(list(principal.units))))).scalars())
+    if not units:
+        return []
+    rows = (
+        await session.execute(
+            select(Incident, Broadcast)
+            .join(Broadcast, Broadcast.incident_id == Incident.id)
+            .where(
+                Incident.active.is_(True),
+                Incident.drill.is_(False),
+                Incident.estate_id.in_([u.estate_id for u in units]),
+                Broadcast.staff_only.is_(False),
+                Broadcast.purpose == "incident",
+            )
+            .order_by(Incident.triggered_at.desc(), Broadcast.sent_at)
+        )
+    ).all()
+    out: dict[uuid.UUID, dict] = {}
+    for incident, broadcast in rows:
+        mine = [u for u in units if u.estate_id == incident.estate_id and _covers(broadcast.scope, u)]
+        if not mine:
+            continue
+        item = out.setdefault(
+            incident.id,
+            {
+                "id": str(incident.id),
+                "reference": incident.reference,
+                "title": incident.title,
+                "state": incident.state,
+                "triggered_at": incident.triggered_at.isoformat(),
+                "ask_reply": False,
+                "unit_ids": [],
+                "latest": None,
+            },
+        )
+        item["ask_reply"] = item["ask_reply"] or broadcast.ask_reply
+        item["unit_ids"] = sorted({*item["unit_ids"], *(str(u.id) for u in mine)})
+        item["latest"] = {
+            "title": broadcast.title_zh,
+            "body": broadcast.body_zh,
+            "sent_at": broadcast.sent_at.isoformat(),
+        }
+    return list(out.values())
 
 
 def scope_of(incident: Incident) -> dict:
@@ -101,40 +159,22 @@ async def send(
     if incident.drill:  # a drill runs fully, but only staff hear it
         target = {"staff_roles": sorted(r.value for r in STAFF_ROLES)}
         title_zh, title_en = f"【演练】{title_zh}", f"[DRILL] {title_en}"
-    broadcast = Broadcast(
-        estate_id=incident.estate_id,
-        incident_id=incident.id,
+    texts = {"title_zh": title_zh, "body_zh": body_zh, "title_en": title_en, "body_en": body_en}
+    broadcast = await record_broadcast(
+        session,
+        incident,
         purpose="incident",
         scope=target,
-        title_zh=title_zh,
-        body_zh=body_zh,
-        title_en=title_en,
-        body_en=body_en,
+        texts=texts,
+        said={
+            **texts,
+            "body_zh": body_zh + ("\n请回复：平安 / 需要帮助" if ask_reply else ""),
+            "body_en": body_en + ("\nPlease reply: safe / need help" if ask_reply else ""),
+        },
+        critical=True,
         ask_reply=ask_reply,
         staff_only=incident.drill,
-        sent_at=utcnow(),
-        sent_by=actor,
-    )
-    session.add(broadcast)
-    await session.flush()
-    outbox.record(
-        session,
-        ev.BroadcastRequested(
-            broadcast_id=broadcast.id,
-            estate_id=incident.estate_id,
-            incident_id=incident.id,
-            reference=incident.reference,
-            purpose="incident",
-            title_zh=title_zh,
-            body_zh=body_zh + ("\n请回复：平安 / 需要帮助" if ask_reply else ""),
-            title_en=title_en,
-            body_en=body_en + ("\nPlease reply: safe / need help" if ask_reply else ""),
-            critical=True,
-            ask_reply=ask_reply,
-            **target,
-        ),
-        aggregate_id=incident.id,
-        estate_id=incident.estate_id,
+        actor=actor,
     )
     entry(session, incident, "broadcast", actor, title_zh, key=key, scope=target, drill=incident.drill)
     if key is not None:  # the playbook's broadcast step is done once its broadcast went out

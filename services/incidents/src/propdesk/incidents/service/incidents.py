@@ -125,6 +125,53 @@ async def act(
     return incident
 
 
+async def record_broadcast(
+    session: AsyncSession,
+    incident: Incident,
+    *,
+    purpose: str,
+    scope: dict,
+    texts: dict[str, str],
+    critical: bool,
+    ask_reply: bool,
+    staff_only: bool,
+    actor: str,
+    said: dict[str, str] | None = None,
+) -> Broadcast:
+    """A broadcast kept on the incident and asked of notify (its `said` texts, when they differ from the kept
+    ones: a reply prompt added)."""
+    broadcast = Broadcast(
+        estate_id=incident.estate_id,
+        incident_id=incident.id,
+        purpose=purpose,
+        scope=scope,
+        ask_reply=ask_reply,
+        staff_only=staff_only,
+        sent_at=utcnow(),
+        sent_by=actor,
+        **texts,
+    )
+    session.add(broadcast)
+    await session.flush()
+    outbox.record(
+        session,
+        ev.BroadcastRequested(
+            broadcast_id=broadcast.id,
+            estate_id=incident.estate_id,
+            incident_id=incident.id,
+            reference=incident.reference,
+            purpose=purpose,
+            critical=critical,
+            ask_reply=ask_reply,
+            **(said or texts),
+            **scope,
+        ),
+        aggregate_id=incident.id,
+        estate_id=incident.estate_id,
+    )
+    return broadcast
+
+
 async def all_clear(session: AsyncSession, incident: Incident, actor: str) -> Broadcast | None:
     """The emergency is over: everyone who got its broadcasts hears so (the same scope as the last one, not
     as a critical message); nothing when no resident was told (a drill told staff only)."""
@@ -145,34 +192,16 @@ async def all_clear(session: AsyncSession, incident: Incident, actor: str) -> Br
         "body_en": f"{snapshot(incident).name.en} ({incident.reference}) is over; things are back to normal. "
         "Thank you for your patience.",
     }
-    broadcast = Broadcast(
-        estate_id=incident.estate_id,
-        incident_id=incident.id,
+    broadcast = await record_broadcast(
+        session,
+        incident,
         purpose="incident_all_clear",
         scope=last.scope,
+        texts=texts,
+        critical=False,
         ask_reply=False,
         staff_only=False,
-        sent_at=utcnow(),
-        sent_by=actor,
-        **texts,
-    )
-    session.add(broadcast)
-    await session.flush()
-    outbox.record(
-        session,
-        ev.BroadcastRequested(
-            broadcast_id=broadcast.id,
-            estate_id=incident.estate_id,
-            incident_id=incident.id,
-            reference=incident.reference,
-            purpose="incident_all_clear",
-            critical=False,
-            ask_reply=False,
-            **texts,
-            **last.scope,
-        ),
-        aggregate_id=incident.id,
-        estate_id=incident.estate_id,
+        actor=actor,
     )
     entry(session, incident, "broadcast", actor, texts["title_zh"], key="all_clear", scope=last.scope)
     return broadcast

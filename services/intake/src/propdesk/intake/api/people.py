@@ -26,6 +26,17 @@ from propdesk.intake.validation import hash_id_number
 router = APIRouter(tags=["residents"])
 
 
+async def _found(session, residents) -> list[ResidentRead]:
+    """Residents a search found, each with the units they live in now (a caller found by phone shows where)."""
+    living = await people.current_units(session, [r.id for r in residents])
+    return [
+        ResidentRead.model_validate(r).model_copy(
+            update={"occupancies": [OccupancyRead.model_validate(o) for o in living.get(r.id, [])]}
+        )
+        for r in residents
+    ]
+
+
 async def _read(session, resident) -> ResidentRead:
     read = ResidentRead.model_validate(resident)
     read.occupancies = [
@@ -77,7 +88,7 @@ async def search_residents(
     principal.require_estate(estate_id)
     rows = await people.search_residents(session, estate_id, params, phone=phone, name=name, unit_number=unit)
     items, cursor = page_of(rows, params, cursor_of=lambda r: [r.name, str(r.id)])
-    return Page(items=[ResidentRead.model_validate(r) for r in items], next_cursor=cursor)
+    return Page(items=await _found(session, items), next_cursor=cursor)
 
 
 @router.post(
@@ -97,7 +108,7 @@ async def search_by_id_number(
     id_hash = hash_id_number(data.id_number, id_key(request))
     rows = await people.search_residents(session, estate_id, params, id_hash=id_hash)
     items, cursor = page_of(rows, params, cursor_of=lambda r: [r.name, str(r.id)])
-    return Page(items=[ResidentRead.model_validate(r) for r in items], next_cursor=cursor)
+    return Page(items=await _found(session, items), next_cursor=cursor)
 
 
 @router.get(

@@ -166,6 +166,7 @@ class OccupancyEnd(Input):
 class OccupancyRead(Output):
     id: uuid.UUID
     unit_id: uuid.UUID
+    unit_number: str | None = Field(None, description="the unit as the desk says it (A3-0201)")
     resident_id: uuid.UUID
     role: OccupancyRole
     started_on: dt.date

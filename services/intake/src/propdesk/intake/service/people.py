@@ -161,6 +161,31 @@ async def occupancies_of(
     return list((await session.execute(stmt)).scalars().all())
 
 
+async def current_units(session: AsyncSession, resident_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[dict]]:
+    """Each resident's current occupancies with the unit's number, in one query (a search result shows where
+    the caller lives)."""
+    rows = await session.execute(
+        select(Occupancy, Unit.number)
+        .join(Unit, Unit.id == Occupancy.unit_id)
+        .where(Occupancy.resident_id.in_(resident_ids), Occupancy.ended_on.is_(None))
+        .order_by(Occupancy.started_on, Occupancy.id)
+    )
+    out: dict[uuid.UUID, list[dict]] = {}
+    for occupancy, number in rows.all():
+        out.setdefault(occupancy.resident_id, []).append(
+            {
+                "id": occupancy.id,
+                "unit_id": occupancy.unit_id,
+                "unit_number": number,
+                "resident_id": occupancy.resident_id,
+                "role": occupancy.role,
+                "started_on": occupancy.started_on,
+                "ended_on": occupancy.ended_on,
+            }
+        )
+    return out
+
+
 async def start_occupancy(
     session: AsyncSession, unit: Unit, resident: Resident, data: OccupancyCreate
 ) -> Occupancy:

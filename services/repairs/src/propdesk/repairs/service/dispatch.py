@@ -26,6 +26,7 @@ class Candidate:
     technician: TechnicianView
     load: int
     distance: int
+    again: int = 0  # 1: did the work this reopened order came back from (tried after the others)
 
 
 def qualified(tech: Technician | TechnicianView, category: str) -> str | None:
@@ -252,8 +253,13 @@ async def candidates(
         return [], f"no technician with the skill {wo.category} is on shift now"
     load = await ranking_loads(session, wo.estate_id)
     ranked = [
-        Candidate(t, load.get(t.id, 0), 0 if wo.building_id and t.home_building_id == wo.building_id else 1)
+        Candidate(
+            t,
+            load.get(t.id, 0),
+            0 if wo.building_id and t.home_building_id == wo.building_id else 1,
+            1 if wo.reopen_count and t.id == wo.last_technician_id else 0,
+        )
         for t in working
     ]
-    ranked.sort(key=lambda c: (c.load, c.distance, c.technician.name, str(c.technician.id)))
+    ranked.sort(key=lambda c: (c.again, c.load, c.distance, c.technician.name, str(c.technician.id)))
     return ranked, ""

@@ -276,6 +276,7 @@ async def _reopen(session: AsyncSession, wo: WorkOrder, command: str, principal,
     step = _begin(session, wo, command, principal, note)
     wo.reopen_count += 1
     wo.completed_at = wo.closed_at = None
+    wo.last_technician_id = wo.technician_id or wo.last_technician_id
     wo.open, wo.technician_id, wo.declined_by = True, None, []
     found = await estates.targets(session, wo.estate_id, wo.category, wo.urgency)
     restart = {m: v for m, v in found.items() if m != "acknowledge"}
