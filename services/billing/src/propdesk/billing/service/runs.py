@@ -146,12 +146,9 @@ async def run(
     `expected_total_fen` (what a preview showed), a run that would issue anything else issues nothing (409)."""
     await projections.require_known_estate(session, estate, estate_id, "billing")
     now = utcnow()
-    first, last = _month(period)
+    first, _ = _month(period)
     params = {
-        "estate": estate_id,
-        "period": period,
-        "first": first,
-        "last": last,
+        **_params(estate_id, period),
         "now": now,
         "due": first + dt.timedelta(days=DUE_DAYS - 1),
         "month": period.replace("-", ""),  # the number carries the period billed: January's are INV-202701-…
