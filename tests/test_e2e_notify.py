@@ -1,5 +1,8 @@
 """Issue 8 end to end: 1,000 residents imported at the desk become recipients through intake's events;
-a broadcast to all of them, with the first SMS provider down, is delivered in full through the second."""
+a broadcast to all of them, with the first SMS provider down, is delivered in full through the second.
+Issue 19 (item 8): notify is SIGKILLed in the middle of that broadcast, after handing messages to the provider
+and before recording it; restarted, it sends again only what was `sending`, under the same idempotency keys,
+and every resident's phone gets the message exactly once."""
 
 from __future__ import annotations
 
@@ -9,13 +12,20 @@ import json
 import time
 import uuid
 
+import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from propdesk.common.db import asyncpg_url
 from propdesk.common.embedded import free_port
 from propdesk.common.sinks import HttpSink
-from propdesk.common.testing.helpers import running_service, token, wait_until
+from propdesk.common.testing.helpers import (
+    running_service,
+    service_ready,
+    spawn_service,
+    token,
+    wait_until,
+)
 from propdesk.intake.main import SERVICE as INTAKE
 from propdesk.notify.main import SERVICE as NOTIFY
 
@@ -24,25 +34,29 @@ SECRET = "whsec_" + base64.b64encode(b"propdesk-e2e-provider-secret-32by").decod
 N = 1000
 
 
-async def test_broadcast_to_1000_residents_with_one_provider_down(platform_env):
+async def test_broadcast_to_1000_residents_with_one_provider_down_and_a_crash_mid_way(platform_env):
     down, up = HttpSink(free_port(), fail_with=503).start(), HttpSink(free_port()).start()
     providers = [
         {"name": "down", "url": down.url, "secret": SECRET},
         {"name": "up", "url": up.url, "secret": SECRET},
     ]
     engine = create_async_engine(asyncpg_url(platform_env.database_url))
+    port = free_port()
+    settings = {
+        "sms_providers": json.dumps(providers),
+        "retry_base_seconds": "0.05",
+        "max_attempts": "4",
+        "send_timeout_seconds": "1",  # a lease of 12 s before a hand-off is taken for lost
+    }
+    # the first hand-off that reaches a provider kills notify before it records the answers
+    process = spawn_service(NOTIFY, platform_env, port, fault="notify.after_handoff", **settings)
     try:
         async with contextlib.AsyncExitStack() as stack:
             intake = await stack.enter_async_context(running_service(INTAKE, platform_env))
             notify = await stack.enter_async_context(
-                running_service(
-                    NOTIFY,
-                    platform_env,
-                    sms_providers=json.dumps(providers),
-                    retry_base_seconds=0.05,
-                    max_attempts=4,
-                )
+                httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)
             )
+            await wait_until(lambda: service_ready(notify), timeout=60, message="notify to start")
             estate = (
                 await intake.post("/v1/estates", json={"code": "BIG", "name": "大型小区"}, headers=ADMIN)
             ).json()
@@ -95,6 +109,9 @@ async def test_broadcast_to_1000_residents_with_one_provider_down(platform_env):
             )
             assert sent.status_code == 201 and sent.json()["recipients"] == N, sent.text
             stored_in = time.monotonic() - started
+            await wait_until(lambda: process.poll() is not None, timeout=60, message="notify to die mid-way")
+            assert process.returncode == -9 and up.requests, "killed after a hand-off that reached `up`"
+            process = spawn_service(NOTIFY, platform_env, port, **settings)
 
             async def all_sent():
                 async with engine.connect() as conn:
@@ -111,6 +128,15 @@ async def test_broadcast_to_1000_residents_with_one_provider_down(platform_env):
             assert counts == (N, 0)
             assert len(up.requests) == N and down.requests == []
             assert len({json.loads(r.body)["to"] for r in up.requests}) == N  # everyone, once
+            # what the crash left `sending` went again under its key, and the provider dropped the repeat
+            assert up.repeats and {r.headers["webhook-id"] for r in up.repeats} <= set(up.accepted)
+            async with engine.connect() as conn:
+                resent = (
+                    await conn.execute(
+                        text("SELECT count(*) FROM notify.delivery_log WHERE state = 'resending'")
+                    )
+                ).scalar()
+            assert resent == len(up.repeats)
             async with engine.connect() as conn:
                 providers_used = dict(
                     (
@@ -122,8 +148,12 @@ async def test_broadcast_to_1000_residents_with_one_provider_down(platform_env):
                     ).all()
                 )
             assert providers_used == {"up": N}
-            print(f"\n1,000 messages stored in {stored_in:.2f} s")
+            print(
+                f"\n1,000 messages stored in {stored_in:.2f} s; {resent} sent again after the crash, dropped"
+            )
     finally:
+        process.kill()
+        process.wait()
         await engine.dispose()
         down.stop()
         up.stop()

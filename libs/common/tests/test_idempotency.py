@@ -5,14 +5,12 @@ and both get the same answer."""
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
-import sys
 
 import httpx
 
 from propdesk.common.embedded import free_port
-from propdesk.common.testing.helpers import running_service, token, wait_until
+from propdesk.common.testing.helpers import running_service, service_ready, spawn_service, token, wait_until
 from propdesk.intake.main import SERVICE as INTAKE
 
 ADMIN = token("admin", all_estates=True)
@@ -20,37 +18,7 @@ ESTATE = {"code": "QSY", "name": "青山苑"}
 
 
 def spawn_intake(platform_env, port: int, fault: str | None) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PROPDESK_DEV": "1",
-        "PROPDESK_DATABASE_URL": platform_env.database_url,
-        "PROPDESK_NATS_URL": platform_env.nats_url,
-        "PROPDESK_NAMESPACE": platform_env.namespace,
-    }
-    env.pop("PROPDESK_FAULT", None)
-    if fault:
-        env["PROPDESK_FAULT"] = fault
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "propdesk.intake.main:create_app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-    )
-
-
-async def ready(client: httpx.AsyncClient) -> bool:
-    try:
-        return (await client.get("/readyz")).status_code == 200
-    except httpx.TransportError:
-        return False
+    return spawn_service(INTAKE, platform_env, port, fault=fault)
 
 
 async def test_a_retry_after_a_crash_between_commit_and_answer_gets_the_stored_answer(platform_env, db):
@@ -59,7 +27,7 @@ async def test_a_retry_after_a_crash_between_commit_and_answer_gets_the_stored_a
     proc = spawn_intake(platform_env, port, fault="http.after_commit")
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            await wait_until(lambda: ready(client), timeout=60, message="intake to start")
+            await wait_until(lambda: service_ready(client), timeout=60, message="intake to start")
             try:
                 await client.post("/v1/estates", json=ESTATE, headers=headers)
                 raise AssertionError("the service answered although it died after its commit")
@@ -69,7 +37,7 @@ async def test_a_retry_after_a_crash_between_commit_and_answer_gets_the_stored_a
             assert proc.returncode == -9
         proc = spawn_intake(platform_env, port, fault=None)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            await wait_until(lambda: ready(client), timeout=60, message="intake to start again")
+            await wait_until(lambda: service_ready(client), timeout=60, message="intake to start again")
             answers = [await client.post("/v1/estates", json=ESTATE, headers=headers) for _ in range(3)]
             assert {a.status_code for a in answers} == {201}, [a.text for a in answers]
             assert all(a.headers.get("idempotent-replayed") == "true" for a in answers)

@@ -25,10 +25,14 @@ class CaughtMail:
 
 
 class SmtpSink:
-    """An SMTP server that keeps every mail (and, given a folder, writes each as a .eml file)."""
+    """An SMTP server that keeps every mail (and, given a folder, writes each as a .eml file). A mail whose
+    Message-ID it already has is a repeat: accepted, not delivered again, and kept in `repeats` (a provider
+    that honours idempotency keys, as ours must be to send each message at most once)."""
 
     def __init__(self, port: int, folder: Path | None = None, on_mail=None) -> None:
         self.mails: list[CaughtMail] = []
+        self.repeats: list[CaughtMail] = []
+        self._ids: set[str] = set()
         self.folder = folder
         self.on_mail = on_mail  # called with each CaughtMail (`propdesk up` prints a line)
         self._lock = threading.Lock()
@@ -45,7 +49,15 @@ class SmtpSink:
             body.get_content() if body else "",
             envelope.content,
         )
+        message_id = str(message["message-id"] or "")
         with self._lock:
+            if message_id and message_id in self._ids:
+                self.repeats.append(caught)
+                if self.folder is not None:
+                    with (self.folder / "repeats.log").open("a", encoding="utf-8") as log:
+                        log.write(f"repeat dropped: {message_id}\n")
+                return "250 OK (a repeat of a message already delivered: dropped)"
+            self._ids.add(message_id)
             self.mails.append(caught)
             if self.folder is not None:
                 self.folder.mkdir(parents=True, exist_ok=True)
@@ -76,7 +88,9 @@ class HttpRequestRecord:
 class HttpSink:
     """An HTTP/1.1 server (keep-alive, asyncio in its own thread) that records every POST. `fail_with`
     makes it answer with that status (a provider that is down); `fail_first` fails the first N requests
-    (a flaky one); `fail_every` fails every Nth (a steady error rate)."""
+    (a flaky one); `fail_every` fails every Nth (a steady error rate). A POST whose `webhook-id` (the
+    sender's idempotency key) it has accepted before is a repeat: answered as the first was, not recorded
+    again, kept in `repeats`."""
 
     port: int
     fail_with: int | None = None
@@ -84,7 +98,9 @@ class HttpSink:
     fail_every: int = 0
     log_file: Path | None = None
     requests: list[HttpRequestRecord] = field(default_factory=list)
+    repeats: list[HttpRequestRecord] = field(default_factory=list)
     attempts: int = 0
+    accepted: dict[str, bytes] = field(default_factory=dict)  # idempotency key → the answer given
 
     def start(self) -> HttpSink:
         self._loop = asyncio.new_event_loop()
@@ -120,13 +136,18 @@ class HttpSink:
                     or (503 if self.fail_every and self.attempts % self.fail_every == 0 else None)
                 )
                 payload = b""
-                if status is None:
+                key = headers.get("webhook-id")
+                if status is None and key in self.accepted:
+                    status, payload = 202, self.accepted[key]
+                    self.repeats.append(HttpRequestRecord(path, headers, body))
+                    self._log(json.dumps({"repeat_dropped": key}))
+                elif status is None:
                     status = 202
                     self.requests.append(HttpRequestRecord(path, headers, body))
-                    if self.log_file is not None:
-                        with self.log_file.open("a", encoding="utf-8") as log:
-                            log.write(body.decode(errors="replace") + "\n")
+                    self._log(body.decode(errors="replace"))
                     payload = json.dumps({"id": f"sink-{len(self.requests)}", "status": "accepted"}).encode()
+                    if key:
+                        self.accepted[key] = payload
                 writer.write(
                     b"HTTP/1.1 %d X\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
                     % (status, len(payload), payload)
@@ -141,6 +162,11 @@ class HttpSink:
             pass
         finally:
             writer.close()
+
+    def _log(self, line: str) -> None:
+        if self.log_file is not None:
+            with self.log_file.open("a", encoding="utf-8") as log:
+                log.write(line + "\n")
 
     @property
     def url(self) -> str:

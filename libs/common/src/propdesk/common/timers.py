@@ -196,6 +196,17 @@ def schedule_many(session: AsyncSession, items: list[dict[str, Any]], *, keep_ex
     uow.wake_after_commit(session, tables.timer_channel, min(i["due_at"] for i in items).timestamp())
 
 
+FollowUp = Callable[[async_sessionmaker[AsyncSession]], Awaitable[None]]
+
+
+def then(session: AsyncSession, follow_up: FollowUp) -> None:
+    """Run `follow_up` once the timer pass that fired this handler has committed (with the service's
+    sessionmaker, for a unit of work of its own). For what must not happen inside a transaction: handing a
+    message to a provider after its `sending` state is on disk. A pass that rolls back runs none of them; a
+    process that dies first runs none either, so the handler leaves a timer that recovers the work."""
+    uow.local(session, "timers.then", list).append(follow_up)
+
+
 def cancel(session: AsyncSession, key: str) -> None:
     cancel_many(session, [key])
 
@@ -316,6 +327,12 @@ class TimerWorker:
             await self._delete(session, done)
             for row, exc in failures:
                 await self._failed(session, row, exc)
+            follow_ups = list(uow.local(session, "timers.then", list))
+        for follow_up in follow_ups:
+            try:
+                await follow_up(self.sessionmaker)
+            except Exception as exc:  # its handler left a timer to recover the work
+                log.warning("timers.follow_up_failed", service=self.service, error=repr(exc))
         self.fired += fired
         del self.lateness[:-1000]
         return fired

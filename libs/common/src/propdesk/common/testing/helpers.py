@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -128,6 +131,34 @@ async def running_service(
         async with httpx.AsyncClient(transport=transport, base_url=f"http://{definition.name}") as client:
             client.app = app  # type: ignore[attr-defined]
             yield client
+
+
+def spawn_service(
+    definition: ServiceDefinition, env: PlatformEnv, port: int, *, fault: str | None = None, **settings: str
+) -> subprocess.Popen:
+    """Run the service as a process of its own (uvicorn, workers included) against the test's servers: for
+    tests that kill it (`fault`: a `propdesk.common.faults` point where it SIGKILLs itself). `settings` are
+    the service's own (`PROPDESK_<SERVICE>_<NAME>`)."""
+    variables = {
+        **{k: v for k, v in os.environ.items() if k != "PROPDESK_FAULT"},
+        "PROPDESK_DEV": "1",
+        "PROPDESK_DATABASE_URL": env.database_url,
+        "PROPDESK_NATS_URL": env.nats_url,
+        "PROPDESK_NAMESPACE": env.namespace,
+        "PROPDESK_TIMER_POLL_SECONDS": "0.2",
+        "PROPDESK_RELAY_POLL_SECONDS": "0.2",
+        **{f"PROPDESK_{definition.name.upper()}_{k.upper()}": v for k, v in settings.items()},
+        **({"PROPDESK_FAULT": fault} if fault else {}),
+    }
+    command = [sys.executable, "-m", "uvicorn", "--factory", f"{definition.package}.main:create_app"]
+    return subprocess.Popen([*command, "--port", str(port), "--log-level", "warning"], env=variables)
+
+
+async def service_ready(client: httpx.AsyncClient) -> bool:
+    try:
+        return (await client.get("/readyz")).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 async def emit(producer: httpx.AsyncClient, payload, *, aggregate_id=None) -> None:

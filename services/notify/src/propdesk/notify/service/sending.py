@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import signatures, timers
+from propdesk.common import faults, signatures, timers
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import utcnow
+from propdesk.common.uow import unit_of_work
 from propdesk.notify.channels import SendFailed, Sent, send_email, send_via_provider
-from propdesk.notify.config import NotifySettings
+from propdesk.notify.config import NotifySettings, ProviderConfig
 from propdesk.notify.errors import InvalidCallback, UnknownMessageRef, UnknownProvider
 from propdesk.notify.models import Delivery, DeliveryLog, Message
 from propdesk.notify.schemas import CallbackBody
@@ -24,46 +26,52 @@ from propdesk.notify.service.render import render
 from propdesk.notify.service.templates import template_for
 
 
+@dataclass(frozen=True)
+class Handoff:
+    """What one delivery needs to be handed to its provider, taken out of the unit of work that marked it
+    `sending` (the hand-off happens after that commit)."""
+
+    id: uuid.UUID
+    attempt: int
+    channel: str
+    address: str
+    subject: str
+    text: str
+    provider: ProviderConfig | None  # None for e-mail (SMTP)
+
+
+def lease(settings: NotifySettings) -> dt.timedelta:
+    """How long a hand-off may take before the delivery's timer takes it for lost (the process died between
+    marking it `sending` and recording the provider's answer) and sends it again under the same key."""
+    return dt.timedelta(seconds=settings.send_timeout_seconds * 2 + 10)
+
+
 async def send_many(session: AsyncSession, due: list) -> None:
-    """Send every due e-mail/SMS/push/voice delivery of a timer batch concurrently, then record each
-    outcome. Rows another worker holds are moved back a second; failures retry with backoff."""
+    """Mark a timer batch's due deliveries `sending` and move their timers a lease ahead; once that has
+    committed, hand them to their providers concurrently (`hand_off`), each under its delivery id as the
+    provider's idempotency key. A delivery found still `sending` was handed off by a process that died before
+    it heard back: it may have arrived, so it goes again to the same provider under the same key, and the
+    provider drops it if it has it. Rows another worker holds are moved back a second."""
     settings: NotifySettings = settings_of(session)
     ids = [uuid.UUID(t.payload["delivery_id"]) for t in due]
+    waiting = Delivery.state.in_(("pending", "sending"))
     rows = list(
         (
             await session.execute(
-                select(Delivery)
-                .where(Delivery.id.in_(ids), Delivery.state == "pending")
-                .with_for_update(skip_locked=True)
+                select(Delivery).where(Delivery.id.in_(ids), waiting).with_for_update(skip_locked=True)
             )
         ).scalars()
     )
     locked_elsewhere = set(ids) - {d.id for d in rows}
     busy = (
-        (
-            await session.execute(
-                select(Delivery.id).where(Delivery.id.in_(locked_elsewhere), Delivery.state == "pending")
-            )
-        )
+        (await session.execute(select(Delivery.id).where(Delivery.id.in_(locked_elsewhere), waiting)))
         .scalars()
         .all()
         if locked_elsewhere
         else []
     )
     now = utcnow()
-    if busy:
-        timers.schedule_many(
-            session,
-            [
-                {
-                    "kind": "delivery.send",
-                    "key": f"delivery:{i}",
-                    "due_at": now + dt.timedelta(seconds=1),
-                    "payload": {"delivery_id": str(i)},
-                }
-                for i in busy
-            ],
-        )
+    timers.schedule_many(session, [_timer(i, now + dt.timedelta(seconds=1)) for i in busy])
     if not rows:
         return
     messages = {
@@ -72,8 +80,11 @@ async def send_many(session: AsyncSession, due: list) -> None:
             await session.execute(select(Message).where(Message.id.in_({d.message_id for d in rows})))
         ).scalars()
     }
+    wanted = {(d.channel, messages[d.message_id].estate_id) for d in rows if d.channel != "email"}
+    by_channel = {key: await providers_for(session, *key) for key in wanted}  # the estate's own first
     templates: dict[tuple, tuple] = {}
-    jobs = []
+    jobs: list[Handoff] = []
+    logs: list[DeliveryLog] = []
     for d in rows:
         m = messages[d.message_id]
         key = (m.event_type, d.channel, m.language, m.estate_id)
@@ -86,60 +97,129 @@ async def send_many(session: AsyncSession, due: list) -> None:
             if context is None:
                 d.state, d.reason = "failed", "expired"
                 continue
+        again = d.state == "sending"
+        provider = None
+        if d.channel != "email":
+            providers = by_channel[(d.channel, m.estate_id)]
+            same = [p for p in providers if again and p.name == d.provider]
+            provider = same[0] if same else providers[d.attempts % len(providers)] if providers else None
+            if provider is None:
+                d.attempts += 1
+                _failed_attempt(session, d, SendFailed(f"no {d.channel} provider configured"), logs, now)
+                continue
+        if again:
+            logs.append(
+                DeliveryLog(
+                    delivery_id=d.id,
+                    state="resending",
+                    detail=f"handed to {d.provider} before a restart: again under the same key",
+                )
+            )
         d.state, d.attempts = "sending", d.attempts + 1
-        jobs.append((d, m.estate_id, render(subject or "", context), render(body, context)))
-    limit = asyncio.Semaphore(SEND_CONCURRENCY)
-    wanted = {(d.channel, estate_id) for d, estate_id, _, _ in jobs if d.channel != "email"}
-    by_channel = {key: await providers_for(session, *key) for key in wanted}  # the estate's own first
+        d.provider = provider.name if provider else "smtp"
+        jobs.append(
+            Handoff(
+                d.id,
+                d.attempts,
+                d.channel,
+                d.address,
+                render(subject or "", context),
+                render(body, context),
+                provider,
+            )
+        )
+    session.add_all(logs)
+    timers.schedule_many(session, [_timer(j.id, now + lease(settings)) for j in jobs])
+    await session.flush()
+    if jobs:
+        timers.then(session, lambda sessionmaker: hand_off(sessionmaker, settings, jobs))
 
-    async def one(d: Delivery, estate_id, subject: str, text: str):
+
+def _timer(delivery_id: uuid.UUID, due_at: dt.datetime) -> dict:
+    return {
+        "kind": "delivery.send",
+        "key": f"delivery:{delivery_id}",
+        "due_at": due_at,
+        "payload": {"delivery_id": str(delivery_id)},
+    }
+
+
+async def hand_off(sessionmaker, settings: NotifySettings, jobs: list[Handoff]) -> None:
+    """After `sending` committed: send, then record each answer in a unit of work of its own. A delivery whose
+    attempt moved on meanwhile (its lease ran out and another pass took it) is left to that pass."""
+    limit = asyncio.Semaphore(SEND_CONCURRENCY)
+
+    async def one(job: Handoff) -> Sent:
         async with limit:
-            if d.channel == "email":
-                return await send_email(settings, to=d.address, subject=subject, body=text, message_id=d.id)
-            providers = by_channel[(d.channel, estate_id)]
-            if not providers:
-                raise SendFailed(f"no {d.channel} provider configured")
+            if job.provider is None:
+                return await send_email(
+                    settings, to=job.address, subject=job.subject, body=job.text, message_id=job.id
+                )
             return await send_via_provider(
                 http_client(),
-                providers[(d.attempts - 1) % len(providers)],
-                channel=d.channel,
-                to=d.address,
-                text=text,
-                delivery_id=d.id,
+                job.provider,
+                channel=job.channel,
+                to=job.address,
+                text=job.text,
+                delivery_id=job.id,
                 timeout=settings.send_timeout_seconds,
             )
 
-    results = await asyncio.gather(*(one(*job) for job in jobs), return_exceptions=True)
-    retries, logs = [], []
-    for (d, _, _, _), result in zip(jobs, results, strict=True):
-        if isinstance(result, Sent):
-            d.state, d.provider, d.provider_ref, d.reason = "sent", result.provider, result.reference, None
-            logs.append(
-                DeliveryLog(
-                    delivery_id=d.id, state="sent", detail=f"{result.provider} {result.reference or ''}"
+    results = await asyncio.gather(*(one(j) for j in jobs), return_exceptions=True)
+    if any(isinstance(r, Sent) for r in results):
+        faults.hit("notify.after_handoff")  # crash tests: dies with messages at a provider, none recorded
+    now = utcnow()
+    async with unit_of_work(sessionmaker) as session:
+        rows = {
+            d.id: d
+            for d in (
+                await session.execute(
+                    select(Delivery)
+                    .where(Delivery.id.in_([j.id for j in jobs]), Delivery.state == "sending")
+                    .with_for_update()
                 )
-            )
-            continue
-        error = result if isinstance(result, SendFailed) else SendFailed(repr(result))
-        logs.append(
-            DeliveryLog(delivery_id=d.id, state="failed_attempt", detail=f"attempt {d.attempts}: {error}")
-        )
-        if d.attempts >= settings.max_attempts:
-            d.state, d.reason = "failed", str(error)[:200]
-            logs.append(DeliveryLog(delivery_id=d.id, state="failed", detail="no attempts left"))
-        else:
-            d.state = "pending"
-            retries.append(
-                {
-                    "kind": "delivery.send",
-                    "key": f"delivery:{d.id}",
-                    "payload": {"delivery_id": str(d.id)},
-                    "due_at": now + dt.timedelta(seconds=settings.retry_base_seconds * 2 ** (d.attempts - 1)),
-                }
-            )
-    session.add_all(logs)
-    timers.schedule_many(session, retries)
-    await session.flush()
+            ).scalars()
+        }
+        logs: list[DeliveryLog] = []
+        done: list[str] = []
+        for job, result in zip(jobs, results, strict=True):
+            d = rows.get(job.id)
+            if d is None or d.attempts != job.attempt:
+                continue
+            if isinstance(result, Sent):
+                d.state, d.provider, d.provider_ref, d.reason = (
+                    "sent",
+                    result.provider,
+                    result.reference,
+                    None,
+                )
+                detail = f"{result.provider} {result.reference or ''}"
+                logs.append(DeliveryLog(delivery_id=d.id, state="sent", detail=detail))
+                done.append(f"delivery:{d.id}")
+                continue
+            error = result if isinstance(result, SendFailed) else SendFailed(repr(result))
+            if not _failed_attempt(session, d, error, logs, now):
+                done.append(f"delivery:{d.id}")
+        session.add_all(logs)
+        timers.cancel_many(session, done)
+
+
+def _failed_attempt(
+    session: AsyncSession, d: Delivery, error: SendFailed, logs: list, now: dt.datetime
+) -> bool:
+    """Record a failed attempt: pending again with its retry timer (True), or failed for good (False)."""
+    logs.append(
+        DeliveryLog(delivery_id=d.id, state="failed_attempt", detail=f"attempt {d.attempts}: {error}")
+    )
+    settings: NotifySettings = settings_of(session)
+    if d.attempts >= settings.max_attempts:
+        d.state, d.reason = "failed", str(error)[:200]
+        logs.append(DeliveryLog(delivery_id=d.id, state="failed", detail="no attempts left"))
+        return False
+    d.state = "pending"
+    backoff = settings.retry_base_seconds * 2 ** max(d.attempts - 1, 0)
+    timers.schedule_many(session, [_timer(d.id, now + dt.timedelta(seconds=backoff))])
+    return True
 
 
 async def callback(session: AsyncSession, provider: str, request) -> dict:
