@@ -8,10 +8,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnacknowledged
 from propdesk.common.contracts.repairs import EmergencyReported, OutageReported
 from propdesk.common.testing.helpers import emit, running_service, token, wait_until
 from propdesk.incidents.main import SERVICE as INCIDENTS
 from propdesk.incidents.playbook import seeded
+from propdesk.notify.main import SERVICE as NOTIFY
 from propdesk.repairs.main import SERVICE as REPAIRS
 
 from .conftest import events, known_estate, make_due, stack
@@ -356,3 +358,61 @@ class TestStepsAndEscalation:
         assert states == ["acknowledged", "stabilised", "resolved", "closed"]
         again = await trigger(s)  # the closed one no longer absorbs reports
         assert again["id"] != incident["id"]
+
+
+class TestCriticalAlerts:
+    """notify's word on an incident's critical alerts (issue 19, item 3)."""
+
+    async def test_an_acknowledgement_is_on_the_timeline_and_an_unacknowledged_alert_escalates(
+        self, platform_env, site, db
+    ):
+        s = site
+        incident = await trigger(s)
+        about = {
+            "source_kind": "incident",
+            "source_id": incident["id"],
+            "source_reference": incident["reference"],
+        }
+
+        def alert(kind, source_event_id, recipient, **extra):
+            return kind(
+                message_id=uuid.uuid4(),
+                source_event_id=source_event_id,
+                recipient_id=recipient,
+                recipient_name="值班员王强",
+                channels_tried=["push", "sms", "voice"],
+                source_event_type="incidents.incident.triggered",
+                **about,
+                **extra,
+            )
+
+        async def timeline(kind: str, n: int):
+            rows = await db(
+                "SELECT data FROM incidents.incident_entry WHERE incident_id = :i AND kind = :k ORDER BY at",
+                i=uuid.UUID(incident["id"]),
+                k=kind,
+            )
+            return [r[0] for r in rows] if len(rows) >= n else None
+
+        triggered, escalated_alert = uuid.uuid4(), uuid.uuid4()
+        officer, manager, guard = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        async with running_service(NOTIFY, platform_env) as notify:
+            await emit(notify, alert(CriticalAcknowledged, triggered, officer))
+            [acked] = await wait_until(lambda: timeline("alert_acknowledged", 1), message="on the timeline")
+            assert acked["recipient"] == "值班员王强" and acked["recipient_id"] == str(officer)
+            # the manager slept through the same alert, but the officer has it: nothing escalates
+            await emit(notify, alert(CriticalUnacknowledged, triggered, manager))
+            await wait_until(lambda: timeline("alert_unacknowledged", 1), message="the manager's silence")
+            assert await events(db, "incidents.step.escalated") == []
+            # nobody answered the alert about step `soothe` (two recipients, one escalation)
+            for who in (manager, guard):
+                await emit(notify, alert(CriticalUnacknowledged, escalated_alert, who, step="soothe"))
+            await wait_until(lambda: timeline("alert_unacknowledged", 3), message="both silences")
+        [escalated] = await events(db, "incidents.step.escalated")
+        assert (escalated["step"], escalated["level"], escalated["role"]) == ("soothe", 1, "commander")
+        [entry] = await timeline("escalated", 1)
+        assert entry["cause"] == "alert_unacknowledged" and entry["alert_event_id"] == str(escalated_alert)
+        rearmed = await db(
+            "SELECT due_at FROM incidents.timer WHERE key = :k", k=f"inc:{incident['id']}:soothe"
+        )
+        assert rearmed[0][0] > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=4)  # the next level's clock

@@ -88,6 +88,8 @@ class TestCriticalChain:
             lambda: outbox_events(p, "notify.critical.acknowledged"), message="ack event"
         )
         assert acknowledged["channels_tried"] == ["push"]
+        # who, and what about: the service that raised the alert acts on it (incidents: timeline, escalation)
+        assert acknowledged["recipient_name"] == "Li Na" and acknowledged["source_event_type"]
         d = await deliveries(p, message["id"])
         assert "sms" not in d and "voice" not in d  # the chain stopped at its first step
         assert await outbox_events(p, "notify.critical.unacknowledged") == []

@@ -1,5 +1,6 @@
-"""Events incidents consumes: intake's estates, and repairs' emergency reports (an elevator entrapment or a
-fire becomes an incident, or is linked to the active one)."""
+"""Events incidents consumes: intake's estates, repairs' emergency reports (an elevator entrapment or a fire
+becomes an incident, or is linked to the active one), and notify's word on critical alerts (acknowledged: on the
+timeline; unacknowledged: the step escalates)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,14 @@ from propdesk.common.contracts.intake import (
     UnitSnapshot,
     UnitUpdated,
 )
+from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnacknowledged
 from propdesk.common.contracts.repairs import EmergencyReported, OutageReported
 from propdesk.common.events import Envelope
-from propdesk.incidents.service import broadcasts, estates, triggering
+from propdesk.incidents.service import alerts, broadcasts, estates, triggering
 
 intake = Subscription(producer="intake")
 repairs = Subscription(producer="repairs")
+notify = Subscription(producer="notify")
 
 
 @intake.on(EstateRegistered.spec.type)
@@ -61,5 +64,19 @@ async def on_outage_report(session: AsyncSession, event: OutageReported, envelop
     await triggering.outage_reported(session, event)
 
 
+@notify.on(CriticalAcknowledged.spec.type)
+async def on_alert_acknowledged(
+    session: AsyncSession, event: CriticalAcknowledged, envelope: Envelope
+) -> None:
+    await alerts.acknowledged(session, event)
+
+
+@notify.on(CriticalUnacknowledged.spec.type)
+async def on_alert_unacknowledged(
+    session: AsyncSession, event: CriticalUnacknowledged, envelope: Envelope
+) -> None:
+    await alerts.unacknowledged(session, event)
+
+
 def subscriptions() -> list[Subscription]:
-    return [intake, repairs]
+    return [intake, repairs, notify]

@@ -21,19 +21,30 @@ class EstateProvisioned(EventPayload):
     "notify.critical.acknowledged",
     summary="A recipient acknowledged a critical message; its fallback chain stopped.",
 )
-class CriticalAcknowledged(EventPayload):
+class CriticalAlert(EventPayload):
+    """A critical message's fate, with what it was about so the service that raised it can act: the event that
+    caused it, the record (`source_kind` incident, work_order…, its id and human reference) and, for an
+    incident's step, the step."""
+
     message_id: uuid.UUID
     source_event_id: uuid.UUID
     recipient_id: uuid.UUID
     channels_tried: list[str]
+    recipient_name: str | None = None
+    source_event_type: str | None = None
+    source_kind: str | None = None
+    source_id: str | None = None
+    source_reference: str | None = None
+    step: str | None = None
+
+
+class CriticalAcknowledged(CriticalAlert):
+    pass
 
 
 @event(
     "notify.critical.unacknowledged",
     summary="A critical message went through its whole fallback chain (push, SMS, voice) without acknowledgement.",
 )
-class CriticalUnacknowledged(EventPayload):
-    message_id: uuid.UUID
-    source_event_id: uuid.UUID
-    recipient_id: uuid.UUID
-    channels_tried: list[str]
+class CriticalUnacknowledged(CriticalAlert):
+    pass

@@ -17,6 +17,55 @@ from propdesk.incidents.playbook import STAFF_OF_ROLE, Playbook
 from propdesk.incidents.service.incidents import _key, entry, ref, snapshot
 
 
+def escalate(
+    session: AsyncSession,
+    incident: Incident,
+    step: IncidentStep,
+    book: Playbook,
+    now: dt.datetime,
+    *,
+    cause: dict | None = None,
+) -> tuple[dict, ev.StepEscalated]:
+    """One level up the step's chain (staying at the top): its timeline entry, the timer for the next repeat
+    and the event that tells the new level. `cause` says why, when it is not the step's deadline."""
+    chain = book.chain(book.step(step.key))
+    step.escalation_level = min(step.escalation_level + 1, len(chain))
+    step.escalations += 1
+    role = chain[step.escalation_level - 1]
+    staff_role, department = STAFF_OF_ROLE.get(role, (None, None))
+    entry(
+        session,
+        incident,
+        "escalated",
+        "system",
+        None,
+        step=step.key,
+        level=step.escalation_level,
+        role=role,
+        **(cause or {}),
+    )
+    repeat = {
+        "kind": "incident.step_due",
+        "key": _key(incident.id, step.key),
+        "due_at": now + dt.timedelta(minutes=book.repeat_minutes),
+        "payload": {"incident_id": str(incident.id), "step": step.key},
+    }
+    title = book.step(step.key).title
+    event = ev.StepEscalated(
+        **ref(incident),
+        step=step.key,
+        step_title_zh=title.zh,
+        step_title_en=title.en,
+        due_at=step.due_at,
+        level=step.escalation_level,
+        role=role,
+        staff_role=staff_role,
+        department=department,
+        escalations=step.escalations,
+    )
+    return repeat, event
+
+
 async def on_steps_due(session: AsyncSession, batch: list[timers.Timer]) -> None:
     """Every due step deadline at once (a batch handler): one query for the incidents, one for their steps,
     the escalations' events in bulk, each repeat scheduled in one statement. A step still pending goes one
@@ -44,47 +93,9 @@ async def on_steps_due(session: AsyncSession, batch: list[timers.Timer]) -> None
         if step is None:
             continue
         book = books.setdefault(incident.id, snapshot(incident))
-        chain = book.chain(book.step(step.key))
-        step.escalation_level = min(step.escalation_level + 1, len(chain))
-        step.escalations += 1
-        role = chain[step.escalation_level - 1]
-        staff_role, department = STAFF_OF_ROLE.get(role, (None, None))
-        entry(
-            session,
-            incident,
-            "escalated",
-            "system",
-            None,
-            step=step.key,
-            level=step.escalation_level,
-            role=role,
-        )
-        repeats.append(
-            {
-                "kind": "incident.step_due",
-                "key": _key(incident.id, step.key),
-                "due_at": now + dt.timedelta(minutes=book.repeat_minutes),
-                "payload": {"incident_id": str(incident.id), "step": step.key},
-            }
-        )
-        title = book.step(step.key).title
-        events.append(
-            (
-                incident,
-                ev.StepEscalated(
-                    **ref(incident),
-                    step=step.key,
-                    step_title_zh=title.zh,
-                    step_title_en=title.en,
-                    due_at=step.due_at,
-                    level=step.escalation_level,
-                    role=role,
-                    staff_role=staff_role,
-                    department=department,
-                    escalations=step.escalations,
-                ),
-            )
-        )
+        repeat, event = escalate(session, incident, step, book, now)
+        repeats.append(repeat)
+        events.append((incident, event))
     timers.schedule_many(session, repeats)
     await session.flush()
     for estate_id in {i.estate_id for i, _ in events}:

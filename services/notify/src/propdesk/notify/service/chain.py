@@ -14,6 +14,7 @@ from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnack
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import utcnow
 from propdesk.notify.models import Message
+from propdesk.notify.schemas import source_of
 from propdesk.notify.service import fanout, quiet, recipients
 from propdesk.notify.service.planning import Contact, chain_for, plan_delivery
 from propdesk.notify.service.providers import chain_channels
@@ -29,6 +30,23 @@ async def _chain_of(session: AsyncSession, message: Message) -> tuple[Contact | 
         return None, []
     contact = Contact(person.id, person.phone, person.email)
     return contact, chain_for(contact, await chain_channels(session, message.estate_id))
+
+
+async def _about(session: AsyncSession, message: Message) -> dict:
+    """What an acknowledgement event says about the message: whose, and what it concerned."""
+    person = await recipients.get(session, message.recipient_id)
+    source = source_of(message.context)
+    return {
+        "message_id": message.id,
+        "source_event_id": message.source_event_id,
+        "recipient_id": message.recipient_id,
+        "recipient_name": person.name if person else None,
+        "source_event_type": message.event_type,
+        "source_kind": source.kind if source else None,
+        "source_id": source.id if source else None,
+        "source_reference": source.reference if source else None,
+        "step": (message.context or {}).get("step"),
+    }
 
 
 async def step(session: AsyncSession, message_id: uuid.UUID) -> None:
@@ -61,12 +79,7 @@ async def step(session: AsyncSession, message_id: uuid.UUID) -> None:
         message.chain_step += 1  # reported once
         outbox.record(
             session,
-            CriticalUnacknowledged(
-                message_id=message.id,
-                source_event_id=message.source_event_id,
-                recipient_id=message.recipient_id,
-                channels_tried=chain,
-            ),
+            CriticalUnacknowledged(**await _about(session, message), channels_tried=chain),
             aggregate_id=message.source_event_id,
             estate_id=message.estate_id,
         )
@@ -84,10 +97,7 @@ async def acknowledge(session: AsyncSession, message: Message) -> Message:
         outbox.record(
             session,
             CriticalAcknowledged(
-                message_id=message.id,
-                source_event_id=message.source_event_id,
-                recipient_id=message.recipient_id,
-                channels_tried=chain[: message.chain_step],
+                **await _about(session, message), channels_tried=chain[: message.chain_step]
             ),
             aggregate_id=message.source_event_id,
             estate_id=message.estate_id,

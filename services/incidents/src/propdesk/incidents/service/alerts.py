@@ -1,0 +1,90 @@
+"""Critical alerts' fate, heard from notify: who acknowledged an incident's alert goes on its timeline, and an
+alert nobody acknowledged through its whole chain (push, SMS, voice) escalates its step at once, to the next
+level of the step's chain, instead of waiting for the step's deadline."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common import outbox, timers
+from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalAlert, CriticalUnacknowledged
+from propdesk.common.timeutil import utcnow
+from propdesk.incidents.models import Incident, IncidentEntry, IncidentStep
+from propdesk.incidents.service.escalation import escalate
+from propdesk.incidents.service.incidents import entry, snapshot
+
+
+async def _incident(session: AsyncSession, alert: CriticalAlert) -> Incident | None:
+    if alert.source_kind != "incident" or alert.source_id is None:
+        return None  # another kind of alert (a work order's, a help request's…): not incidents' to act on
+    try:
+        incident_id = uuid.UUID(alert.source_id)
+    except ValueError:
+        return None
+    return await session.get(Incident, incident_id, with_for_update=True)
+
+
+def _about(alert: CriticalAlert) -> dict:
+    return {
+        "recipient_id": alert.recipient_id,
+        "recipient": alert.recipient_name,
+        "step": alert.step,
+        "channels": alert.channels_tried,
+        "alert_event_id": alert.source_event_id,
+    }
+
+
+async def acknowledged(session: AsyncSession, alert: CriticalAcknowledged) -> None:
+    incident = await _incident(session, alert)
+    if incident is None:
+        return
+    who = alert.recipient_name or str(alert.recipient_id)
+    entry(session, incident, "alert_acknowledged", who, None, **_about(alert))
+    await session.flush()
+
+
+async def unacknowledged(session: AsyncSession, alert: CriticalUnacknowledged) -> None:
+    """On the timeline; then, unless someone else acknowledged the same alert or it escalated already (every
+    recipient's chain ends with its own event), the step goes one level up: the one the alert named, else the
+    incident's most urgent pending step."""
+    incident = await _incident(session, alert)
+    if incident is None:
+        return
+    entry(session, incident, "alert_unacknowledged", "system", None, **_about(alert))
+    if not incident.active or incident.state == "resolved":
+        await session.flush()
+        return
+    seen = (
+        await session.execute(
+            select(IncidentEntry.id)
+            .where(
+                IncidentEntry.incident_id == incident.id,
+                IncidentEntry.kind.in_(("alert_acknowledged", "escalated")),
+                IncidentEntry.data["alert_event_id"].astext == str(alert.source_event_id),
+            )
+            .limit(1)
+        )
+    ).first()
+    pending = select(IncidentStep).where(
+        IncidentStep.incident_id == incident.id, IncidentStep.state == "pending"
+    )
+    if alert.step:
+        pending = pending.where(IncidentStep.key == alert.step)
+    step = (await session.execute(pending.order_by(IncidentStep.due_at.nulls_last()).limit(1))).scalar()
+    if seen is not None or step is None:
+        await session.flush()
+        return
+    repeat, event = escalate(
+        session,
+        incident,
+        step,
+        snapshot(incident),
+        utcnow(),
+        cause={"cause": "alert_unacknowledged", "alert_event_id": alert.source_event_id},
+    )
+    timers.schedule_many(session, [repeat])
+    await session.flush()
+    outbox.record(session, event, aggregate_id=incident.id, estate_id=incident.estate_id)
