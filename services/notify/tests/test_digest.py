@@ -1,4 +1,5 @@
-"""Staff digests: SLA alerts reach staff grouped, one message per interval, instead of one each."""
+"""Staff defaults (issue 19, item 4): a routine alert (an SLA warning) reaches staff in the inbox at once and by
+SMS / e-mail only grouped in a digest, one message per interval; a breach is urgent: at once, on every channel."""
 
 from __future__ import annotations
 
@@ -25,7 +26,12 @@ async def test_sla_alerts_reach_the_desk_as_one_digest(platform):
         await p["intake"].post(
             f"/v1/estates/{eid}/staff",
             headers=p["manager"],
-            json={"name": "黄芳", "department": "customer_service", "roles": ["receptionist"]},
+            json={
+                "name": "黄芳",
+                "department": "customer_service",
+                "roles": ["receptionist"],
+                "phone": "13700000001",
+            },
         )
     ).json()
     engine = create_async_engine(asyncpg_url(p["env"].database_url))
@@ -58,11 +64,18 @@ async def test_sla_alerts_reach_the_desk_as_one_digest(platform):
                 estate_id=uuid.UUID(eid),
             )
     items = await wait_until(
-        lambda: _n(query("SELECT title FROM notify.digest_item"), 3), message="3 waiting alerts"
+        lambda: _n(query("SELECT title FROM notify.digest_item"), 2), message="2 waiting warnings"
     )
-    assert {t for (t,) in items} >= {"工单即将超时 CASE-202611-000000", "工单已超时 CASE-202611-000001"}
+    assert {t for (t,) in items} == {"工单即将超时 CASE-202611-000000", "工单即将超时 CASE-202611-000002"}
     me = token("receptionist", estates=[uuid.UUID(eid)], sub=staff["id"])
-    assert (await p["notify"].get("/v1/me/inbox", headers=me)).json()["items"] == []  # nothing one by one
+    inbox_now = await wait_until(lambda: _n(_inbox(p, me), 3), message="three alerts in the inbox at once")
+    assert len(inbox_now) == 3
+    sms = await query(
+        "SELECT m.event_type, d.state, d.reason FROM notify.delivery d "
+        "JOIN notify.message m ON m.id = d.message_id WHERE d.channel = 'sms' ORDER BY m.event_type"
+    )
+    assert [tuple(row) for row in sms[1:]] == [("intake.case.sla_warning", "suppressed", "staff_routine")] * 2
+    assert sms[0][0] == "intake.case.sla_breached" and sms[0][1] != "suppressed"  # the breach: SMS at once
     assert (
         len(await query("SELECT key FROM notify.timer WHERE kind = 'digest.send'")) == 1
     )  # one digest pending
@@ -72,9 +85,12 @@ async def test_sla_alerts_reach_the_desk_as_one_digest(platform):
     async def inbox():
         return (await p["notify"].get("/v1/me/inbox", headers=me)).json()["items"]
 
-    [digest] = await wait_until(inbox, message="the digest")
-    assert digest["title"] == "3 条提醒" and digest["event_type"] == "notify.digest"
-    assert "1. 工单即将超时 CASE-202611-000000" in digest["body"] and "3. " in digest["body"]
+    async def the_digest():
+        return [m for m in await inbox() if m["event_type"] == "notify.digest"]
+
+    [digest] = await wait_until(the_digest, message="the digest")
+    assert digest["title"] == "2 条提醒"
+    assert "1. 工单即将超时 CASE-202611-000000" in digest["body"] and "2. " in digest["body"]
     assert await query("SELECT 1 FROM notify.digest_item WHERE digest_message_id IS NULL") == []
     await engine.dispose()
 
@@ -82,3 +98,7 @@ async def test_sla_alerts_reach_the_desk_as_one_digest(platform):
 async def _n(coro, n):
     rows = await coro
     return rows if len(rows) >= n else None
+
+
+async def _inbox(p, me) -> list:
+    return (await p["notify"].get("/v1/me/inbox", headers=me)).json()["items"]

@@ -111,6 +111,50 @@ async def test_nobody_on_shift_is_unassignable(platform_env, db):
         assert (r.json()["state"], r.json()["technician_id"]) == ("assigned", s["techs"]["plumber"]["id"])
 
 
+async def test_an_on_call_shift_on_intakes_roster_puts_the_technician_on_shift(platform_env, db):
+    """One duty roster (issue 19, item 4): repairs takes intake's on-call engineer shifts as on-call windows."""
+    from .conftest import site_of
+
+    async with site_of(platform_env, on_call=()) as s:
+        wo = await report(s)
+        assert wo["state"] == "triaged"  # nobody on shift
+        plumber = s["techs"]["plumber"]["id"]
+        now = dt.datetime.now(dt.UTC)
+        shift = await s["intake"].post(
+            f"/v1/estates/{s['eid']}/duty-shifts",
+            headers=s["manager"],
+            json={
+                "staff_id": plumber,
+                "duty": "on_call_engineer",
+                "starts_at": (now - dt.timedelta(hours=1)).isoformat(),
+                "ends_at": (now + dt.timedelta(hours=11)).isoformat(),
+            },
+        )
+        assert shift.status_code == 201, shift.text
+
+        async def on_shift(expected: bool):
+            r = await s["repairs"].get(f"/v1/estates/{s['eid']}/technicians", headers=s["dispatcher"])
+            found = next(t for t in r.json() if t["id"] == plumber)
+            return found if found["on_shift"] is expected else None
+
+        found = await wait_until(lambda: on_shift(True), message="repairs to hear of the roster shift")
+        assert len(found["rota"]["on_call"]) == 1
+        r = await act(s, wo, s["dispatcher"], "assign")  # automatic: the on-call engineer takes it
+        assert (r.json()["state"], r.json()["technician_id"]) == ("assigned", plumber)
+        # repairs' own rota does not undo the roster's shift; cancelling it on the roster does
+        r = await s["repairs"].put(f"/v1/technicians/{plumber}/rota", headers=s["dispatcher"], json={})
+        assert r.json()["on_shift"] is True
+        gone = await s["intake"].delete(
+            f"/v1/estates/{s['eid']}/duty-shifts/{shift.json()['id']}", headers=s["manager"]
+        )
+        assert gone.status_code == 204
+        again = await s["intake"].delete(
+            f"/v1/estates/{s['eid']}/duty-shifts/{shift.json()['id']}", headers=s["manager"]
+        )
+        assert again.status_code == 404 and again.json()["type"].endswith("/duty-shift-not-found")
+        await wait_until(lambda: on_shift(False), message="repairs to hear the shift was cancelled")
+
+
 class TestTheTechniciansPath:
     async def test_a_reopened_order_is_charged_only_for_the_work_added(self, site, db):
         s = site

@@ -39,6 +39,11 @@ class StaffNotFound(NotFound):
     title = Text("员工不存在", "Staff member not found")
 
 
+class DutyShiftNotFound(NotFound):
+    code = "duty-shift-not-found"
+    title = Text("值班记录不存在", "Duty shift not found")
+
+
 class DuplicateCode(Conflict):
     code = "duplicate-code"
     title = Text("编号已存在", "This code or number already exists in the estate")

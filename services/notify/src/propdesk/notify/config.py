@@ -39,7 +39,9 @@ class NotifySettings(ServiceSettings):
     voice_providers: list[ProviderConfig] = []
     critical_chain: list[str] = ["push", "sms", "voice"]  # tried in turn until the recipient acknowledges
     chain_step_seconds: float = 120.0
-    digest_categories: list[str] = ["sla"]  # staff get these grouped, one message per interval
+    # staff get these at once on every channel; every other non-critical staff alert is routine: in the inbox
+    # at once and in the next digest (SMS / e-mail, one message per interval), unless they chose otherwise
+    staff_urgent_categories: list[str] = ["sla_breach", "unassignable"]
     digest_interval_seconds: float = 900.0
     send_timeout_seconds: float = 5.0
     max_attempts: int = 6
@@ -50,7 +52,7 @@ class NotifySettings(ServiceSettings):
         "push_providers",
         "voice_providers",
         "critical_chain",
-        "digest_categories",
+        "staff_urgent_categories",
         mode="before",
     )
     @classmethod

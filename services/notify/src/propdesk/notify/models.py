@@ -70,6 +70,20 @@ class Recipient(TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class DutyShift(Base):
+    """intake's duty roster, projected (id = intake's shift id): who holds which duty when."""
+
+    __tablename__ = "duty_shift"
+    __table_args__ = (Index("ix_duty_shift_estate_duty_time", "estate_id", "duty", "ends_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    estate_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    staff_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    duty: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Preference(Base):
     """A recipient's choice for one category on one channel (absent: the defaults)."""
 

@@ -11,7 +11,7 @@ from propdesk.common.contracts import incidents as incidents_ev
 from propdesk.common.contracts import intake as ev
 from propdesk.common.db import settings_of
 from propdesk.common.events import Envelope
-from propdesk.notify.service import codes, digest, estates, fanout, notices, recipients, webhooks
+from propdesk.notify.service import codes, digest, duty, estates, fanout, notices, recipients, webhooks
 from propdesk.notify.service.routing import ROUTES
 
 intake = Subscription(producer="intake")
@@ -46,11 +46,18 @@ async def on_unit(session: AsyncSession, event: ev.UnitSnapshot, envelope: Envel
     await recipients.on_unit(session, event)
 
 
+URGENT_WORK = ("emergency", "urgent")
+
+
 async def on_notifying_event(session: AsyncSession, event, envelope: Envelope) -> None:
-    """Who hears of it (`routing`); staff alerts of the digest categories wait for the next digest."""
+    """Who hears of it (`routing`). A routine staff alert (not critical, not one of `staff_urgent_categories`,
+    not about urgent or emergency work) reaches staff in the inbox at once and in their next digest; residents
+    as usual."""
     people, category, critical = await ROUTES[envelope.type](session, event, envelope)
     context = event.model_dump(mode="json")
-    if not critical and category in settings_of(session).digest_categories:
+    urgent = category in settings_of(session).staff_urgent_categories or context.get("urgency") in URGENT_WORK
+    routine = not critical and not urgent
+    if routine:
         for person in [p for p in people if p.kind == "staff"]:
             await digest.defer_to_digest(
                 session,
@@ -61,8 +68,9 @@ async def on_notifying_event(session: AsyncSession, event, envelope: Envelope) -
                 category=category,
                 context=context,
             )
-        people = [p for p in people if p.kind != "staff"]
-    audience = fanout.Audience(envelope.id, envelope.type, envelope.estate_id, category, critical)
+    audience = fanout.Audience(
+        envelope.id, envelope.type, envelope.estate_id, category, critical, routine_staff=routine
+    )
     await fanout.fan_out(session, audience, people, context)
 
 
@@ -94,6 +102,18 @@ for model in (ev.UnitRegistered, ev.UnitUpdated):
     intake.handlers[model.spec.type] = on_unit
 for model in (ev.OccupancyStarted, ev.OccupancyEnded):
     intake.handlers[model.spec.type] = on_occupancy
+
+
+@intake.on(ev.DutyShiftScheduled.spec.type)
+async def on_shift_scheduled(session: AsyncSession, event: ev.DutyShiftScheduled, envelope: Envelope) -> None:
+    await duty.on_scheduled(session, event)
+
+
+@intake.on(ev.DutyShiftCancelled.spec.type)
+async def on_shift_cancelled(session: AsyncSession, event: ev.DutyShiftCancelled, envelope: Envelope) -> None:
+    await duty.on_cancelled(session, event)
+
+
 repairs = Subscription(producer="repairs")
 incidents = Subscription(producer="incidents")
 billing = Subscription(producer="billing")

@@ -9,7 +9,7 @@ from propdesk.common.consumer import Subscription
 from propdesk.common.contracts import intake as ev
 from propdesk.common.events import Envelope
 from propdesk.repairs.models import Unit
-from propdesk.repairs.service import deadlines, estates, registry, reporting
+from propdesk.repairs.service import deadlines, estates, registry, reporting, technicians
 
 intake = Subscription(producer="intake")
 
@@ -39,6 +39,13 @@ async def on_place(session: AsyncSession, event: ev.PlaceRegistered, envelope: E
 @intake.on(ev.StaffUpdated.spec.type)
 async def on_staff(session: AsyncSession, event: ev.StaffSnapshot, envelope: Envelope) -> None:
     await registry.on_staff(session, event)
+
+
+@intake.on(ev.DutyShiftScheduled.spec.type)
+@intake.on(ev.DutyShiftCancelled.spec.type)
+async def on_roster_shift(session: AsyncSession, event: ev.DutyShiftSnapshot, envelope: Envelope) -> None:
+    scheduled = envelope.type == ev.DutyShiftScheduled.spec.type
+    await technicians.on_roster_shift(session, event, scheduled=scheduled)
 
 
 @intake.on(ev.RepairRequested.spec.type)

@@ -96,6 +96,18 @@ async def add_shift(
     return await service.add_shift(session, estate_id, data)
 
 
+@router.delete(
+    "/v1/estates/{estate_id}/duty-shifts/{shift_id}",
+    status_code=204,
+    summary="Take a shift off the duty roster",
+)
+async def cancel_shift(
+    estate_id: uuid.UUID, shift_id: uuid.UUID, session: Session, principal: Principal = Depends(MANAGERS)
+) -> None:
+    principal.require_estate(estate_id)
+    await service.cancel_shift(session, estate_id, shift_id)
+
+
 @router.get(
     "/v1/estates/{estate_id}/on-duty", response_model=list[DutyShiftRead], summary="Who is on duty at a time"
 )

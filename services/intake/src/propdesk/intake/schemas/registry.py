@@ -273,7 +273,11 @@ class StaffRead(Output):
 
 class DutyShiftCreate(Input):
     staff_id: uuid.UUID
-    duty: Literal["duty_officer", "on_call_engineer", "front_desk", "security_patrol"]
+    duty: Literal["duty_officer", "on_call_engineer", "front_desk", "security_patrol", "dispatcher"] = Field(
+        title="值班类别",
+        description="duty_officer 值班经理/值班员, on_call_engineer 值班工程师, front_desk 前台, "
+        "security_patrol 巡逻保安, dispatcher 调度",
+    )
     starts_at: dt.datetime
     ends_at: dt.datetime
 

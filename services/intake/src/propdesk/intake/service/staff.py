@@ -9,9 +9,14 @@ from sqlalchemy import any_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox
-from propdesk.common.contracts.intake import StaffRegistered, StaffUpdated
+from propdesk.common.contracts.intake import (
+    DutyShiftCancelled,
+    DutyShiftScheduled,
+    StaffRegistered,
+    StaffUpdated,
+)
 from propdesk.common.pagination import PageParams, paginate
-from propdesk.intake.errors import StaffNotFound, WrongEstate
+from propdesk.intake.errors import DutyShiftNotFound, StaffNotFound, WrongEstate
 from propdesk.intake.models import Department, DutyShift, Staff
 from propdesk.intake.schemas import DutyShiftCreate, StaffCreate, StaffUpdate
 
@@ -122,7 +127,32 @@ async def add_shift(session: AsyncSession, estate_id: uuid.UUID, data: DutyShift
     shift = DutyShift(estate_id=estate_id, **data.model_dump())
     session.add(shift)
     await session.flush()
+    outbox.record(
+        session, DutyShiftScheduled(**_shift_fields(shift)), aggregate_id=shift.id, estate_id=estate_id
+    )
     return shift
+
+
+def _shift_fields(shift: DutyShift) -> dict:
+    return {
+        "shift_id": shift.id,
+        "estate_id": shift.estate_id,
+        "staff_id": shift.staff_id,
+        "duty": shift.duty,
+        "starts_at": shift.starts_at,
+        "ends_at": shift.ends_at,
+    }
+
+
+async def cancel_shift(session: AsyncSession, estate_id: uuid.UUID, shift_id: uuid.UUID) -> None:
+    """Take a shift off the roster (the services that route by it hear of it)."""
+    shift = await session.get(DutyShift, shift_id, with_for_update=True)
+    if shift is None or shift.estate_id != estate_id:
+        raise DutyShiftNotFound(f"no duty shift {shift_id} at this estate")
+    fields = _shift_fields(shift)
+    await session.delete(shift)
+    await session.flush()
+    outbox.record(session, DutyShiftCancelled(**fields), aggregate_id=shift_id, estate_id=estate_id)
 
 
 async def on_duty(

@@ -195,6 +195,7 @@ class Audience:
     estate_id: uuid.UUID | None
     category: str
     critical: bool
+    routine_staff: bool = False  # staff hear of it in the inbox (and the digest) unless they chose a channel
 
 
 class _Planner:
@@ -254,9 +255,13 @@ async def fan_out(session: AsyncSession, audience: Audience, people: list[Person
             render(subject or "", personal),
             render(body, personal),
             json.dumps(personal, ensure_ascii=False, default=str),
-            planner.plan(contact, prefs[person.id]),
+            planner.plan(contact, _choices(audience, person, prefs[person.id])),
         )
     return len(people)
+
+
+def _choices(audience: Audience, person: Person, prefs: Preferences) -> Preferences:
+    return prefs.routine_for_staff() if audience.routine_staff and person.kind == "staff" else prefs
 
 
 async def broadcast(session: AsyncSession, audience: Audience, people: list[Person], context: dict) -> int:
@@ -287,9 +292,13 @@ async def broadcast(session: AsyncSession, audience: Audience, people: list[Pers
             title,
             body,
             context_json,
-            planner.plan(contact, prefs[person.id]),
+            planner.plan(contact, _choices(audience, person, prefs[person.id])),
         )
     return len(people)
+
+
+def _choices(audience: Audience, person: Person, prefs: Preferences) -> Preferences:
+    return prefs.routine_for_staff() if audience.routine_staff and person.kind == "staff" else prefs
 
 
 def _message(

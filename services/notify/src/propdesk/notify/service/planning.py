@@ -53,7 +53,7 @@ class Planned:
 
     channel: str
     state: str  # delivered (in-app) | pending (to send) | suppressed
-    reason: str | None = None  # opt_out | no_contact_point | quiet_hours
+    reason: str | None = None  # opt_out | staff_routine | no_contact_point | quiet_hours
     override: str | None = None  # what a critical message passed: opt_out, quiet_hours
     send_at: dt.datetime | None = None  # when to send it (pending ones)
 
@@ -93,11 +93,37 @@ class Preferences:
         self._chosen = chosen
 
     def enabled(self, channel: str) -> bool:
-        return self._chosen.get(channel, self._chosen.get("*", True))
+        return self._chosen.get(channel, self._chosen.get("*", self._default(channel)))
+
+    def _default(self, channel: str) -> bool:
+        return True
+
+    def off_reason(self, channel: str) -> str:
+        """Why a channel that is off is off: the person's choice, or the staff default for routine alerts."""
+        return "opt_out"
+
+    def routine_for_staff(self) -> Preferences:
+        """A staff member's routine alert: the inbox (and the digest) only, unless they chose a channel."""
+        return _StaffRoutine(self)
 
     @property
     def key(self) -> tuple:
         return tuple(sorted(self._chosen.items()))
+
+
+class _StaffRoutine(Preferences):
+    def __init__(self, chosen: Preferences) -> None:
+        self._chosen = chosen._chosen
+
+    def _default(self, channel: str) -> bool:
+        return channel == "inapp"
+
+    def off_reason(self, channel: str) -> str:
+        return "opt_out" if channel in self._chosen or "*" in self._chosen else "staff_routine"
+
+    @property
+    def key(self) -> tuple:
+        return ("staff_routine", *super().key)
 
 
 EVERYTHING = Preferences((), "*")
@@ -128,6 +154,7 @@ def plan(
                 channel,
                 critical=critical,
                 enabled=preferences.enabled(channel),
+                off_reason=preferences.off_reason(channel),
                 quiet_until=quiet_until,
                 now=now,
             )
@@ -145,6 +172,7 @@ def plan_delivery(
     enabled: bool,
     quiet_until: dt.datetime | None,
     now: dt.datetime,
+    off_reason: str = "opt_out",
 ) -> Planned:
     """One channel of one message (also a later step of a critical chain)."""
     address = address_for(contact, channel)
@@ -157,7 +185,7 @@ def plan_delivery(
             overrides.append("quiet_hours")
     override = ", ".join(overrides) or None
     if not enabled and not critical:
-        return Planned(channel, "suppressed", "opt_out")
+        return Planned(channel, "suppressed", off_reason)
     if not address:
         return Planned(channel, "suppressed", "no_contact_point")
     if channel == "inapp":

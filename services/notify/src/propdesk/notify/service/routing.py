@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.events import Envelope, EventPayload
+from propdesk.notify.service import duty
 from propdesk.notify.service import recipients as r
 from propdesk.notify.service.recipients import Person
 
@@ -15,7 +16,8 @@ Router = Callable[[AsyncSession, EventPayload, Envelope], Awaitable[Route]]
 
 
 async def desk(session: AsyncSession, estate_id) -> list[Person]:
-    return await r.staff_with(session, estate_id, roles=["receptionist"])
+    """The front desk on duty now (every receptionist when the estate keeps no front-desk roster)."""
+    return await duty.routine(session, estate_id, "receptionist")
 
 
 async def case_opened(session, e, env) -> Route:
@@ -32,6 +34,8 @@ async def case_assigned(session, e, env) -> Route:
 
 
 async def case_sla(session, e, env) -> Route:
+    if env.type.endswith("sla_breached"):
+        return await duty.on_duty(session, e.estate_id, ["receptionist"]), "sla_breach", False
     return await desk(session, e.estate_id), "sla", False
 
 
@@ -68,7 +72,7 @@ async def visit_to_host(session, e, env) -> Route:
 
 
 async def visit_overstayed(session, e, env) -> Route:
-    return await r.staff_with(session, e.estate_id, roles=["duty_officer", "receptionist"]), "security", False
+    return await duty.on_duty(session, e.estate_id, ["duty_officer", "receptionist"]), "security", False
 
 
 async def work_order_assigned(session, e, env) -> Route:
@@ -81,20 +85,27 @@ async def to_reporters(session, e, env) -> Route:
 
 
 async def dispatchers(session, e, env) -> Route:
-    return await r.staff_with(session, e.estate_id, roles=["dispatcher"]), "repair", False
+    """An order nobody could take: urgent, to the dispatcher on duty (then on call, then the managers)."""
+    return await duty.on_duty(session, e.estate_id, ["dispatcher"]), "unassignable", False
 
 
 async def work_order_sla(session, e, env) -> Route:
-    people = await r.staff_with(session, e.estate_id, roles=["dispatcher"])
-    if env.type.endswith("sla_breached"):
-        people += await r.staff_with(session, e.estate_id, roles=["manager"])
+    """A warning waits in the digest of the dispatchers on duty and the technician; a breach goes out at once
+    to the dispatcher on duty (then on call, then the managers) and the technician."""
+    breach = env.type.endswith("sla_breached")
+    if breach:
+        people = await duty.on_duty(session, e.estate_id, ["dispatcher"])
+    else:
+        people = await duty.routine(session, e.estate_id, "dispatcher")
     if e.technician_id:
         people += await r.by_ids(session, [e.technician_id])
-    return list({p.id: p for p in people}.values()), "sla", False
+    return list({p.id: p for p in people}.values()), "sla_breach" if breach else "sla", False
 
 
 async def maintenance_missed(session, e, env) -> Route:
-    return await r.staff_with(session, e.estate_id, roles=["dispatcher", "manager"]), "repair", False
+    people = await duty.routine(session, e.estate_id, "dispatcher")
+    people += await r.staff_with(session, e.estate_id, roles=["manager"])
+    return list({p.id: p for p in people}.values()), "repair", False
 
 
 async def to_resident(session, e, env) -> Route:
@@ -130,31 +141,25 @@ async def vacant_inspection_due(session, e, env) -> Route:
 
 
 async def incident_triggered(session, e, env) -> Route:
-    """Duty officers and managers, at once and through quiet hours (a drill tells them too, marked as one)."""
-    return (
-        await r.staff_with(session, e.estate_id, roles=["duty_officer", "manager"]),
-        "incident",
-        not e.drill,
-    )
+    """The duty officer on duty now (then whoever is on call, then the managers), at once and through quiet
+    hours; a drill tells them too, marked as one. Nobody off duty is woken: a step nobody acknowledges
+    escalates up its chain (incidents), and the chain's managers hear then."""
+    return await duty.on_duty(session, e.estate_id, ["duty_officer"]), "incident", not e.drill
 
 
 async def step_escalated(session, e, env) -> Route:
     people = []
     if e.staff_role:
-        people += await r.staff_with(session, e.estate_id, roles=[e.staff_role])
+        people += (await duty.holding(session, e.estate_id, e.staff_role))[1]
     if e.department:
         people += await r.staff_with(session, e.estate_id, department=e.department)
-    if not people:  # nobody holds that role here: the duty officers hear instead
-        people = await r.staff_with(session, e.estate_id, roles=["duty_officer"])
+    if not people:  # nobody holds that role here, or nobody is on duty for it: the duty chain hears
+        people = await duty.on_duty(session, e.estate_id, ["duty_officer"])
     return list({p.id: p for p in people}.values()), "incident", not e.drill
 
 
 async def help_requested(session, e, env) -> Route:
-    return (
-        await r.staff_with(session, e.estate_id, roles=["duty_officer", "manager"]),
-        "incident",
-        not e.drill,
-    )
+    return await duty.on_duty(session, e.estate_id, ["duty_officer"]), "incident", not e.drill
 
 
 async def payer(session, e) -> list[Person]:

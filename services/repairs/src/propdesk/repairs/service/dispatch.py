@@ -45,7 +45,7 @@ def on_shift(shifts: list[Shift] | list[ShiftView], now: dt.datetime, tz: str) -
     local = to_local(now, tz)
     t, wd = local.time(), local.weekday()
     for s in shifts:
-        if s.kind == "on_call" and s.from_at is not None and s.from_at <= now < s.to_at:
+        if s.kind in ("on_call", "roster") and s.from_at is not None and s.from_at <= now < s.to_at:
             return True
         if s.kind == "weekly" and s.starts is not None:
             if s.starts < s.ends:

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.auth import Principal
+from propdesk.common.contracts.intake import DutyShiftSnapshot
 from propdesk.common.timeutil import utcnow
 from propdesk.repairs.errors import LocationNotFound, TechnicianNotFound
 from propdesk.repairs.models import Building, Shift, Technician
@@ -21,7 +22,7 @@ def _rota(shifts: list[Shift]) -> Rota:
         weekly=[
             WeeklyShift(weekday=s.weekday, starts=s.starts, ends=s.ends) for s in shifts if s.kind == "weekly"
         ],
-        on_call=[OnCall(from_at=s.from_at, to_at=s.to_at) for s in shifts if s.kind == "on_call"],
+        on_call=[OnCall(from_at=s.from_at, to_at=s.to_at) for s in shifts if s.kind in ("on_call", "roster")],
     )
 
 
@@ -62,8 +63,9 @@ async def get(session: AsyncSession, technician_id: uuid.UUID, principal: Princi
 
 
 async def set_rota(session: AsyncSession, tech: Technician, rota: Rota) -> TechnicianRead:
-    """Replace the weekly shifts and on-call windows."""
-    await session.execute(delete(Shift).where(Shift.technician_id == tech.id))
+    """Replace the weekly shifts and the on-call windows kept here; on-call shifts on intake's duty roster
+    (kind `roster`) stay: they change there."""
+    await session.execute(delete(Shift).where(Shift.technician_id == tech.id, Shift.kind != "roster"))
     session.add_all(
         [
             Shift(technician_id=tech.id, kind="weekly", weekday=w.weekday, starts=w.starts, ends=w.ends)
@@ -90,3 +92,23 @@ async def set_home(
     await session.flush()
     dispatch.forget_roster(session, tech.estate_id)
     return (await read(session, [tech]))[0]
+
+
+async def on_roster_shift(session: AsyncSession, event: DutyShiftSnapshot, *, scheduled: bool) -> None:
+    """intake's duty roster is the one roster: an on-call engineer's shift there is an on-call window here
+    (dispatch counts the technician as on shift), under the roster shift's id; other duties are not repairs'."""
+    if event.duty != "on_call_engineer":
+        return
+    await session.execute(delete(Shift).where(Shift.id == event.shift_id))
+    if scheduled and await session.get(Technician, event.staff_id) is not None:
+        session.add(
+            Shift(
+                id=event.shift_id,
+                technician_id=event.staff_id,
+                kind="roster",
+                from_at=event.starts_at,
+                to_at=event.ends_at,
+            )
+        )
+    await session.flush()
+    dispatch.forget_roster(session, event.estate_id)

@@ -154,3 +154,31 @@ class StaffRegistered(StaffSnapshot):
 @event("intake.staff.updated", summary="A staff member's department, roles, contacts or status changed.")
 class StaffUpdated(StaffSnapshot):
     pass
+
+
+DUTIES = ("duty_officer", "on_call_engineer", "front_desk", "security_patrol", "dispatcher")
+
+
+class DutyShiftSnapshot(EventPayload):
+    """A shift on the estate's one duty roster (intake's): who holds which duty from when to when."""
+
+    shift_id: uuid.UUID
+    estate_id: uuid.UUID
+    staff_id: uuid.UUID
+    duty: str
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+
+
+@event(
+    "intake.duty_shift.scheduled",
+    summary="Someone was put on the duty roster: notify routes staff alerts, escalations and emergency calls to "
+    "whoever holds the duty now; repairs takes on-call engineers' shifts as their on-call windows.",
+)
+class DutyShiftScheduled(DutyShiftSnapshot):
+    pass
+
+
+@event("intake.duty_shift.cancelled", summary="A shift was taken off the duty roster.")
+class DutyShiftCancelled(DutyShiftSnapshot):
+    pass

@@ -1,0 +1,107 @@
+"""One duty roster (issue 19, item 4): intake's roster, projected into notify, decides who an alert wakes. An
+incident at night reaches the duty officer on shift and nobody else; with nobody on shift, the manager."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from propdesk.common.db import asyncpg_url
+from propdesk.common.testing.helpers import running_service, token, wait_until
+from propdesk.incidents.main import SERVICE as INCIDENTS
+
+from .conftest import set_quiet
+
+
+async def test_an_incident_wakes_only_the_officer_on_duty_then_the_manager(platform):
+    p = platform
+    await set_quiet(p, now_inside=True)  # the middle of the night: critical alerts pass quiet hours
+    eid, intake = p["estate"]["id"], p["intake"]
+
+    async def staff(name: str, role: str, phone: str) -> str:
+        r = await intake.post(
+            f"/v1/estates/{eid}/staff",
+            headers=p["manager"],
+            json={"name": name, "department": "management", "roles": [role], "phone": phone},
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    on_duty = await staff("值班员周强", "duty_officer", "13700000001")
+    off_duty = await staff("值班员吴敏", "duty_officer", "13700000002")
+    manager = await staff("经理郑华", "manager", "13700000003")
+    now = dt.datetime.now(dt.UTC)
+    shifts = {}
+    for who, starts, hours in (
+        (on_duty, now - dt.timedelta(hours=1), 9),
+        (off_duty, now - dt.timedelta(hours=20), 9),
+    ):
+        r = await intake.post(
+            f"/v1/estates/{eid}/duty-shifts",
+            headers=p["manager"],
+            json={
+                "staff_id": who,
+                "duty": "duty_officer",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + dt.timedelta(hours=hours)).isoformat(),
+            },
+        )
+        assert r.status_code == 201, r.text
+        shifts[who] = r.json()["id"]
+    engine = create_async_engine(asyncpg_url(p["env"].database_url))
+
+    async def query(sql: str, **params):
+        async with engine.connect() as conn:
+            return (await conn.execute(text(sql), params)).all()
+
+    async def roster(n: int):
+        return len(await query("SELECT 1 FROM notify.duty_shift")) == n
+
+    await wait_until(lambda: roster(2), message="notify to know the roster")
+    duty = token("duty_officer", estates=[uuid.UUID(eid)])
+    try:
+        async with running_service(INCIDENTS, p["env"]) as incidents:
+
+            async def known():
+                return (await incidents.get(f"/v1/estates/{eid}/playbooks", headers=duty)).status_code == 200
+
+            await wait_until(known, message="incidents to know the estate")
+
+            async def alerted(playbook: str) -> set[str]:
+                r = await incidents.post(
+                    f"/v1/estates/{eid}/incidents",
+                    headers=duty,
+                    json={"playbook": playbook, "description": "夜间报警"},
+                )
+                assert r.status_code in (200, 201), r.text
+
+                async def told():
+                    rows = await query(
+                        "SELECT recipient_id::text FROM notify.message WHERE event_type LIKE 'incidents.%' "
+                        "AND context->>'incident_id' = :i",
+                        i=r.json()["id"],
+                    )
+                    return {row[0] for row in rows} or None
+
+                return await wait_until(told, message=f"the {playbook} alert")
+
+            assert await alerted("fire") == {on_duty}
+
+            async def phones():
+                return [json.loads(q.body)["to"] for q in p["sinks"]["primary"].requests] or None
+
+            # one phone woke, the officer's on duty (the alert and the first step's escalation)
+            assert set(await wait_until(phones, message="the SMS")) == {"+8613700000001"}
+            # the officer's shift is taken off the roster: nobody is on duty or on call, so the manager hears
+            gone = await intake.delete(
+                f"/v1/estates/{eid}/duty-shifts/{shifts[on_duty]}", headers=p["manager"]
+            )
+            assert gone.status_code == 204
+            await wait_until(lambda: roster(1), message="notify to hear of the cancelled shift")
+            assert await alerted("sudden_illness") == {manager}
+    finally:
+        await engine.dispose()
