@@ -4,8 +4,10 @@ to that building → residents' replies tallied → the report PDF, whose times 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
+import json
 import re
 import uuid
 
@@ -14,12 +16,16 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from propdesk.common.db import asyncpg_url
+from propdesk.common.embedded import free_port
+from propdesk.common.sinks import HttpSink
 from propdesk.common.testing import scenes
-from propdesk.common.testing.helpers import bus_events, running_service, token, wait_until
+from propdesk.common.testing.helpers import bus_events, running_service, signed, token, wait_until
 from propdesk.incidents.main import SERVICE as INCIDENTS
 from propdesk.intake.main import SERVICE as INTAKE
 from propdesk.notify.main import SERVICE as NOTIFY
 from propdesk.repairs.main import SERVICE as REPAIRS
+
+SECRET = "whsec_" + base64.b64encode(b"propdesk-e2e-sms-gateway-secret!").decode()
 
 
 def local(moment: str) -> str:
@@ -28,11 +34,13 @@ def local(moment: str) -> str:
 
 
 async def test_entrapment_to_escalation_to_broadcast_to_tally_to_report(platform_env):
+    gateway = HttpSink(free_port()).start()
+    providers = json.dumps([{"name": "gateway", "url": gateway.url, "secret": SECRET}])
     async with (
         running_service(INTAKE, platform_env) as intake,
         running_service(REPAIRS, platform_env) as repairs,
         running_service(INCIDENTS, platform_env) as incidents,
-        running_service(NOTIFY, platform_env) as notify,
+        running_service(NOTIFY, platform_env, sms_providers=providers) as notify,
     ):
         s = await scenes.household(intake, building="C1", unit_number="C1-0801", floor=8)
         eid = s["estate"]["id"]
@@ -149,6 +157,33 @@ async def test_entrapment_to_escalation_to_broadcast_to_tally_to_report(platform
         tally = (await incidents.get(url + "/tally", headers=duty)).json()
         assert tally["total"] == {"units": 1, "safe": 1, "need_help": 0, "no_answer": 0}
 
+        # the SMS says which incident and how to answer; "2" through the gateway's inbound callback counts
+        async def texted():
+            texts = [json.loads(q.body)["text"] for q in gateway.requests]
+            return [t for t in texts if "请回复：1 平安，2 需要帮助" in t] or None
+
+        (sms,) = await wait_until(texted, message="the broadcast's SMS")
+        assert incident["reference"] in sms
+        body = json.dumps({"from": "+8613612345678", "text": "2"})
+        r = await notify.post("/v1/providers/gateway/inbound", content=body, headers=signed(SECRET, body))
+        assert r.json() == {
+            "understood": True,
+            "matched": True,
+            "status": "need_help",
+            "reference": incident["reference"],
+        }
+
+        async def helped():
+            found = (await incidents.get(url + "/tally", headers=duty)).json()["total"]
+            return found if found["need_help"] == 1 else None
+
+        assert await wait_until(helped, message="the SMS reply in the tally") == {
+            "units": 1,
+            "safe": 0,
+            "need_help": 1,
+            "no_answer": 0,
+        }
+
         await incidents.post(
             url + "/steps/rescuers_on_site", headers=duty, json={"action": "complete", "note": "维保到场"}
         )
@@ -179,6 +214,7 @@ async def test_entrapment_to_escalation_to_broadcast_to_tally_to_report(platform
                 assert local(step["done_at"]) in report
         for entry in final["timeline"]:
             assert local(entry["at"]) in report, entry["kind"]
+    gateway.stop()
 
 
 async def test_an_entrapment_phoned_in_to_the_desk_opens_a_work_order_and_an_incident(platform_env):
@@ -252,3 +288,102 @@ async def test_an_entrapment_phoned_in_to_the_desk_opens_a_work_order_and_an_inc
             return got["work_order_reference"]
 
         assert (await wait_until(ordered, message="the work order")).startswith("WO-")
+
+
+async def test_a_repair_step_opens_a_work_order_and_completes_with_it(platform_env):
+    """Issue 19, item 2: the water-outage playbook's "restore the supply" step asks repairs for a work order
+    located at the incident's building; the technician's completion completes the step; a second incident
+    cancelled before anyone started cancels its order in repairs."""
+    async with (
+        running_service(INTAKE, platform_env) as intake,
+        running_service(REPAIRS, platform_env) as repairs,
+        running_service(INCIDENTS, platform_env) as incidents,
+    ):
+        s = await scenes.household(intake, building="C1", unit_number="C1-0801", floor=8)
+        eid = s["estate"]["id"]
+        crew = await scenes.repair_crew(intake, repairs, s)
+        duty = token("duty_officer", estates=[uuid.UUID(eid)])
+
+        async def known():
+            return (await incidents.get(f"/v1/estates/{eid}/playbooks", headers=duty)).status_code == 200
+
+        await wait_until(known, message="incidents to know the estate")
+
+        async def outage() -> dict:
+            r = await incidents.post(
+                f"/v1/estates/{eid}/incidents",
+                headers=duty,
+                json={
+                    "playbook": "water_outage",
+                    "description": "C1 栋停水",
+                    "building_id": s["building"]["id"],
+                },
+            )
+            assert r.status_code == 201, r.text
+            return r.json()
+
+        async def step_order(incident_id: str):
+            got = (await incidents.get(f"/v1/incidents/{incident_id}", headers=duty)).json()
+            step = next(x for x in got["steps"] if x["key"] == "restore_supply")
+            return step if step["work_order_reference"] else None
+
+        incident = await outage()
+        step = await wait_until(lambda: step_order(incident["id"]), message="the step's work order")
+        wo = (await repairs.get(f"/v1/work-orders/{step['work_order_id']}", headers=s["dispatcher"])).json()
+        assert (wo["source"], wo["building_id"], wo["category"], wo["urgency"]) == (
+            "incident",
+            s["building"]["id"],
+            "plumbing",
+            "emergency",
+        )
+        assert incident["reference"] in wo["description"] and wo["technician_id"] == crew["plumber"]["id"]
+        tech = token("technician", estates=[uuid.UUID(eid)], sub=wo["technician_id"])
+        for action, extra in (
+            ("accept", {}),
+            ("en_route", {}),
+            ("arrive", {}),
+            ("complete", {"note": "更换水泵控制器，供水恢复", "labour_minutes": 60}),
+        ):
+            r = await repairs.post(
+                f"/v1/work-orders/{wo['id']}/actions", headers=tech, json={"action": action, **extra}
+            )
+            assert r.status_code == 200, r.text
+
+        async def completed():
+            got = await step_order(incident["id"])
+            return got if got and got["state"] == "completed" else None
+
+        done = await wait_until(completed, message="the step to complete with its work order")
+        assert done["done_by"] == f"repairs {wo['reference']}"
+        # the duty officer resolves and closes the incident: the order (done) hears it on its timeline
+        for action in ("acknowledge", "resolve", "close"):
+            r = await incidents.post(
+                f"/v1/incidents/{incident['id']}/actions",
+                headers=duty,
+                json={"action": action, "note": "供水恢复"},
+            )
+            assert r.status_code == 200, r.text
+
+        async def order_heard():
+            got = (await repairs.get(f"/v1/work-orders/{wo['id']}", headers=s["dispatcher"])).json()
+            kinds = [e["kind"] for e in got["timeline"]]
+            return kinds if "incident_closed" in kinds else None
+
+        assert "incident_resolved" in await wait_until(
+            order_heard, message="the order to hear the incident end"
+        )
+        # a second outage, cancelled at once: its order, not yet under way, is cancelled
+        other = await outage()
+        second = await wait_until(lambda: step_order(other["id"]), message="the second work order")
+        r = await incidents.post(
+            f"/v1/incidents/{other['id']}/actions", headers=duty, json={"action": "cancel", "note": "误报"}
+        )
+        assert r.status_code == 200, r.text
+
+        async def cancelled():
+            got = (
+                await repairs.get(f"/v1/work-orders/{second['work_order_id']}", headers=s["dispatcher"])
+            ).json()
+            return got if got["state"] == "cancelled" else None
+
+        await wait_until(cancelled, message="repairs to cancel the cancelled incident's order")

@@ -105,3 +105,54 @@ async def test_an_incident_wakes_only_the_officer_on_duty_then_the_manager(platf
             assert await alerted("sudden_illness") == {manager}
     finally:
         await engine.dispose()
+
+
+async def test_a_complaint_about_an_employee_links_its_call_and_tells_their_manager(platform):
+    """Issue 19, item 10 (顾客电话投诉员工登记表): the complaint names the call it came from and the employee; the
+    manager of the employee's department hears of it, the employee does not."""
+    p = platform
+    eid, intake = p["estate"]["id"], p["intake"]
+
+    async def staff(name: str, department: str, role: str) -> str:
+        r = await intake.post(
+            f"/v1/estates/{eid}/staff",
+            headers=p["manager"],
+            json={"name": name, "department": department, "roles": [role]},
+        )
+        assert r.status_code == 201, r.text
+        return r.json()["id"]
+
+    guard = await staff("保安李军", "security", "receptionist")
+    chief = await staff("保安主管孙涛", "security", "manager")
+    other = await staff("工程经理钱进", "engineering", "manager")
+    call = await intake.post(
+        f"/v1/estates/{eid}/calls", headers=p["desk"], json={"phone": "13500000009", "topic": "complaint"}
+    )
+    assert call.status_code == 201, call.text
+    complaint = {
+        "kind": "complaint",
+        "category": "service_attitude",
+        "subject": "门岗保安态度恶劣",
+        "description": "业主来电：晚上进门时保安出言不逊",
+        "call_id": call.json()["id"],
+        "employee_id": guard,
+    }
+    praise = {**complaint, "kind": "praise", "category": None}
+    assert (await intake.post(f"/v1/estates/{eid}/cases", headers=p["desk"], json=praise)).status_code == 422
+    r = await intake.post(f"/v1/estates/{eid}/cases", headers=p["desk"], json=complaint)
+    assert r.status_code == 201, r.text
+    case = r.json()
+    assert (case["call_id"], case["employee_id"]) == (call.json()["id"], guard)
+
+    async def inbox(person: str, role: str) -> list:
+        me = token(role, estates=[uuid.UUID(eid)], sub=person)
+        return (await p["notify"].get("/v1/me/inbox", headers=me)).json()["items"]
+
+    async def chief_told():
+        return [
+            m for m in await inbox(chief, "manager") if m["title"] == f"新工单 {case['reference']}"
+        ] or None
+
+    (told,) = await wait_until(chief_told, message="the security manager to hear of the complaint")
+    assert "被投诉员工：保安李军" in told["body"] and told["source"]["reference"] == case["reference"]
+    assert await inbox(guard, "receptionist") == [] and await inbox(other, "manager") == []

@@ -101,7 +101,15 @@ class Incident(KeyMixin, TimestampMixin, Base):
 
 class IncidentStep(KeyMixin, Base):
     __tablename__ = "incident_step"
-    __table_args__ = (UniqueConstraint("incident_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "key"),
+        Index(
+            "uq_incident_step_work_order_request",
+            "work_order_request_id",
+            unique=True,
+            postgresql_where=text("work_order_request_id IS NOT NULL"),
+        ),
+    )
 
     incident_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("incidents.incident.id"), index=True
@@ -119,6 +127,10 @@ class IncidentStep(KeyMixin, Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     done_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str | None] = mapped_column(Text)
+    # a `repair` step's work order: asked for under this request id, then known by its id and reference
+    work_order_request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    work_order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    work_order_reference: Mapped[str | None] = mapped_column(String(32))
 
 
 class IncidentParty(KeyMixin, Base):

@@ -10,6 +10,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from propdesk.common import taxonomy
+
 ROLES = frozenset({"commander", "security", "engineering", "customer_service", "manager", "general_manager"})
 PARTIES = frozenset(
     {"fire_brigade", "police", "ambulance", "elevator_contractor", "utility", "family", "other"}
@@ -32,6 +34,17 @@ class Text(BaseModel):
     en: str = Field(min_length=1)
 
 
+class WorkOrderSpec(BaseModel):
+    """What a `repair` step asks repairs for (the shared taxonomy's category and problem)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: str
+    problem: str
+    urgency: Literal["emergency", "urgent", "normal"] = "emergency"
+    description: Text
+
+
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -39,12 +52,13 @@ class Step(BaseModel):
     title: Text
     role: str
     deadline_minutes: int = Field(ge=0, le=7 * 24 * 60, description="after the trigger")
-    kind: Literal["action", "call", "notify", "broadcast"] = "action"
+    kind: Literal["action", "call", "notify", "broadcast", "repair"] = "action"
     checklist: list[Text] = []
     depends_on: list[str] = []
     escalation: list[str] | None = None
     party: str | None = None
     broadcast: str | None = None
+    work_order: WorkOrderSpec | None = None  # a `repair` step: opened when the incident starts
 
 
 class Broadcast(BaseModel):
@@ -94,6 +108,8 @@ class Playbook(BaseModel):
                 problems.append(f"{where}: a call step needs a party (one of: {', '.join(sorted(PARTIES))})")
             if step.kind == "broadcast" and step.broadcast not in self.broadcasts:
                 problems.append(f"{where}: broadcast {step.broadcast!r} is not defined under broadcasts")
+            if step.kind == "repair":
+                problems += _repair_problems(where, step.work_order)
         if cycle := _cycle({s.key: s.depends_on for s in self.steps}):
             problems.append("steps: depends_on has a cycle: " + " → ".join(cycle))
         if problems:
@@ -105,6 +121,19 @@ class Playbook(BaseModel):
 
     def chain(self, step: Step) -> list[str]:
         return step.escalation or self.escalation
+
+
+def _repair_problems(where: str, spec: WorkOrderSpec | None) -> list[str]:
+    if spec is None:
+        return [f"{where}: a repair step needs a work_order (category, problem, description)"]
+    found = taxonomy.problem(spec.category, spec.problem)
+    if found is None:
+        return [f"{where}: work_order: unknown problem {spec.problem!r} for category {spec.category!r}"]
+    if found.emergency:
+        return [
+            f"{where}: work_order: {spec.problem!r} is itself an emergency (it would start another incident)"
+        ]
+    return []
 
 
 def _cycle(graph: dict[str, list[str]]) -> list[str] | None:

@@ -80,6 +80,8 @@ class StepRead(Output):
     done_at: dt.datetime | None
     done_by: str | None
     note: str | None
+    work_order_id: uuid.UUID | None = None
+    work_order_reference: str | None = Field(None, description="a repair step's work order, WO-…")
 
 
 class PartyRead(Output):

@@ -14,10 +14,15 @@ from propdesk.common.contracts.intake import (
     UnitSnapshot,
     UnitUpdated,
 )
-from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnacknowledged
-from propdesk.common.contracts.repairs import EmergencyReported, OutageReported
+from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalUnacknowledged, ReplyReceived
+from propdesk.common.contracts.repairs import (
+    EmergencyReported,
+    OutageReported,
+    WorkOrderCompleted,
+    WorkOrderCreated,
+)
 from propdesk.common.events import Envelope
-from propdesk.incidents.service import alerts, broadcasts, estates, triggering
+from propdesk.incidents.service import alerts, broadcasts, estates, step_orders, triggering
 
 intake = Subscription(producer="intake")
 repairs = Subscription(producer="repairs")
@@ -64,6 +69,18 @@ async def on_outage_report(session: AsyncSession, event: OutageReported, envelop
     await triggering.outage_reported(session, event)
 
 
+@repairs.on(WorkOrderCreated.spec.type)
+async def on_work_order_created(session: AsyncSession, event: WorkOrderCreated, envelope: Envelope) -> None:
+    await step_orders.created(session, event)
+
+
+@repairs.on(WorkOrderCompleted.spec.type)
+async def on_work_order_completed(
+    session: AsyncSession, event: WorkOrderCompleted, envelope: Envelope
+) -> None:
+    await step_orders.completed(session, event)
+
+
 @notify.on(CriticalAcknowledged.spec.type)
 async def on_alert_acknowledged(
     session: AsyncSession, event: CriticalAcknowledged, envelope: Envelope
@@ -76,6 +93,11 @@ async def on_alert_unacknowledged(
     session: AsyncSession, event: CriticalUnacknowledged, envelope: Envelope
 ) -> None:
     await alerts.unacknowledged(session, event)
+
+
+@notify.on(ReplyReceived.spec.type)
+async def on_sms_reply(session: AsyncSession, event: ReplyReceived, envelope: Envelope) -> None:
+    await alerts.sms_reply(session, event)
 
 
 def subscriptions() -> list[Subscription]:

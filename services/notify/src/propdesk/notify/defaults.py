@@ -10,9 +10,11 @@ CHANNELS = ("inapp", "email", "sms", "push", "voice")
 TEXTS: dict[str, tuple[str, str, str, str]] = {
     "intake.case.opened": (
         "新工单 {{ reference }}",
-        "{{ subject }}（{{ kind_zh }}）已登记，请及时受理。",
+        "{{ subject }}（{{ kind_zh }}）已登记，请及时受理。"
+        "{% if employee_name %}被投诉员工：{{ employee_name }}。{% endif %}",
         "New case {{ reference }}",
-        "{{ subject }} ({{ kind }}) was filed; please acknowledge it.",
+        "{{ subject }} ({{ kind }}) was filed; please acknowledge it."
+        "{% if employee_name %} It is about {{ employee_name }}.{% endif %}",
     ),
     "intake.case.assigned": (
         "工单已分派 {{ reference }}",

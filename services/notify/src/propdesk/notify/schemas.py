@@ -197,6 +197,15 @@ class CallbackBody(Input):
     detail: str | None = Field(default=None, max_length=500)
 
 
+class InboundBody(Input):
+    """An SMS a provider received for us (a resident's reply)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    sender: str = Field(alias="from", min_length=5, max_length=32, description="the sender's phone number")
+    text: str = Field(max_length=500)
+
+
 class WebhookCreate(Input):
     url: str = Field(pattern=r"^https?://", max_length=500)
     event_types: list[str] = Field(

@@ -123,6 +123,22 @@ for event_type in ROUTES:
 incidents.handlers[incidents_ev.BroadcastRequested.spec.type] = on_broadcast_requested
 
 
+async def offered_only(session: AsyncSession, event, envelope: Envelope) -> None:
+    """Events no service acts on, published for outside subscribers: notify offers them to the webhooks."""
+
+
+for model in (
+    ev.EstateOnboardingCompleted,
+    ev.CaseClosed,
+    ev.FollowUpCompleted,
+    ev.ViolationRectified,
+    ev.MessageAcknowledged,
+):
+    intake.handlers[model.spec.type] = offered_only
+incidents.handlers[incidents_ev.ReportLinked.spec.type] = offered_only
+incidents.handlers[incidents_ev.IncidentStateChanged.spec.type] = offered_only
+
+
 def _with_webhooks(handler):
     """Every event notify consumes is also offered to the outbound webhook subscriptions."""
 

@@ -184,6 +184,7 @@ class WorkOrder(KeyMixin, TimestampMixin, Base):
             unique=True,
             postgresql_where=text("request_id IS NOT NULL"),
         ),
+        Index("ix_work_order_incident", "incident_id", postgresql_where=text("incident_id IS NOT NULL")),
         Index(
             "uq_work_order_schedule_due",
             "schedule_id",
@@ -197,6 +198,7 @@ class WorkOrder(KeyMixin, TimestampMixin, Base):
     reference: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    incident_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))  # a playbook step asked for it
     unit_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     place_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     building_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -1,5 +1,6 @@
 """Events repairs consumes: intake's registry (estates, buildings, units, places, technicians among the
-staff), the desk's repair requests, and follow-ups scored badly (reopen the work order)."""
+staff), its duty roster (on-call engineers), the desk's repair requests, follow-ups scored badly (reopen the
+work order), and incidents' playbook steps that need work done, and the incidents' end."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common.consumer import Subscription
 from propdesk.common.contracts import intake as ev
+from propdesk.common.contracts.incidents import IncidentStateChanged, RepairRequested
 from propdesk.common.events import Envelope
 from propdesk.repairs.models import Unit
-from propdesk.repairs.service import deadlines, estates, registry, reporting, technicians
+from propdesk.repairs.service import deadlines, estates, incident_orders, registry, reporting, technicians
 
 intake = Subscription(producer="intake")
+incidents = Subscription(producer="incidents")
 
 
 @intake.on(ev.EstateRegistered.spec.type)
@@ -86,5 +89,15 @@ async def on_dissatisfied(session: AsyncSession, event: ev.FollowUpDissatisfied,
         )
 
 
+@incidents.on(RepairRequested.spec.type)
+async def on_incident_repair(session: AsyncSession, event: RepairRequested, envelope: Envelope) -> None:
+    await incident_orders.requested(session, event)
+
+
+@incidents.on(IncidentStateChanged.spec.type)
+async def on_incident_changed(session: AsyncSession, event: IncidentStateChanged, envelope: Envelope) -> None:
+    await incident_orders.incident_changed(session, event)
+
+
 def subscriptions() -> list[Subscription]:
-    return [intake]
+    return [intake, incidents]

@@ -124,3 +124,21 @@ class HelpRequested(IncidentRef):
     unit_number: str = ""
     floor: int | None = None
     note: str | None = None
+
+
+@event(
+    "incidents.repair.requested",
+    summary="A playbook step needs work done (restore the pump after a water outage): repairs opens a work order "
+    "for it (once, by request_id), and the step completes when repairs completes the order.",
+)
+class RepairRequested(IncidentRef):
+    step: str
+    request_id: uuid.UUID = Field(
+        description="the step's work order request: the same for the same step, always"
+    )
+    category: str
+    problem: str
+    urgency: Literal["emergency", "urgent", "normal"] = "emergency"
+    description: str
+    unit_id: uuid.UUID | None = None
+    place_id: uuid.UUID | None = None

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
-from propdesk.common.events import EventPayload, event
+from propdesk.common.events import EventPayload, event, personal
 
 
 @event(
@@ -48,3 +49,19 @@ class CriticalAcknowledged(CriticalAlert):
 )
 class CriticalUnacknowledged(CriticalAlert):
     pass
+
+
+@event(
+    "notify.reply.received",
+    summary="A resident answered an emergency broadcast by SMS (1 = safe, 2 = need help) through the SMS provider's "
+    "inbound callback; incidents counts it as the answer the app would give, for the resident's units.",
+)
+class ReplyReceived(EventPayload):
+    incident_id: uuid.UUID
+    estate_id: uuid.UUID
+    resident_id: uuid.UUID
+    unit_ids: list[uuid.UUID]
+    status: Literal["safe", "need_help"]
+    message_id: uuid.UUID
+    channel: str = "sms"
+    text: str = personal(default="")

@@ -66,6 +66,7 @@ class WorkOrderCompleted(EventPayload):
     work_order_id: uuid.UUID
     estate_id: uuid.UUID
     reference: str
+    request_id: uuid.UUID | None = None  # what asked for it: the desk's request, an incident step's
     unit_id: uuid.UUID | None = None
     place_id: uuid.UUID | None = None
     resident_id: uuid.UUID | None = None

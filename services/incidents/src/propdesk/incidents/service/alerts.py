@@ -1,6 +1,7 @@
-"""Critical alerts' fate, heard from notify: who acknowledged an incident's alert goes on its timeline, and an
-alert nobody acknowledged through its whole chain (push, SMS, voice) escalates its step at once, to the next
-level of the step's chain, instead of waiting for the step's deadline."""
+"""What notify tells incidents: who acknowledged an incident's critical alert goes on its timeline; an alert
+nobody acknowledged through its whole chain (push, SMS, voice) escalates its step at once, to the next level
+of the step's chain, instead of waiting for the step's deadline; and a resident's SMS reply to a broadcast
+(1 safe, 2 need help) counts as their answer in the tally."""
 
 from __future__ import annotations
 
@@ -10,9 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from propdesk.common import outbox, timers
-from propdesk.common.contracts.notify import CriticalAcknowledged, CriticalAlert, CriticalUnacknowledged
+from propdesk.common.contracts.notify import (
+    CriticalAcknowledged,
+    CriticalAlert,
+    CriticalUnacknowledged,
+    ReplyReceived,
+)
 from propdesk.common.timeutil import utcnow
-from propdesk.incidents.models import Incident, IncidentEntry, IncidentStep
+from propdesk.incidents.models import Incident, IncidentEntry, IncidentStep, Unit
+from propdesk.incidents.service.broadcasts import record_reply
 from propdesk.incidents.service.escalation import escalate
 from propdesk.incidents.service.incidents import entry, snapshot
 
@@ -88,3 +95,24 @@ async def unacknowledged(session: AsyncSession, alert: CriticalUnacknowledged) -
     timers.schedule_many(session, [repeat])
     await session.flush()
     outbox.record(session, event, aggregate_id=incident.id, estate_id=incident.estate_id)
+
+
+async def sms_reply(session: AsyncSession, event: ReplyReceived) -> None:
+    """The answer for the resident's unit in the incident's building (or their first unit in the estate)."""
+    incident = await session.get(Incident, event.incident_id, with_for_update=True)
+    if incident is None or not incident.active or not event.unit_ids:
+        return
+    units = list(
+        (
+            await session.execute(
+                select(Unit).where(Unit.id.in_(event.unit_ids), Unit.estate_id == incident.estate_id)
+            )
+        ).scalars()
+    )
+    if not units:
+        raise LookupError(f"{incident.reference}: the replying resident's units are not known here yet")
+    unit = next((u for u in units if u.building_id == incident.building_id), units[0])
+    note = None if event.text.strip() in ("1", "2") else event.text
+    await record_reply(
+        session, incident, unit, resident=str(event.resident_id), status=event.status, note=note
+    )

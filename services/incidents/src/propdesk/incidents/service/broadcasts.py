@@ -168,8 +168,8 @@ async def send(
         texts=texts,
         said={
             **texts,
-            "body_zh": body_zh + ("\n请回复：平安 / 需要帮助" if ask_reply else ""),
-            "body_en": body_en + ("\nPlease reply: safe / need help" if ask_reply else ""),
+            "body_zh": body_zh + ("\n请回复：1 平安，2 需要帮助" if ask_reply else ""),
+            "body_en": body_en + ("\nPlease reply: 1 safe, 2 need help" if ask_reply else ""),
         },
         critical=True,
         ask_reply=ask_reply,
@@ -209,12 +209,21 @@ async def reply(
     unit = await session.get(Unit, unit_id)
     if unit is None or unit.estate_id != incident.estate_id:
         raise InvalidInput(Text("房屋不属于该小区", "The unit is not in this estate"))
+    return await record_reply(session, incident, unit, resident=principal.sub, status=status, note=note)
+
+
+async def record_reply(
+    session: AsyncSession, incident: Incident, unit: Unit, *, resident: str, status: str, note: str | None
+) -> Reply:
+    """A resident's answer for a unit (through the app, or an SMS reply notify heard): the latest counts in the
+    tally; "need help" opens a task for the commander."""
+    unit_id = unit.id
     now = utcnow()
     stmt = pg_insert(Reply).values(
         id=uuid.uuid4(),
         incident_id=incident.id,
         unit_id=unit_id,
-        resident=principal.sub,
+        resident=resident,
         status=status,
         note=note,
         at=now,
@@ -224,7 +233,7 @@ async def reply(
         set_={"status": status, "note": note, "at": now},
     ).returning(Reply)
     answer = (await session.execute(stmt)).scalar_one()
-    entry(session, incident, "reply", principal.sub, note, unit=unit.number, status=status)
+    entry(session, incident, "reply", resident, note, unit=unit.number, status=status)
     if status == "need_help":
         task = HelpTask(incident_id=incident.id, reply_id=answer.id, unit_id=unit_id, note=note, state="open")
         session.add(task)

@@ -17,7 +17,7 @@ from propdesk.common.ids import human_ref
 from propdesk.common.timeutil import to_local, utcnow
 from propdesk.incidents.errors import PlaceNotFound, PlaybookNotFound, UnitNotFound, WrongEstate
 from propdesk.incidents.models import Incident, IncidentStep, OutageReport, Place, Unit, estate
-from propdesk.incidents.service import playbooks
+from propdesk.incidents.service import playbooks, step_orders
 from propdesk.incidents.service.incidents import _key, entry, ref
 
 
@@ -157,21 +157,22 @@ async def trigger(
     )
     session.add(incident)
     await session.flush()
-    for position, step in enumerate(book.steps):
-        due = now + dt.timedelta(minutes=step.deadline_minutes)
-        session.add(
-            IncidentStep(
-                incident_id=incident.id,
-                key=step.key,
-                position=position,
-                role=step.role,
-                kind=step.kind,
-                due_at=due,
-                state="pending",
-                escalation_level=0,
-                escalations=0,
-            )
+    steps = [
+        IncidentStep(
+            incident_id=incident.id,
+            key=step.key,
+            position=position,
+            role=step.role,
+            kind=step.kind,
+            due_at=now + dt.timedelta(minutes=step.deadline_minutes),
+            state="pending",
+            escalation_level=0,
+            escalations=0,
         )
+        for position, step in enumerate(book.steps)
+    ]
+    session.add_all(steps)
+    step_orders.request(session, incident, book, steps)
     timers.schedule_many(
         session,
         [

@@ -59,6 +59,9 @@ class Case(KeyMixin, TimestampMixin, Base):
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     repeat_of: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     work_order_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    call_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.call.id"))
+    # a complaint about a member of staff (顾客电话投诉员工登记表): their manager hears of it
+    employee_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("intake.staff.id"))
     clocks: Mapped[dict] = mapped_column(JSONB, default=dict)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -39,11 +39,17 @@ class CaseCreate(Input):
     reporter_phone: Phone | None = None
     subject: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, max_length=10_000)
+    call_id: uuid.UUID | None = Field(None, title="来电记录", description="the call the case came from")
+    employee_id: uuid.UUID | None = Field(
+        None, title="被投诉员工", description="a complaint about a member of staff: their manager is told"
+    )
 
     @model_validator(mode="after")
     def _complaints_have_a_category(self) -> CaseCreate:
         if self.kind == "complaint" and self.category is None:
             raise ValueError("a complaint needs a category")
+        if self.employee_id is not None and self.kind != "complaint":
+            raise ValueError("only a complaint names an employee")
         if self.kind != "complaint" and self.severity == "major":
             raise ValueError("only complaints can be major")
         return self
@@ -118,6 +124,8 @@ class CaseRead(Output):
     reopen_count: int
     repeat_of: uuid.UUID | None
     work_order_id: uuid.UUID | None
+    call_id: uuid.UUID | None = None
+    employee_id: uuid.UUID | None = None
     created_at: dt.datetime
     acknowledged_at: dt.datetime | None
     first_response_at: dt.datetime | None

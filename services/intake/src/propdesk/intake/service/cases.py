@@ -23,7 +23,7 @@ from propdesk.common.pagination import PageParams, fetch_page
 from propdesk.common.sla import Clock
 from propdesk.common.timeutil import BusinessCalendar, to_local, utcnow
 from propdesk.intake.errors import CaseNotFound, WrongEstate
-from propdesk.intake.models import Case, CaseEntry, Resident, Staff, Unit
+from propdesk.intake.models import Call, Case, CaseEntry, Resident, Staff, Unit
 from propdesk.intake.repository import require_of_estate
 from propdesk.intake.schemas import CaseAction, CaseCreate, CaseEntryRead, CaseRead
 from propdesk.intake.service import case_targets, followups
@@ -121,6 +121,8 @@ async def open_case(
         resident_id = principal.subject_id
     await require_of_estate(session, Unit, data.unit_id, estate_id, "unit")
     await require_of_estate(session, Resident, resident_id, estate_id, "resident")
+    await require_of_estate(session, Call, data.call_id, estate_id, "call")
+    employee = await require_of_estate(session, Staff, data.employee_id, estate_id, "staff member")
     case = Case(
         estate_id=estate_id,
         reference=await _next_reference(session, now),
@@ -137,6 +139,8 @@ async def open_case(
         state="open",
         escalation_level=0,
         reopen_count=0,
+        call_id=data.call_id,
+        employee_id=data.employee_id,
     )
     if data.kind == "complaint" and data.unit_id is not None and data.category is not None:
         case.repeat_of = (
@@ -172,6 +176,10 @@ async def open_case(
             subject=case.subject,
             is_repeat=case.repeat_of is not None,
             repeat_of=case.repeat_of,
+            call_id=case.call_id,
+            employee_id=case.employee_id,
+            employee_name=employee.name if employee else None,
+            employee_department=employee.department.code if employee else None,
         ),
         aggregate_id=case.id,
         estate_id=estate_id,

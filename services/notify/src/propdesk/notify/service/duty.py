@@ -21,7 +21,6 @@ from propdesk.notify.service.recipients import Person
 DUTY_OF_ROLE = {
     "duty_officer": "duty_officer",
     "receptionist": "front_desk",
-    "security": "security_patrol",
     "dispatcher": "dispatcher",
     "technician": "on_call_engineer",
 }

@@ -21,7 +21,15 @@ async def desk(session: AsyncSession, estate_id) -> list[Person]:
 
 
 async def case_opened(session, e, env) -> Route:
-    return await desk(session, e.estate_id), "case", False
+    """The front desk; a complaint about a member of staff also reaches their department's managers (the
+    estate's, when the department has none), never the employee complained about."""
+    people = await desk(session, e.estate_id)
+    if e.employee_id is not None:
+        managers = await r.staff_with(
+            session, e.estate_id, roles=["manager"], department=e.employee_department
+        )
+        people += managers or await r.staff_with(session, e.estate_id, roles=["manager"])
+    return [p for p in {p.id: p for p in people}.values() if p.id != e.employee_id], "case", False
 
 
 async def case_assigned(session, e, env) -> Route:

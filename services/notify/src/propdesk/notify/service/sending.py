@@ -19,7 +19,7 @@ from propdesk.notify.channels import SendFailed, Sent, send_email, send_via_prov
 from propdesk.notify.config import NotifySettings, ProviderConfig
 from propdesk.notify.errors import InvalidCallback, UnknownMessageRef, UnknownProvider
 from propdesk.notify.models import Delivery, DeliveryLog, Message
-from propdesk.notify.schemas import CallbackBody
+from propdesk.notify.schemas import CallbackBody, source_of
 from propdesk.notify.service import codes, providers
 from propdesk.notify.service.providers import SEND_CONCURRENCY, http_client, providers_for
 from propdesk.notify.service.render import render
@@ -124,7 +124,7 @@ async def send_many(session: AsyncSession, due: list) -> None:
                 d.channel,
                 d.address,
                 render(subject or "", context),
-                render(body, context),
+                with_reference(render(body, context), m.context, m.language),
                 provider,
             )
         )
@@ -133,6 +133,15 @@ async def send_many(session: AsyncSession, due: list) -> None:
     await session.flush()
     if jobs:
         timers.then(session, lambda sessionmaker: hand_off(sessionmaker, settings, jobs))
+
+
+def with_reference(text: str, context: dict | None, language: str) -> str:
+    """Every message says what it is about: the source's human reference (WO-…, INC-…, CASE-…, INV-…) is in
+    the text, added at the end when the template did not put it in."""
+    source = source_of(context)
+    if source is None or not source.reference or source.reference in text:
+        return text
+    return f"{text}（{source.reference}）" if language.startswith("zh") else f"{text} ({source.reference})"
 
 
 def _timer(delivery_id: uuid.UUID, due_at: dt.datetime) -> dict:

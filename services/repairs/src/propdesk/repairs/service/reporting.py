@@ -99,6 +99,7 @@ async def report(
     schedule_id: uuid.UUID | None = None,
     scheduled_for: dt.date | None = None,
     actor: str = "system",
+    incident: tuple[uuid.UUID, uuid.UUID | None, str] | None = None,
 ) -> tuple[WorkOrder, bool]:
     """Open a work order, or link the report to an open one for the same common-area problem.
     Returns (order, linked). A new order, its reporter, timeline, clock timers and events are staged in the
@@ -113,7 +114,11 @@ async def report(
                 f"unknown problem {problem!r} for {category} (one of: {codes})",
             )
         )
-    building_id, location, unit_kind = await locate(session, estate_id, unit_id, place_id)
+    if incident is not None and unit_id is None and place_id is None:
+        _, building_id, location = incident  # an incident's step: where the incident is (a building, or all)
+        unit_kind = None
+    else:
+        building_id, location, unit_kind = await locate(session, estate_id, unit_id, place_id)
     settings = await estates.settings_for(session, estate_id)
     reporter = WorkOrderReporter(
         resident_id=reporter_resident_id,
@@ -173,6 +178,7 @@ async def report(
         completion_photos=[],
         schedule_id=schedule_id,
         scheduled_for=scheduled_for,
+        incident_id=incident[0] if incident else None,
     )
     wo.created_at = now
     reporter.work_order_id = wo.id

@@ -223,6 +223,7 @@ async def complete(
             work_order_id=wo.id,
             estate_id=wo.estate_id,
             reference=wo.reference,
+            request_id=wo.request_id,
             unit_id=wo.unit_id,
             place_id=wo.place_id,
             resident_id=wo.reporter_resident_id,

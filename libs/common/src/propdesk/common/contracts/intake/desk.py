@@ -31,6 +31,10 @@ class CaseOpened(CaseRef):
     subject: str
     is_repeat: bool = False
     repeat_of: uuid.UUID | None = None
+    call_id: uuid.UUID | None = None
+    employee_id: uuid.UUID | None = Field(None, description="a complaint about this member of staff")
+    employee_name: str | None = personal(default=None)
+    employee_department: str | None = None
 
 
 @event(

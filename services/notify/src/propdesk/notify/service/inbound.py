@@ -1,0 +1,109 @@
+"""SMS replies through the provider's inbound callback: a resident answers an emergency broadcast with 1 (safe)
+or 2 (need help). The reply answers the latest broadcast that asked them (by their phone), acknowledges it (its
+fallback chain stops) and goes to incidents as `notify.reply.received`, counted like an answer in the app."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from propdesk.common import outbox, signatures
+from propdesk.common.contracts.notify import ReplyReceived
+from propdesk.common.timeutil import utcnow
+from propdesk.notify.errors import InvalidCallback, UnknownProvider
+from propdesk.notify.models import Message, Recipient
+from propdesk.notify.schemas import InboundBody
+from propdesk.notify.service import chain, providers
+
+ANSWERS = {
+    "1": "safe",
+    "平安": "safe",
+    "安全": "safe",
+    "safe": "safe",
+    "ok": "safe",
+    "2": "need_help",
+    "需要帮助": "need_help",
+    "求助": "need_help",
+    "help": "need_help",
+    "need help": "need_help",
+}
+WITHIN = dt.timedelta(hours=48)  # an answer is to a broadcast of the last two days
+
+
+def answer_of(text: str) -> str | None:
+    return ANSWERS.get(re.sub(r"[\s。.!！]+$", "", text.strip().lower()))
+
+
+def phones(sender: str) -> list[str]:
+    """The forms a mainland number is kept in (+86…, or bare)."""
+    digits = re.sub(r"[^\d+]", "", sender)
+    bare = digits.removeprefix("+").removeprefix("86") if len(digits.lstrip("+")) == 13 else digits
+    return list(dict.fromkeys([digits, bare, f"+86{bare}"]))
+
+
+async def received(session: AsyncSession, provider: str, request) -> dict:
+    config = await providers.named(session, provider)
+    if config is None:
+        raise UnknownProvider(f"no provider named {provider}")
+    message_id, body = await signatures.verify(request, config.secret.get_secret_value())
+    try:
+        sms = InboundBody.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidCallback(str(exc).split("\n")[0], errors=exc.errors(include_url=False)) from exc
+
+    async def run() -> tuple[object, int]:
+        return await _apply(session, sms), 200
+
+    answer, _ = await signatures.once(
+        session, sender=f"provider:{provider}", message_id=message_id, route="inbound", body=body, run=run
+    )
+    return answer
+
+
+async def _apply(session: AsyncSession, sms: InboundBody) -> dict:
+    status = answer_of(sms.text)
+    if status is None:
+        return {"understood": False}
+    found = (
+        await session.execute(
+            select(Message, Recipient)
+            .join(Recipient, Recipient.id == Message.recipient_id)
+            .where(
+                Recipient.phone.in_(phones(sms.sender)),
+                Recipient.kind == "resident",
+                Message.context["incident_id"].astext.is_not(None),  # an incident's broadcast
+                Message.created_at > utcnow() - WITHIN,
+            )
+            .order_by(Message.created_at.desc())
+            .limit(1)
+        )
+    ).first()
+    if found is None:
+        return {"understood": True, "matched": False, "status": status}
+    message, person = found
+    await chain.acknowledge(session, message)
+    outbox.record(
+        session,
+        ReplyReceived(
+            incident_id=message.context["incident_id"],
+            estate_id=message.estate_id,
+            resident_id=person.id,
+            unit_ids=list(person.units or []),
+            status=status,
+            message_id=message.id,
+            text=sms.text,
+        ),
+        aggregate_id=message.context["incident_id"],
+        estate_id=message.estate_id,
+    )
+    await session.flush()
+    return {
+        "understood": True,
+        "matched": True,
+        "status": status,
+        "reference": message.context.get("reference"),
+    }
