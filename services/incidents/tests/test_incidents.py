@@ -381,9 +381,7 @@ class TestCriticalAlerts:
                 recipient_id=recipient,
                 recipient_name="值班员王强",
                 channels_tried=["push", "sms", "voice"],
-                source_event_type="incidents.incident.triggered",
-                **about,
-                **extra,
+                **{"source_event_type": "incidents.incident.triggered", **about, **extra},
             )
 
         async def timeline(kind: str, n: int):
@@ -406,7 +404,16 @@ class TestCriticalAlerts:
             assert await events(db, "incidents.step.escalated") == []
             # nobody answered the alert about step `soothe` (two recipients, one escalation)
             for who in (manager, guard):
-                await emit(notify, alert(CriticalUnacknowledged, escalated_alert, who, step="soothe"))
+                await emit(
+                    notify,
+                    alert(
+                        CriticalUnacknowledged,
+                        escalated_alert,
+                        who,
+                        step="soothe",
+                        source_event_type="incidents.step.escalated",
+                    ),
+                )
             await wait_until(lambda: timeline("alert_unacknowledged", 3), message="both silences")
         [escalated] = await events(db, "incidents.step.escalated")
         assert (escalated["step"], escalated["level"], escalated["role"]) == ("soothe", 1, "commander")

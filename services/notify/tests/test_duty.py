@@ -14,7 +14,7 @@ from propdesk.common.db import asyncpg_url
 from propdesk.common.testing.helpers import running_service, token, wait_until
 from propdesk.incidents.main import SERVICE as INCIDENTS
 
-from .conftest import set_quiet
+from .conftest import set_quiet, start_platform
 
 
 async def test_an_incident_wakes_only_the_officer_on_duty_then_the_manager(platform):
@@ -156,3 +156,65 @@ async def test_a_complaint_about_an_employee_links_its_call_and_tells_their_mana
     (told,) = await wait_until(chief_told, message="the security manager to hear of the complaint")
     assert "被投诉员工：保安李军" in told["body"] and told["source"]["reference"] == case["reference"]
     assert await inbox(guard, "receptionist") == [] and await inbox(other, "manager") == []
+
+
+async def test_an_unacknowledged_incident_alert_wakes_the_next_in_the_chain(platform_env, sinks):
+    """Issue 19, item 3, end to end: the duty officer on duty does not answer the entrapment alert through its
+    whole chain; incidents escalates the step at once past the duty officer's own level, to security."""
+    async with start_platform(platform_env, sinks, chain_step_seconds=0.3) as p:
+        eid, intake = p["estate"]["id"], p["intake"]
+        officer = (
+            await intake.post(
+                f"/v1/estates/{eid}/staff",
+                headers=p["manager"],
+                json={
+                    "name": "值班员周强",
+                    "department": "management",
+                    "roles": ["duty_officer"],
+                    "phone": "13700000001",
+                },
+            )
+        ).json()["id"]
+        guard = (
+            await intake.post(
+                f"/v1/estates/{eid}/staff",
+                headers=p["manager"],
+                json={
+                    "name": "保安队长冯刚",
+                    "department": "security",
+                    "roles": ["receptionist"],
+                    "phone": "13700000005",
+                },
+            )
+        ).json()["id"]
+        duty = token("duty_officer", estates=[uuid.UUID(eid)], sub=officer)
+        async with running_service(INCIDENTS, p["env"]) as incidents:
+
+            async def known():
+                return (await incidents.get(f"/v1/estates/{eid}/playbooks", headers=duty)).status_code == 200
+
+            await wait_until(known, message="incidents to know the estate")
+            r = await incidents.post(
+                f"/v1/estates/{eid}/incidents",
+                headers=duty,
+                json={"playbook": "elevator_entrapment", "description": "2号电梯困人"},
+            )
+            assert r.status_code == 201, r.text
+            incident = r.json()
+
+            async def escalated():
+                got = (await incidents.get(f"/v1/incidents/{incident['id']}", headers=duty)).json()
+                found = [e for e in got["timeline"] if e["data"].get("cause") == "alert_unacknowledged"]
+                return found or None
+
+            (entry,) = await wait_until(escalated, timeout=30, message="the silent alert to escalate")
+            assert entry["data"]["role"] == "security" and entry["data"]["level"] == 2
+
+            async def guard_told():
+                me = token("receptionist", estates=[uuid.UUID(eid)], sub=guard)
+                items = (await p["notify"].get("/v1/me/inbox", headers=me)).json()["items"]
+                return [
+                    m for m in items if m["critical"] and m["source"]["reference"] == incident["reference"]
+                ] or None
+
+            await wait_until(guard_told, message="security, the next in the chain, to be told")

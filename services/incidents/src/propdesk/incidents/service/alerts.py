@@ -19,9 +19,12 @@ from propdesk.common.contracts.notify import (
 )
 from propdesk.common.timeutil import utcnow
 from propdesk.incidents.models import Incident, IncidentEntry, IncidentStep, Unit
+from propdesk.incidents.playbook import STAFF_OF_ROLE
 from propdesk.incidents.service.broadcasts import record_reply
 from propdesk.incidents.service.escalation import escalate
 from propdesk.incidents.service.incidents import entry, snapshot
+
+TRIGGERED = "incidents.incident.triggered"
 
 
 async def _incident(session: AsyncSession, alert: CriticalAlert) -> Incident | None:
@@ -84,17 +87,29 @@ async def unacknowledged(session: AsyncSession, alert: CriticalUnacknowledged) -
     if seen is not None or step is None:
         await session.flush()
         return
+    book = snapshot(incident)
     repeat, event = escalate(
         session,
         incident,
         step,
-        snapshot(incident),
+        book,
         utcnow(),
         cause={"cause": "alert_unacknowledged", "alert_event_id": alert.source_event_id},
+        to_level=_past_the_silent(alert, book.chain(book.step(step.key)), step.escalation_level),
     )
     timers.schedule_many(session, [repeat])
     await session.flush()
     outbox.record(session, event, aggregate_id=incident.id, estate_id=incident.estate_id)
+
+
+def _past_the_silent(alert: CriticalAlert, chain: list[str], level: int) -> int:
+    """The level to wake: the next one; for the trigger's own alert (it went to the duty officers) the first
+    level that is not theirs, so the escalation does not wake the same silent phone again."""
+    level += 1
+    if alert.source_event_type == TRIGGERED:
+        while level <= len(chain) and STAFF_OF_ROLE.get(chain[level - 1], (None, None))[0] == "duty_officer":
+            level += 1
+    return level
 
 
 async def sms_reply(session: AsyncSession, event: ReplyReceived) -> None:

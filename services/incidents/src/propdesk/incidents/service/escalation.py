@@ -25,11 +25,13 @@ def escalate(
     now: dt.datetime,
     *,
     cause: dict | None = None,
+    to_level: int = 0,
 ) -> tuple[dict, ev.StepEscalated]:
-    """One level up the step's chain (staying at the top): its timeline entry, the timer for the next repeat
-    and the event that tells the new level. `cause` says why, when it is not the step's deadline."""
+    """One level up the step's chain (or to `to_level`, if higher; staying at the top): its timeline entry, the
+    timer for the next repeat and the event that tells the new level. `cause` says why, when it is not the
+    step's deadline."""
     chain = book.chain(book.step(step.key))
-    step.escalation_level = min(step.escalation_level + 1, len(chain))
+    step.escalation_level = min(max(step.escalation_level + 1, to_level), len(chain))
     step.escalations += 1
     role = chain[step.escalation_level - 1]
     staff_role, department = STAFF_OF_ROLE.get(role, (None, None))
