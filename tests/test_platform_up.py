@@ -176,6 +176,27 @@ def check_operator_commands(env: dict, database_url: str, estate_id: str) -> Non
     assert republished.returncode == 0 and json.loads(republished.stdout)["events"] > 500
 
 
+def check_embedded_servers_come_back(env: dict, calls_url: str, auth: dict) -> None:
+    """Issue 20, item 7: `propdesk up` supervises its embedded PostgreSQL and NATS as it does the services.
+    Both are SIGKILLed; they are started again, the services reconnect, and the desk can log a call."""
+    import httpx
+
+    data = Path(env["PROPDESK_DATA_DIR"])
+    for pid_file in (data / "postgres" / "pgdata" / "postmaster.pid", data / "nats" / "nats.pid"):
+        os.kill(int(pid_file.read_text().split()[0]), signal.SIGKILL)
+
+    def logged() -> bool:
+        with contextlib.suppress(httpx.HTTPError):
+            r = httpx.post(
+                calls_url, headers=auth, json={"phone": "13900009999", "topic": "inquiry"}, timeout=5
+            )
+            return r.status_code == 201
+        return False
+
+    wait_until_sync(logged, timeout=90, interval=0.5, message="the platform to work again after the kills")
+    wait_settled(env)
+
+
 def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> None:
     log = open(tmp_path / "up.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([str(BIN), "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -226,6 +247,7 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
         if database_url is not None:
             check_operator_commands(env, database_url, estate["id"])
             wait_settled(env)
+            check_embedded_servers_come_back(env, f"{base}/calls", auth)
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         try:
@@ -240,6 +262,8 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
     assert (
         "mail caught → resident" in output and "消防演练" in output
     )  # a newcomer sees the mails on the console
+    if database_url is not None:
+        assert "embedded PostgreSQL is back" in output and "embedded NATS is back" in output
 
 
 def test_make_up_embedded(tmp_path):

@@ -26,7 +26,7 @@ from nats.js.errors import NotFoundError
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from propdesk.common import faults, uow
+from propdesk.common import faults, outages, uow
 from propdesk.common.db import PlatformTables
 from propdesk.common.errors import Conflict, NotFound
 from propdesk.common.events import (
@@ -73,7 +73,12 @@ class ConsumerStats:
     redeliveries: int = 0
     failures: int = 0
     dead_lettered: int = 0
+    outages: int = 0  # batches that waited for the database (no delivery spent)
     rejected: int = 0  # events whose producer does not match their subject (dead-lettered unapplied)
+
+
+class _Unavailable(Exception):
+    """The database could not be used for a batch: wait and retry it."""
 
 
 class EventConsumer:
@@ -166,6 +171,25 @@ class EventConsumer:
         return len(msgs)
 
     async def handle_batch(self, msgs: list) -> None:
+        """Apply a batch; while the database is unavailable, wait and retry it, keeping the messages in
+        progress: an outage spends no delivery (only a failing handler does, towards `max_deliver`)."""
+        pause = 0.25
+        while True:
+            try:
+                await self._handle_batch(msgs)
+                return
+            except _Unavailable as outage:
+                self.stats.outages += 1
+                log.warning(
+                    "consumer.database_unavailable", consumer=self.service, error=repr(outage.__cause__)
+                )
+                for msg in msgs:
+                    with contextlib.suppress(Exception):
+                        await msg.in_progress()  # not redelivered meanwhile
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 5.0)
+
+    async def _handle_batch(self, msgs: list) -> None:
         """The happy path is one transaction for the batch. If any handler fails, that transaction rolls
         back and each event is applied in a transaction of its own, so one bad event costs only itself."""
         parsed: list[tuple[object, Envelope]] = []
@@ -185,6 +209,8 @@ class EventConsumer:
                     faults.hit("consumer.before_commit")
                 done = [msg for msg, _ in parsed]
             except Exception as exc:
+                if outages.is_unavailable(exc):
+                    raise _Unavailable from exc
                 log.info("consumer.batch_isolating", consumer=self.service, size=len(parsed), error=repr(exc))
                 for msg, envelope in parsed:
                     try:
@@ -192,6 +218,8 @@ class EventConsumer:
                             await self._apply(session, envelope, subject=msg.subject)
                         done.append(msg)
                     except Exception as one_exc:
+                        if outages.is_unavailable(one_exc):
+                            raise _Unavailable from one_exc  # those applied are in the inbox: not twice
                         failed.append((msg, envelope, one_exc))
         faults.hit("consumer.after_commit")
         for msg in done:

@@ -138,6 +138,17 @@ class EmbeddedPostgres:
         wait_for_port(self.port, what="PostgreSQL")
         return self.url
 
+    def alive(self) -> bool:
+        """Whether the server runs (pg_ctl status: 0 running, 3 not)."""
+        user = _as_pg_user(self.data_dir) if os.geteuid() == 0 else {}
+        status = subprocess.run(
+            [str(_pg_bin() / "pg_ctl"), "-D", str(self.data_dir / "pgdata"), "status"],
+            capture_output=True,
+            text=True,
+            **user,
+        )
+        return status.returncode == 0
+
     def stop(self) -> None:
         pgdata = self.data_dir / "pgdata"
         if (pgdata / "postmaster.pid").exists():
@@ -182,6 +193,7 @@ class EmbeddedNats:
         lines = [
             f"listen: 127.0.0.1:{self.port}",
             "server_name: propdesk_embedded",
+            f'pid_file: "{self.data_dir / "nats.pid"}"',
             "max_payload: 8MB",
             "jetstream {",
             f'  store_dir: "{store}"',
@@ -207,6 +219,9 @@ class EmbeddedNats:
         )
         wait_for_port(self.port, what="NATS")
         return self.url
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def stop(self, *, kill: bool = False) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -92,20 +92,81 @@ class Supervisor:
             task.cancel()
 
 
+async def keep_running(servers: list, stop: asyncio.Event, every: float = 2.0) -> None:
+    """Until `stop`: the embedded servers are supervised like the services; one that died is started again
+    (the services reconnect by themselves: 503 meanwhile, consumers wait without spending deliveries)."""
+    while not stop.is_set():
+        for name, server in servers:
+            if not await asyncio.to_thread(server.alive):
+                typer.secho(f"embedded {name} stopped; starting it again", fg="yellow", err=True)
+                try:
+                    await asyncio.to_thread(server.start)
+                    typer.secho(f"embedded {name} is back", fg="green", err=True)
+                except Exception as exc:  # tried again on the next round
+                    typer.secho(f"embedded {name} did not start: {exc}", fg="red", err=True)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+
+
+STALL_SECONDS = 90.0  # a starting service that used no CPU this long (or kept crashing) is stuck
+GIVE_UP_SECONDS = 900.0
+
+
 async def wait_ready(
-    defs: list[ServiceDefinition | FrontendDefinition], timeout: float = 90.0
+    defs: list[ServiceDefinition | FrontendDefinition],
+    supervisor: Supervisor | None = None,
+    stall: float = STALL_SECONDS,
 ) -> dict[str, bool]:
-    deadline = time.monotonic() + timeout
+    """Until every service answers /readyz, for as long as each one still starting is alive and making
+    progress (its process uses CPU; a busy machine only makes it slower), saying every 15 s which ones it waits
+    for. One that makes no progress for `stall` seconds, or crashed five times meanwhile, is named and given
+    up on."""
     ready = {d.name: False for d in defs}
+    progress: dict[str, tuple[float | None, float]] = {}  # name -> (CPU seconds seen, when they last changed)
+    began = told = time.monotonic()
+    restarts = dict(supervisor.restarts) if supervisor else {}
     async with httpx.AsyncClient(timeout=2) as client:
-        while time.monotonic() < deadline and not all(ready.values()):
+        while not all(ready.values()):
             for d in defs:
                 if not ready[d.name]:
                     with contextlib.suppress(httpx.HTTPError):
                         ready[d.name] = (await client.get(service_url(d) + "/readyz")).status_code == 200
-            if not all(ready.values()):
+            now = time.monotonic()
+            waiting = [n for n, ok in ready.items() if not ok]
+            stuck = []
+            for name in waiting:
+                cpu = _cpu_seconds(supervisor, name)
+                seen, since = progress.get(name, (None, now))
+                crashed = (
+                    supervisor is not None and supervisor.restarts.get(name, 0) - restarts.get(name, 0) >= 5
+                )
+                if cpu is not None and cpu != seen:
+                    progress[name] = (cpu, now)
+                elif crashed or now - since > stall or now - began > GIVE_UP_SECONDS:
+                    stuck.append(name)
+                else:
+                    progress.setdefault(name, (cpu, now))
+            if stuck:
+                typer.secho(f"no progress from {', '.join(stuck)}: giving up on it", fg="red", err=True)
+                return ready
+            if waiting and now - told > 15:
+                typer.echo(f"still starting (alive and working): {', '.join(waiting)}")
+                told = now
+            if waiting:
                 await asyncio.sleep(0.3)
     return ready
+
+
+def _cpu_seconds(supervisor: Supervisor | None, name: str) -> float | None:
+    """CPU time a running service's process has used (Linux /proc), or None."""
+    proc = supervisor.procs.get(name) if supervisor else None
+    if proc is None or proc.returncode is not None:
+        return None
+    try:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def ensure_database(server_url: str, name: str) -> str:
@@ -149,6 +210,7 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
     env = dict(os.environ)
     db_url, nats_url = env.get("PROPDESK_DATABASE_URL"), env.get("PROPDESK_NATS_URL")
     stops: list = []
+    embedded: list = []  # (name, server) `propdesk up` keeps running
     supervisor: Supervisor | None = None
     try:
         if db_url and nats_url:
@@ -168,6 +230,7 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
             )
             nats_url = await asyncio.to_thread(nats.start)
             stops.append(nats.stop)
+            embedded += [("PostgreSQL", pg), ("NATS", nats)]
         env.update({"PROPDESK_DATABASE_URL": db_url, "PROPDESK_NATS_URL": nats_url})
         identity = next((d for d in definitions() if d.name == "identity"), None)
         if identity is not None and "PROPDESK_JWT_JWKS_URL" not in env:
@@ -182,7 +245,7 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
         defs = definitions()
         supervisor = Supervisor(env, data_dir / "logs")
         supervisor.start(defs)
-        ready = await wait_ready(defs)
+        ready = await wait_ready(defs, supervisor)
         if not all(ready.values()):
             typer.secho(
                 f"not ready: {[n for n, ok in ready.items() if not ok]} (see {data_dir / 'logs'})", fg="red"
@@ -194,7 +257,7 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
             marker.write_text(json.dumps(summary, ensure_ascii=False))
         screens = frontends()
         supervisor.start(screens)
-        ready = await wait_ready(screens)
+        ready = await wait_ready(screens, supervisor)
         if not all(ready.values()):
             typer.secho(
                 f"not ready: {[n for n, ok in ready.items() if not ok]} (see {data_dir / 'logs'})", fg="red"
@@ -205,7 +268,7 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await keep_running(embedded, stop)
         typer.echo("\nstopping ...")
         return 0
     finally:

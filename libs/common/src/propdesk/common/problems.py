@@ -16,9 +16,10 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from propdesk.common import outages
 from propdesk.common.errors import DomainError
 from propdesk.common.events import current_context
 from propdesk.common.i18n import Text, negotiate
@@ -243,15 +244,6 @@ def validation_errors(exc: RequestValidationError, lang: str) -> list[dict[str, 
     return out
 
 
-def _sqlstate(exc: DBAPIError) -> str:
-    orig = exc.orig
-    for candidate in (orig, getattr(orig, "__cause__", None)):
-        state = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
-        if state:
-            return str(state)
-    return ""
-
-
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def on_domain_error(request: Request, exc: DomainError) -> JSONResponse:
@@ -292,7 +284,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(IntegrityError)
     async def on_integrity(request: Request, exc: IntegrityError) -> JSONResponse:
-        state = _sqlstate(exc)
+        state = outages.sqlstate(exc)
         log.info("db.integrity_error", sqlstate=state, error=str(exc.orig)[:300])
         if state == "23505":  # unique
             return problem_response(
@@ -311,18 +303,32 @@ def install_error_handlers(app: FastAPI) -> None:
             ),
         )
 
+    def unavailable(request: Request, exc: BaseException) -> JSONResponse:
+        log.warning("db.unavailable", error=repr(exc)[:300])
+        return problem_response(
+            request,
+            status=503,
+            code="database-unavailable",
+            title=STATUS_TITLES[503],
+            headers={"Retry-After": str(outages.RETRY_AFTER_SECONDS)},
+        )
+
+    async def on_raw(request: Request, exc: Exception) -> JSONResponse:
+        """Errors raised unwrapped while a connection is made (refused, reset, "starting up", a pool timeout):
+        handled here, not as a crash, so the client's connection stays usable."""
+        if outages.is_unavailable(exc):
+            return unavailable(request, exc)
+        log.error("http.unhandled", path=request.url.path, error=repr(exc)[:300])
+        return problem_response(request, status=500, code="internal", title=STATUS_TITLES[500])
+
+    for kind in outages.RAW:
+        app.add_exception_handler(kind, on_raw)
+
     @app.exception_handler(DBAPIError)
     async def on_dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
-        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
-            log.warning("db.unavailable", error=str(exc.orig)[:300])
-            return problem_response(
-                request,
-                status=503,
-                code="database-unavailable",
-                title=STATUS_TITLES[503],
-                headers={"Retry-After": "2"},
-            )
-        state = _sqlstate(exc)
+        if outages.is_unavailable(exc):
+            return unavailable(request, exc)
+        state = outages.sqlstate(exc)
         if state.startswith("22"):  # data exception: a number out of range, a date PostgreSQL cannot hold
             log.info("db.data_exception", sqlstate=state, error=str(exc.orig)[:300])
             return problem_response(

@@ -45,6 +45,7 @@ class ServiceDefinition:
     timer_batch_handlers: dict[str, BatchTimerHandler] = field(default_factory=dict)
     settings_cls: type[ServiceSettings] = ServiceSettings
     republish: Callable[[AsyncSession], Awaitable[int]] | None = None  # snapshot events for new consumers
+    on_stop: Callable[[], Awaitable[None]] | None = None  # closes what the service opened (HTTP pools)
 
     @property
     def schema(self) -> str:
@@ -164,6 +165,9 @@ class Runtime:
             task.cancel()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)
+        if self.definition.on_stop is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.definition.on_stop(), 5)
         with contextlib.suppress(Exception):
             if self.notifier is not None:
                 await asyncio.wait_for(self.notifier.close(), 3)
@@ -209,5 +213,6 @@ class Runtime:
             "pending_timers": timers,
             "timer_lag_seconds": await self.timers.lag_seconds() if self.timers else 0.0,
             "redeliveries": sum(c.stats.redeliveries for c in self.consumers),
+            "consumer_outages": sum(c.stats.outages for c in self.consumers),
             "events_published": self.relay.published_total if self.relay else 0,
         }

@@ -149,6 +149,8 @@ class ServiceSettings(CommonSettings):
     # connection loses its prepared statements (each new one prepares and introspects types again), so the
     # kept pool is sized for the request concurrency plus the relay, timer worker and consumers.
     db_pool_size: int = 20
+    # requests one process serves at once; beyond, 503 with Retry-After at once (shedding.py)
+    max_in_flight_requests: int = 256
     run_workers: bool = True
     # requests per caller (ratelimit.py): a token, or an anonymous client's address; "" switches one off
     rate_limit_per_token: str = "1200/minute"

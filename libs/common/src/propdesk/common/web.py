@@ -30,6 +30,7 @@ from propdesk.common.problems import document_problems, install_error_handlers
 from propdesk.common.ratelimit import rate_limit
 from propdesk.common.runtime import Runtime, ServiceDefinition
 from propdesk.common.settings import ServiceSettings
+from propdesk.common.shedding import LoadShedding
 from propdesk.common.uow import unit_of_work
 
 __all__ = ["CurrentPrincipal", "Session", "create_service_app", "idempotent", "openapi_of"]
@@ -67,6 +68,15 @@ class Metrics:
             "propdesk_consumer_redeliveries", "Events delivered more than once", labels, registry=r
         )
         self.dead_letters = Gauge("propdesk_dead_letters", "Dead letters not replayed", labels, registry=r)
+        self.shed = Counter(
+            "propdesk_requests_shed",
+            "Requests refused with 503 beyond max_in_flight_requests",
+            labels,
+            registry=r,
+        )
+        self.consumer_outages = Gauge(
+            "propdesk_consumer_outages", "Consumer batches that waited for the database", labels, registry=r
+        )
         self.timer_lag = Gauge(
             "propdesk_timer_lag_seconds", "Age of the oldest due, unfired timer", labels, registry=r
         )
@@ -82,6 +92,7 @@ class Metrics:
         self.dead_letters.labels(s).set(st["dead_letters"])
         self.timer_lag.labels(s).set(st["timer_lag_seconds"])
         self.redeliveries.labels(s).set(st["redeliveries"])
+        self.consumer_outages.labels(s).set(st["consumer_outages"])
         self.published.labels(s).set(st["events_published"])
         for stream, lag in st["consumer_lag_by_stream"].items():
             self.consumer_lag.labels(s, stream).set(lag)
@@ -214,6 +225,9 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings 
     )
     metrics = Metrics(definition.name)
     app.state.metrics = metrics
+    app.add_middleware(
+        LoadShedding, limit=lambda: _in_flight_limit(app), on_shed=metrics.shed.labels(definition.name).inc
+    )  # inside: shed requests are counted
     app.add_middleware(CorrelationMiddleware, metrics=metrics)
     install_error_handlers(app)
     routers = [platform_router(), admin_router(), *definition.routers()]
@@ -235,6 +249,11 @@ def create_service_app(definition: ServiceDefinition, settings: ServiceSettings 
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _in_flight_limit(app: FastAPI) -> int:
+    runtime = getattr(app.state, "runtime", None)
+    return runtime.settings.max_in_flight_requests if runtime is not None else 256
 
 
 def _facts(route: APIRoute, method: str) -> dict[str, bool]:

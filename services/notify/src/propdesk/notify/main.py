@@ -9,6 +9,7 @@ from propdesk.common.web import create_service_app
 from propdesk.notify import api, subscribers, timers
 from propdesk.notify.config import NotifySettings
 from propdesk.notify.models import Base
+from propdesk.notify.service.providers import close_clients
 
 SERVICE = ServiceDefinition(
     name="notify",
@@ -22,6 +23,7 @@ SERVICE = ServiceDefinition(
     timer_handlers=timers.HANDLERS,
     timer_batch_handlers=timers.BATCH_HANDLERS,
     settings_cls=NotifySettings,
+    on_stop=close_clients,
 )
 
 

@@ -35,6 +35,13 @@ def http_client() -> aiohttp.ClientSession:
     return _clients[loop]
 
 
+async def close_clients() -> None:
+    """The service stops: its connection pool closes (no "Unclosed client session" at exit)."""
+    for client in list(_clients.values()):
+        await client.close()
+    _clients.clear()
+
+
 async def providers_for(
     session: AsyncSession, channel: str, estate_id: uuid.UUID | None = None
 ) -> list[ProviderConfig]:
