@@ -20,7 +20,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port, port_open
+from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, free_port, free_ports, port_open
 from propdesk.common.testing.helpers import wait_until_sync
 
 SERVICES = ["intake", "repairs", "billing", "incidents", "notify", "identity"]
@@ -49,17 +49,11 @@ def wait_settled(env: dict, timeout: float = 120) -> dict:
 
 def platform_env(tmp_path: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROPDESK_")}
-    env.update(
-        {
-            "PROPDESK_DEV": "1",
-            "PROPDESK_DATA_DIR": str(tmp_path / "data"),
-            **extra,
-            "PROPDESK_DEV_SMTP_PORT": str(free_port()),
-            "PROPDESK_DEV_SMS_PORT": str(free_port()),
-        }
-    )
-    for name in [*SERVICES, "console"]:
-        env[f"PROPDESK_{name.upper()}_PORT"] = str(free_port())
+    names = [*SERVICES, "console", "DEV_SMTP", "DEV_SMS", "EMBEDDED_PG", "EMBEDDED_NATS"]
+    ports = dict(zip(names, free_ports(len(names)), strict=True))  # all different from each other
+    env.update({"PROPDESK_DEV": "1", "PROPDESK_DATA_DIR": str(tmp_path / "data")})
+    env.update({f"PROPDESK_{name.upper()}_PORT": str(port) for name, port in ports.items()})
+    env.update(extra)
     return env
 
 
@@ -248,6 +242,10 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
             check_operator_commands(env, database_url, estate["id"])
             wait_settled(env)
             check_embedded_servers_come_back(env, f"{base}/calls", auth)
+            audited = cli(env, "audit", "--since", "2h")  # issue 20, item 4: after the kills too
+            assert audited.returncode == 0 and "nothing missing" in audited.stdout, (
+                audited.stdout + audited.stderr
+            )
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         try:
@@ -267,9 +265,7 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
 
 
 def test_make_up_embedded(tmp_path):
-    env = platform_env(
-        tmp_path, PROPDESK_EMBEDDED_PG_PORT=str(free_port()), PROPDESK_EMBEDDED_NATS_PORT=str(free_port())
-    )
+    env = platform_env(tmp_path)
     database_url = f"postgresql://postgres@127.0.0.1:{env['PROPDESK_EMBEDDED_PG_PORT']}/propdesk"
     up_and_check(env, tmp_path, database_url)
     assert not port_open(int(env["PROPDESK_EMBEDDED_PG_PORT"])), "embedded PostgreSQL left running"

@@ -7,8 +7,10 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import AwareDatetime
 from sqlalchemy import select
 
+from propdesk.common.audit import own_side
 from propdesk.common.auth import Principal, require_platform_admin
 from propdesk.common.consumer import dead_letter_row, replay_dead_letter
 from propdesk.common.db import platform_of
@@ -53,6 +55,15 @@ def admin_router() -> APIRouter:
             if not include_replayed:
                 stmt = stmt.where(dl.c.replayed_at.is_(None))
             return [dead_letter_row(r) for r in (await session.execute(stmt)).mappings().all()]
+
+    @router.get(
+        "/admin/audit", summary="This service's side of the message audit: outbox, inbox, dead letters"
+    )
+    async def audit(
+        request: Request, since: AwareDatetime, _: Principal = Depends(require_platform_admin)
+    ) -> dict[str, Any]:
+        async with _runtime(request).sessionmaker() as session:
+            return await own_side(session, since)
 
     @router.post("/admin/dead-letters/{dead_letter_id}/replay", summary="Apply a dead-lettered event again")
     async def replay(

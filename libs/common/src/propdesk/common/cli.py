@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import uuid
@@ -212,6 +213,40 @@ def dlq_replay(
     )
     typer.echo(r.text)
     raise typer.Exit(0 if r.status_code == 200 else 1)
+
+
+@app.command()
+def audit(
+    since: str = typer.Option("24h", help="how far back: 30m, 24h, 7d, or an ISO time with its offset"),
+    as_json: bool = typer.Option(False, "--json"),
+    metrics_file: Path = typer.Option(
+        None, "--metrics", help="also write Prometheus text (textfile collector)"
+    ),
+) -> None:
+    """Did every event reach every subscriber? Each service's outbox against each subscribing consumer's inbox
+    and dead letters; exit code 1 when anything is missing."""
+    from propdesk.common import audit as audit_
+
+    now = dt.datetime.now(dt.UTC)
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if since[-1:] in units and since[:-1].isdigit():
+        start = now - dt.timedelta(**{units[since[-1]]: int(since[:-1])})
+    else:
+        start = dt.datetime.fromisoformat(since)
+
+    async def side_of(d: ServiceDefinition, moment: dt.datetime) -> dict:
+        async with httpx.AsyncClient(timeout=120) as client:
+            r = await client.get(
+                service_url(d) + "/admin/audit", params={"since": moment.isoformat()}, headers=admin_headers()
+            )
+            r.raise_for_status()
+            return r.json()
+
+    report = asyncio.run(audit_.run(definitions(), side_of, start, now))
+    if metrics_file is not None:
+        metrics_file.write_text(audit_.metrics(report))
+    typer.echo(json.dumps(report.as_dict(), ensure_ascii=False) if as_json else audit_.render(report))
+    raise typer.Exit(1 if report.missing else 0)
 
 
 # ---------------------------------------------------------------- migrate, seed, generated docs
