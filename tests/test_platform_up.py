@@ -246,6 +246,8 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
             assert audited.returncode == 0 and "nothing missing" in audited.stdout, (
                 audited.stdout + audited.stderr
             )
+            saved = cli(env, "backup", "--out", str(tmp_path / "backup"))  # issue 20, item 5: while running
+            assert saved.returncode == 0 and (tmp_path / "backup" / "propdesk.dump").exists(), saved.stderr
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C
         try:
@@ -262,6 +264,12 @@ def up_and_check(env: dict, tmp_path: Path, database_url: str | None = None) -> 
     )  # a newcomer sees the mails on the console
     if database_url is not None:
         assert "embedded PostgreSQL is back" in output and "embedded NATS is back" in output
+        # the platform stopped, `propdesk restore` starts the embedded servers itself and replaces the database
+        restored = cli(env, "restore", str(tmp_path / "backup"), "--replace")
+        assert restored.returncode == 0 and "restored_from" in restored.stdout, (
+            restored.stdout + restored.stderr
+        )
+        assert not port_open(int(env["PROPDESK_EMBEDDED_PG_PORT"]))  # and stops them again
 
 
 def test_make_up_embedded(tmp_path):

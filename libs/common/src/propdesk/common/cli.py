@@ -249,6 +249,82 @@ def audit(
     raise typer.Exit(1 if report.missing else 0)
 
 
+def _servers(pg_port: int, nats_port: int) -> tuple[str, str, dict]:
+    """The database and NATS to back up or restore: those named by the environment, else the embedded ones
+    `propdesk up` runs (started here for the command if they are not running)."""
+    from propdesk.common.broker import Users, platform_options
+    from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, port_open
+
+    s = settings()
+    if os.environ.get("PROPDESK_DATABASE_URL") and os.environ.get("PROPDESK_NATS_URL"):
+        return s.require_database_url(), s.nats_url, platform_options(s)
+    data = Path(s.data_dir).resolve()
+    if not port_open(pg_port):
+        EmbeddedPostgres(data / "postgres", port=pg_port).start()
+        _STARTED.append(EmbeddedPostgres(data / "postgres", port=pg_port).stop)
+    users = Users.load_or_create(data / "nats" / "users.json")
+    if not port_open(nats_port):
+        nats = EmbeddedNats(data / "nats", port=nats_port, users=users)
+        nats.start()
+        _STARTED.append(nats.stop)
+    url = f"postgresql://postgres@127.0.0.1:{pg_port}/propdesk"
+    return url, users.url(f"nats://127.0.0.1:{nats_port}"), {}
+
+
+_STARTED: list = []
+
+
+@app.command()
+def backup(
+    out: Path = typer.Option(None, help="the directory to write (default: <data dir>/backups/<time>)"),
+    pg_port: int = typer.Option(DEFAULT_PG_PORT, envvar="PROPDESK_EMBEDDED_PG_PORT"),
+    nats_port: int = typer.Option(DEFAULT_NATS_PORT, envvar="PROPDESK_EMBEDDED_NATS_PORT"),
+) -> None:
+    """A consistent dump of every service's data (one pg_dump) and the streams' messages."""
+    from propdesk.common import audit as audit_
+    from propdesk.common import backup as backup_
+
+    s = settings()
+    out = out or Path(s.data_dir) / "backups" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        db, nats_url, options = _servers(pg_port, nats_port)
+        subscriptions = audit_.subscriptions_of(definitions())
+        manifest = asyncio.run(backup_.backup(db, nats_url, s.namespace, out, subscriptions, **options))
+    finally:
+        for stop in reversed(_STARTED):
+            stop()
+    typer.echo(f"backed up to {out}: {json.dumps(manifest['stream_messages'])}")
+
+
+@app.command()
+def restore(
+    source: Path,
+    replace: bool = typer.Option(False, help="drop the platform's database first (everything in it is lost)"),
+    pg_port: int = typer.Option(DEFAULT_PG_PORT, envvar="PROPDESK_EMBEDDED_PG_PORT"),
+    nats_port: int = typer.Option(DEFAULT_NATS_PORT, envvar="PROPDESK_EMBEDDED_NATS_PORT"),
+) -> None:
+    """Load a backup into an empty database (stop the services first); what some subscriber had not received
+    is published again when they start."""
+    from propdesk.common import backup as backup_
+    from propdesk.common.db import with_database
+    from propdesk.common.platform import ensure_database
+
+    s = settings()
+    try:
+        db, nats_url, options = _servers(pg_port, nats_port)
+        if replace:
+            asyncio.run(backup_.drop_database(db))
+        asyncio.run(ensure_database(with_database(db, "postgres"), db.rsplit("/", 1)[-1].split("?")[0]))
+        result = asyncio.run(backup_.restore(source, db, nats_url, s.namespace, **options))
+    except ValueError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        for stop in reversed(_STARTED):
+            stop()
+    typer.echo(json.dumps(result))
+
+
 # ---------------------------------------------------------------- migrate, seed, generated docs
 
 
