@@ -7,14 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import outbox, signatures
+from propdesk.common import outbox
 from propdesk.common.contracts.notify import ReplyReceived
 from propdesk.common.timeutil import utcnow
-from propdesk.notify.errors import InvalidCallback, UnknownProvider
 from propdesk.notify.models import Message, Recipient
 from propdesk.notify.schemas import InboundBody
 from propdesk.notify.service import chain, providers
@@ -46,22 +44,9 @@ def phones(sender: str) -> list[str]:
 
 
 async def received(session: AsyncSession, provider: str, request) -> dict:
-    config = await providers.named(session, provider)
-    if config is None:
-        raise UnknownProvider(f"no provider named {provider}")
-    message_id, body = await signatures.verify(request, config.secret.get_secret_value())
-    try:
-        sms = InboundBody.model_validate_json(body)
-    except ValidationError as exc:
-        raise InvalidCallback(str(exc).split("\n")[0], errors=exc.errors(include_url=False)) from exc
-
-    async def run() -> tuple[object, int]:
-        return await _apply(session, sms), 200
-
-    answer, _ = await signatures.once(
-        session, sender=f"provider:{provider}", message_id=message_id, route="inbound", body=body, run=run
+    return await providers.from_provider(
+        session, provider, request, InboundBody, "inbound", lambda sms: _apply(session, sms)
     )
-    return answer
 
 
 async def _apply(session: AsyncSession, sms: InboundBody) -> dict:

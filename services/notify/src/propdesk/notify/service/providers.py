@@ -8,16 +8,17 @@ import re
 import uuid
 
 import aiohttp
+from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import projections
+from propdesk.common import projections, signatures
 from propdesk.common.auth import Principal
 from propdesk.common.db import settings_of
 from propdesk.common.errors import Forbidden
 from propdesk.common.i18n import Text
 from propdesk.notify.config import ProviderConfig
-from propdesk.notify.errors import InvalidProvider, ProviderNameTaken
+from propdesk.notify.errors import InvalidCallback, InvalidProvider, ProviderNameTaken, UnknownProvider
 from propdesk.notify.models import Provider, estate
 
 SEND_CONCURRENCY = 64
@@ -138,3 +139,25 @@ async def named(session: AsyncSession, name: str) -> ProviderConfig | None:
         (p for c in ("sms", "push", "voice") for p in settings_of(session).providers(c) if p.name == name),
         None,
     )
+
+
+async def from_provider(session: AsyncSession, provider: str, request, model, route: str, apply) -> dict:
+    """A message a provider sends us (a delivery report, an inbound SMS): verified with that provider's secret
+    (Standard Webhooks), parsed as `model` (422 naming what is wrong), then `apply(parsed)` once: a copy of the
+    message gets the same answer."""
+    config = await named(session, provider)
+    if config is None:
+        raise UnknownProvider(f"no provider named {provider}")
+    message_id, body = await signatures.verify(request, config.secret.get_secret_value())
+    try:
+        parsed = model.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidCallback(str(exc).split("\n")[0], errors=exc.errors(include_url=False)) from exc
+
+    async def run() -> tuple[object, int]:
+        return await apply(parsed), 200
+
+    answer, _ = await signatures.once(
+        session, sender=f"provider:{provider}", message_id=message_id, route=route, body=body, run=run
+    )
+    return answer

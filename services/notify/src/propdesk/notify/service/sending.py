@@ -7,17 +7,16 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import faults, signatures, timers
+from propdesk.common import faults, timers
 from propdesk.common.db import settings_of
 from propdesk.common.timeutil import utcnow
 from propdesk.common.uow import unit_of_work
 from propdesk.notify.channels import SendFailed, Sent, send_email, send_via_provider
 from propdesk.notify.config import NotifySettings, ProviderConfig
-from propdesk.notify.errors import InvalidCallback, UnknownMessageRef, UnknownProvider
+from propdesk.notify.errors import UnknownMessageRef
 from propdesk.notify.models import Delivery, DeliveryLog, Message
 from propdesk.notify.schemas import CallbackBody, source_of
 from propdesk.notify.service import codes, providers
@@ -232,27 +231,15 @@ def _failed_attempt(
 
 
 async def callback(session: AsyncSession, provider: str, request) -> dict:
-    """A provider's callback: verified with that provider's secret (Standard Webhooks), then applied once (a
-    copy of the message gets the same answer)."""
-    config = await providers.named(session, provider)
-    if config is None:
-        raise UnknownProvider(f"no provider named {provider}")
-    message_id, body = await signatures.verify(request, config.secret.get_secret_value())
-    try:
-        report = CallbackBody.model_validate_json(body)
-    except ValidationError as exc:
-        raise InvalidCallback(str(exc).split("\n")[0], errors=exc.errors(include_url=False)) from exc
+    """A provider's delivery report (delivered, failed, bounced), applied once."""
 
-    async def run() -> tuple[object, int]:
+    async def apply(report: CallbackBody) -> dict:
         found = await provider_callback(
             session, provider=provider, reference=report.reference, status=report.status, detail=report.detail
         )
-        return {"delivery_id": str(found.id), "state": found.state}, 200
+        return {"delivery_id": str(found.id), "state": found.state}
 
-    answer, _ = await signatures.once(
-        session, sender=f"provider:{provider}", message_id=message_id, route="callback", body=body, run=run
-    )
-    return answer
+    return await providers.from_provider(session, provider, request, CallbackBody, "callback", apply)
 
 
 async def provider_callback(
