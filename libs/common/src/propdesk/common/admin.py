@@ -7,7 +7,6 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from propdesk.common.audit import own_side
@@ -16,6 +15,7 @@ from propdesk.common.consumer import dead_letter_row, replay_dead_letter
 from propdesk.common.db import platform_of
 from propdesk.common.errors import NotFound
 from propdesk.common.i18n import Text
+from propdesk.common.inputs import Moment
 from propdesk.common.runtime import Runtime
 from propdesk.common.uow import unit_of_work
 
@@ -60,7 +60,7 @@ def admin_router() -> APIRouter:
         "/admin/audit", summary="This service's side of the message audit: outbox, inbox, dead letters"
     )
     async def audit(
-        request: Request, since: AwareDatetime, _: Principal = Depends(require_platform_admin)
+        request: Request, since: Moment, _: Principal = Depends(require_platform_admin)
     ) -> dict[str, Any]:
         async with _runtime(request).sessionmaker() as session:
             return await own_side(session, since)
