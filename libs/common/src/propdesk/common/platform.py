@@ -92,6 +92,17 @@ class Supervisor:
             task.cancel()
 
 
+def embedded_servers(data_dir: Path, pg_port: int, nats_port: int) -> tuple:
+    """The embedded PostgreSQL and NATS (with its users) that `propdesk up` runs from a data directory, not
+    started."""
+    from propdesk.common.broker import Users
+    from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres
+
+    users = Users.load_or_create(data_dir / "nats" / "users.json")
+    pg = EmbeddedPostgres(data_dir / "postgres", port=pg_port)
+    return pg, EmbeddedNats(data_dir / "nats", port=nats_port, users=users), users
+
+
 async def keep_running(servers: list, stop: asyncio.Event, every: float = 2.0) -> None:
     """Until `stop`: the embedded servers are supervised like the services; one that died is started again
     (the services reconnect by themselves: 503 meanwhile, consumers wait without spending deliveries)."""
@@ -202,8 +213,7 @@ async def create_streams(nats_url: str, namespace: str, replicas: int, **options
 
 
 async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
-    from propdesk.common.broker import Users, platform_options
-    from propdesk.common.embedded import EmbeddedNats, EmbeddedPostgres
+    from propdesk.common.broker import platform_options
 
     data_dir = data_dir.resolve()  # noqa: ASYNC240
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -216,13 +226,11 @@ async def _up(data_dir: Path, demo: bool, pg_port: int, nats_port: int) -> int:
         if db_url and nats_url:
             typer.echo(f"external mode: PostgreSQL {db_url.split('@')[-1]}, NATS {nats_url}")
         else:
-            pg = EmbeddedPostgres(data_dir / "postgres", port=pg_port)
+            pg, nats, users = embedded_servers(data_dir, pg_port, nats_port)
             typer.echo(f"starting embedded PostgreSQL on 127.0.0.1:{pg_port} ...")
             server = await asyncio.to_thread(pg.start)
             stops.append(pg.stop)
             db_url = await ensure_database(server, "propdesk")
-            users = Users.load_or_create(data_dir / "nats" / "users.json")
-            nats = EmbeddedNats(data_dir / "nats", port=nats_port, users=users)
             env.update(users.env_for_services())
             os.environ.update(users.env_for_services())
             typer.echo(

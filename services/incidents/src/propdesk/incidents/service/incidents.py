@@ -244,6 +244,20 @@ async def step_action(
                 action=action,
                 waiting=waiting,
             )
+    return await record_step(session, incident, step, action, actor=actor, note=note)
+
+
+async def record_step(
+    session: AsyncSession,
+    incident: Incident,
+    step: IncidentStep,
+    action: str,
+    *,
+    actor: str,
+    note: str | None,
+) -> IncidentStep:
+    """A step acknowledged, completed or skipped (checked by the caller): its stamps, the end of its
+    escalation, the timeline."""
     now = utcnow()
     if action == "acknowledge":
         step.state, step.acknowledged_at, step.acknowledged_by = "acknowledged", now, actor

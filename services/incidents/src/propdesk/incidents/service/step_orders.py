@@ -9,13 +9,12 @@ import uuid
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from propdesk.common import outbox, timers
+from propdesk.common import outbox
 from propdesk.common.contracts import incidents as ev
 from propdesk.common.contracts.repairs import WorkOrderCompleted, WorkOrderCreated
-from propdesk.common.timeutil import utcnow
 from propdesk.incidents.models import Incident, IncidentStep
 from propdesk.incidents.playbook import Playbook
-from propdesk.incidents.service.incidents import _key, entry, ref
+from propdesk.incidents.service.incidents import STEP_ACTIONS, entry, record_step, ref
 
 NAMESPACE = uuid.UUID("6d1c8f0e-3b57-4a8e-9a49-3f1f2f6d5e21")
 
@@ -88,20 +87,6 @@ async def completed(session: AsyncSession, event: WorkOrderCompleted) -> None:
         step=step.key,
         work_order=event.reference,
     )
-    if incident.active and incident.state != "resolved" and step.state in ("pending", "acknowledged"):
-        now = utcnow()
-        step.state, step.done_at, step.done_by = "completed", now, f"repairs {event.reference}"
-        step.acknowledged_at = step.acknowledged_at or now
-        step.acknowledged_by = step.acknowledged_by or step.done_by
-        timers.cancel(session, _key(incident.id, step.key))
-        entry(
-            session,
-            incident,
-            "step_complete",
-            f"repairs {event.reference}",
-            None,
-            step=step.key,
-            late=now > step.due_at,
-            due_at=step.due_at,
-        )
+    if incident.active and incident.state != "resolved" and step.state in STEP_ACTIONS["complete"]:
+        await record_step(session, incident, step, "complete", actor=f"repairs {event.reference}", note=None)
     await session.flush()

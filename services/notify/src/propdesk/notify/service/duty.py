@@ -61,16 +61,14 @@ async def _shifts(
     return bool(rows), [staff for staff, starts, ends in rows if starts <= now < ends]
 
 
-async def holding(session: AsyncSession, estate_id: uuid.UUID, role: str) -> tuple[bool, list[Person]]:
-    """Who holds the role's duty now: (whether a roster is kept for it, the people on shift). Without a
-    roster: everyone with the role."""
+async def holding(session: AsyncSession, estate_id: uuid.UUID, role: str) -> list[Person]:
+    """Who holds the role's duty now: the people on shift (nobody, when the roster has nobody on: routine work
+    then waits in the queue); without a roster for the duty, everyone with the role."""
     duty = DUTY_OF_ROLE.get(role)
-    if duty is None:
-        return False, await r.staff_with(session, estate_id, roles=[role])
-    kept, now_on = await _shifts(session, estate_id, duty, utcnow())
+    kept, now_on = await _shifts(session, estate_id, duty, utcnow()) if duty else (False, [])
     if not kept:
-        return False, await r.staff_with(session, estate_id, roles=[role])
-    return True, await r.by_ids(session, now_on)
+        return await r.staff_with(session, estate_id, roles=[role])
+    return await r.by_ids(session, now_on)
 
 
 async def on_duty(session: AsyncSession, estate_id: uuid.UUID, roles: list[str]) -> list[Person]:
@@ -78,16 +76,10 @@ async def on_duty(session: AsyncSession, estate_id: uuid.UUID, roles: list[str])
     call; if nobody is, the managers."""
     people: list[Person] = []
     for role in roles:
-        people += (await holding(session, estate_id, role))[1]
+        people += await holding(session, estate_id, role)
     if not people:
         _, on_call = await _shifts(session, estate_id, ON_CALL, utcnow())
         people = await r.by_ids(session, on_call)
     if not people:
         people = await r.staff_with(session, estate_id, roles=["manager"])
     return list({p.id: p for p in people}.values())
-
-
-async def routine(session: AsyncSession, estate_id: uuid.UUID, role: str) -> list[Person]:
-    """For routine work: whoever is on duty for the role now (nobody, when the roster has nobody on: routine
-    work waits in the desk's queue); without a roster, everyone with the role."""
-    return (await holding(session, estate_id, role))[1]

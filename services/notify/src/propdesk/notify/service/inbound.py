@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import phonenumbers
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,11 +37,13 @@ def answer_of(text: str) -> str | None:
     return ANSWERS.get(re.sub(r"[\s。.!！]+$", "", text.strip().lower()))
 
 
-def phones(sender: str) -> list[str]:
-    """The forms a mainland number is kept in (+86…, or bare)."""
-    digits = re.sub(r"[^\d+]", "", sender)
-    bare = digits.removeprefix("+").removeprefix("86") if len(digits.lstrip("+")) == 13 else digits
-    return list(dict.fromkeys([digits, bare, f"+86{bare}"]))
+def e164(sender: str) -> str | None:
+    """The sender as recipients' phones are kept (E.164, as intake normalises them), or None."""
+    try:
+        number = phonenumbers.parse(sender, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 async def received(session: AsyncSession, provider: str, request) -> dict:
@@ -50,23 +53,26 @@ async def received(session: AsyncSession, provider: str, request) -> dict:
 
 
 async def _apply(session: AsyncSession, sms: InboundBody) -> dict:
-    status = answer_of(sms.text)
+    status, phone = answer_of(sms.text), e164(sms.sender)
     if status is None:
         return {"understood": False}
     found = (
-        await session.execute(
-            select(Message, Recipient)
-            .join(Recipient, Recipient.id == Message.recipient_id)
-            .where(
-                Recipient.phone.in_(phones(sms.sender)),
-                Recipient.kind == "resident",
-                Message.context["incident_id"].astext.is_not(None),  # an incident's broadcast
-                Message.created_at > utcnow() - WITHIN,
+        phone
+        and (
+            await session.execute(
+                select(Message, Recipient)
+                .join(Recipient, Recipient.id == Message.recipient_id)
+                .where(
+                    Recipient.phone == phone,
+                    Recipient.kind == "resident",
+                    Message.context["incident_id"].astext.is_not(None),  # an incident's broadcast
+                    Message.created_at > utcnow() - WITHIN,
+                )
+                .order_by(Message.created_at.desc())
+                .limit(1)
             )
-            .order_by(Message.created_at.desc())
-            .limit(1)
-        )
-    ).first()
+        ).first()
+    )
     if found is None:
         return {"understood": True, "matched": False, "status": status}
     message, person = found

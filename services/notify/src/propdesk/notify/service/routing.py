@@ -17,7 +17,7 @@ Router = Callable[[AsyncSession, EventPayload, Envelope], Awaitable[Route]]
 
 async def desk(session: AsyncSession, estate_id) -> list[Person]:
     """The front desk on duty now (every receptionist when the estate keeps no front-desk roster)."""
-    return await duty.routine(session, estate_id, "receptionist")
+    return await duty.holding(session, estate_id, "receptionist")
 
 
 async def case_opened(session, e, env) -> Route:
@@ -104,14 +104,14 @@ async def work_order_sla(session, e, env) -> Route:
     if breach:
         people = await duty.on_duty(session, e.estate_id, ["dispatcher"])
     else:
-        people = await duty.routine(session, e.estate_id, "dispatcher")
+        people = await duty.holding(session, e.estate_id, "dispatcher")
     if e.technician_id:
         people += await r.by_ids(session, [e.technician_id])
     return list({p.id: p for p in people}.values()), "sla_breach" if breach else "sla", False
 
 
 async def maintenance_missed(session, e, env) -> Route:
-    people = await duty.routine(session, e.estate_id, "dispatcher")
+    people = await duty.holding(session, e.estate_id, "dispatcher")
     people += await r.staff_with(session, e.estate_id, roles=["manager"])
     return list({p.id: p for p in people}.values()), "repair", False
 
@@ -158,7 +158,7 @@ async def incident_triggered(session, e, env) -> Route:
 async def step_escalated(session, e, env) -> Route:
     people = []
     if e.staff_role:
-        people += (await duty.holding(session, e.estate_id, e.staff_role))[1]
+        people += await duty.holding(session, e.estate_id, e.staff_role)
     if e.department:
         people += await r.staff_with(session, e.estate_id, department=e.department)
     if not people:  # nobody holds that role here, or nobody is on duty for it: the duty chain hears
